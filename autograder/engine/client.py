@@ -1,0 +1,286 @@
+"""The grader's handle on one submission's code, running in sandboxed workers.
+
+``StudentCode.call(module, function, *args)`` returns the decoded value or
+raises :class:`StudentCodeError` with a message meant for the student. Any
+failure of the worker (crash, hang, exit, flood, forged frame) kills it; the
+next call gets a fresh one, so one broken function never costs another
+function its points.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+
+from ..worker import wire
+from .sandbox import Limits, Sandbox, WorkerPipes
+
+F_SETPIPE_SZ = 1031
+SIGNAL_NAMES = {signal.SIGSEGV: "SIGSEGV, a segmentation fault", signal.SIGKILL: "SIGKILL",
+                signal.SIGABRT: "SIGABRT, an abort", signal.SIGBUS: "SIGBUS, a bus error",
+                signal.SIGFPE: "SIGFPE, an arithmetic fault", signal.SIGXCPU: "SIGXCPU, the CPU-time limit",
+                signal.SIGXFSZ: "SIGXFSZ, the file-size limit", signal.SIGILL: "SIGILL"}
+
+
+class StudentCodeError(Exception):
+    """Student code did not produce a value; ``str()`` is the student-facing message."""
+
+    def __init__(self, kind: str, message: str, output: str = ""):
+        super().__init__(message)
+        self.kind, self.message, self.output = kind, message, output
+
+    def __str__(self) -> str:
+        if self.output:
+            return f"{self.message}\nYour code printed:\n{self.output}"
+        return self.message
+
+
+@dataclass
+class TimePolicy:
+    """Wall-clock limits: per call ``max(floor, factor * reference time)``, per
+    module import ``import_seconds``, and a budget for the whole submission."""
+    floor_seconds: float = 10.0
+    factor: float = 20.0
+    import_seconds: float = 30.0
+    budget_seconds: float = 240.0
+    reference_seconds: dict[str, float] = field(default_factory=dict)  # "module.function" -> s
+
+    def call_limit(self, module: str, function: str) -> float:
+        reference = self.reference_seconds.get(f"{module}.{function}", 0.0)
+        return max(self.floor_seconds, self.factor * reference)
+
+
+class _Output:
+    """What the worker printed during the current call, capped."""
+
+    def __init__(self, cap: int):
+        self.cap, self.kept, self.dropped = cap, bytearray(), 0
+
+    def add(self, data: bytes) -> None:
+        room = self.cap - len(self.kept)
+        self.kept += data[:max(room, 0)]
+        self.dropped += max(len(data) - max(room, 0), 0)
+
+    def text(self, lines: int = 20, chars: int = 2000) -> str:
+        """The end of what was printed: at most ``lines`` lines and ``chars`` characters."""
+        text = self.kept.decode("utf-8", errors="replace").rstrip()
+        tail = "\n".join(text.splitlines()[-lines:])
+        if len(tail) > chars:
+            tail = "[...]" + tail[-chars:]
+        if self.dropped:
+            tail += f"\n[... {self.dropped} more bytes of output not kept]"
+        return tail
+
+
+class Worker:
+    """One live worker process."""
+
+    def __init__(self, pipes: WorkerPipes, output_cap: int):
+        self.pipes = pipes
+        self.output = _Output(output_cap)
+        self.open_outputs = [pipes.stdout, pipes.stderr]
+        for fd in self.open_outputs:
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+            try:
+                fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)   # fewer wake-ups when a worker floods
+            except OSError:
+                pass
+        self.reader = wire.FrameReader(pipes.responses, pipes.token, self.open_outputs, self._read_output)
+
+    def _read_output(self, fd: int) -> None:
+        for _ in range(16):  # bounded, so a flood cannot starve the answer
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except OSError:   # BlockingIOError: nothing more for now
+                return
+            if not chunk:     # closed: stop watching it
+                self.open_outputs.remove(fd)
+                self.reader.watch = tuple(self.open_outputs)
+                return
+            self.output.add(chunk)
+
+    def drain(self) -> None:
+        for fd in list(self.open_outputs):
+            self._read_output(fd)
+
+    def request(self, header: dict, blobs: list[bytes], timeout: float) -> tuple[dict, list[bytes]]:
+        self.drain()
+        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs)
+        answer = self.reader.read(deadline=time.monotonic() + timeout)
+        self.drain()
+        return answer
+
+    def end_report(self, wait: float = 2.0) -> str:
+        """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
+        sock = self.pipes.lifeline
+        sock.settimeout(wait)
+        data = b""
+        try:
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        try:
+            report = json.loads(data.decode().splitlines()[-1]) if data.strip() else {}
+        except (ValueError, IndexError):
+            return data.decode(errors="replace").strip()[:300]
+        if "signal" in report:
+            number = int(report["signal"])
+            return f"signal {SIGNAL_NAMES.get(number, signal.Signals(number).name if number in signal.Signals._value2member_map_ else number)}"
+        if "exit" in report:
+            return f"exit code {report['exit']}"
+        return "unknown"
+
+    def close(self) -> None:
+        self.pipes.close()
+
+
+class StudentCode:
+    """One submission's modules, reached through fresh sandboxed workers."""
+
+    def __init__(self, sandbox: Sandbox, files: dict[str, bytes], limits: Limits | None = None,
+                 time_policy: TimePolicy | None = None, slot: int = 0):
+        self.sandbox, self.files, self.slot = sandbox, files, slot
+        self.limits = limits or Limits()
+        self.time = time_policy or TimePolicy()
+        self.worker: Worker | None = None
+        self.imported: set[str] = set()
+        self.import_failures: dict[str, StudentCodeError] = {}
+        self.spent = 0.0
+        self.restarts = 0
+        self.calls: list[tuple[str, float]] = []   # ("module.function", seconds) for calibration
+
+    # -------------------------------------------------------------- workers
+    def _worker(self) -> Worker:
+        if self.worker is None:
+            self.worker = Worker(self.sandbox.spawn(self.files, self.limits, self.slot), self.limits.output_bytes)
+            self.imported = set()
+        return self.worker
+
+    def _kill(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+            self.restarts += 1
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def _exchange(self, what: str, header: dict, blobs: list[bytes], limit: float) -> tuple[dict, list[bytes], float]:
+        remaining = self.time.budget_seconds - self.spent
+        if remaining <= 0:
+            raise StudentCodeError("budget", f"not run: this submission used up its time budget "
+                                             f"({self.time.budget_seconds:.0f} s of calls) on earlier tests")
+        cut_by_budget = limit > remaining
+        limit = min(limit, remaining)
+        worker = self._worker()
+        worker.output = _Output(self.limits.output_bytes)
+        started = time.monotonic()
+        try:
+            header, blobs = worker.request(header, blobs, limit)
+        except wire.Timeout:
+            self.spent += time.monotonic() - started
+            output = worker.output.text()
+            self._kill()
+            budget_note = " (what was left of the submission's time budget)" if cut_by_budget else ""
+            raise StudentCodeError("timeout", f"{what} did not finish within {limit:.1f} s{budget_note}; it was "
+                                              f"stopped. Look for an infinite loop or very slow code.", output) from None
+        except (wire.ChannelClosed, BrokenPipeError, ConnectionError) as error:
+            self.spent += time.monotonic() - started
+            worker.drain()
+            output = worker.output.text()
+            ended = worker.end_report()
+            self._kill()
+            raise StudentCodeError("crash", _crash_message(what, ended), output) from None
+        except wire.ProtocolError as error:
+            self.spent += time.monotonic() - started
+            output = worker.output.text()
+            self._kill()
+            raise StudentCodeError("protocol", f"{what}: the worker's answer was not readable ({error}); "
+                                               f"student code must not write to the grader's channel.", output) from None
+        elapsed = time.monotonic() - started
+        self.spent += elapsed
+        return header, blobs, elapsed
+
+    # -------------------------------------------------------------- calls
+    def ensure_imported(self, module: str) -> None:
+        if module in self.import_failures:
+            raise self.import_failures[module]
+        if self.worker is not None and module in self.imported:
+            return
+        try:
+            header, _, _ = self._exchange(f"importing {module}.py", {"op": "import", "module": module}, [],
+                                          self.time.import_seconds)
+        except StudentCodeError as error:
+            if error.kind in ("timeout", "crash"):
+                error = StudentCodeError("import", f"{error.message} (while importing {module}.py)", error.output)
+                self.import_failures[module] = error
+            raise error
+        if header.get("status") != "ok":
+            failure = _error_from(header, module, None, self.worker.output.text() if self.worker else "")
+            if failure.kind in ("import", "missing_module"):
+                self.import_failures[module] = failure
+            raise failure
+        self.imported.add(module)
+
+    def call(self, module: str, function: str, *args, timeout: float | None = None,
+             ext_encoders: list = (), **kwargs):
+        """Call ``module.function(*args, **kwargs)`` in the worker; return its value
+        decoded for the grader (JSON values, ``np.ndarray``, ``wire.Tensor``,
+        ``wire.Ext``, ``wire.Opaque``)."""
+        self.ensure_imported(module)
+        tree, blobs = wire.encode_args(args, kwargs, list(ext_encoders))
+        limit = timeout if timeout is not None else self.time.call_limit(module, function)
+        header, out_blobs, elapsed = self._exchange(
+            f"{function}()", {"op": "call", "module": module, "function": function, "args": tree}, blobs, limit)
+        output = self.worker.output.text() if self.worker else ""
+        if header.get("status") != "ok":
+            raise _error_from(header, module, function, output)
+        self.calls.append((f"{module}.{function}", elapsed))
+        try:
+            return wire.decode(header.get("value"), out_blobs)
+        except wire.ProtocolError as error:
+            raise StudentCodeError("bad_return", f"{function}() returned a value the grader cannot read: {error}",
+                                   output) from None
+
+    def timed_call(self, module: str, function: str, *args, **kwargs) -> tuple[object, float]:
+        """Like :meth:`call`, also giving the wall time the grader measured (s)."""
+        started = time.monotonic()
+        value = self.call(module, function, *args, **kwargs)
+        return value, time.monotonic() - started
+
+
+def _crash_message(what: str, ended: str) -> str:
+    if ended.startswith("exit code"):
+        return (f"the worker process ended ({ended}) during {what}: student code must not exit the "
+                f"process (os._exit, os.kill...).")
+    if "SIGKILL" in ended:
+        return (f"the worker process was killed (SIGKILL) during {what}: usually the memory limit "
+                f"or too many processes.")
+    return f"the worker process crashed ({ended}) during {what}."
+
+
+def _error_from(header: dict, module: str, function: str | None, output: str) -> StudentCodeError:
+    kind = str(header.get("kind", "internal"))
+    message = str(header.get("message", "unknown error"))[:2000]
+    trace = str(header.get("traceback", ""))[:4000]
+    if kind == "exception" and header.get("exception") == "NotImplementedError":
+        return StudentCodeError("not_implemented", f"{function}() is not implemented yet "
+                                                   f"(it raised NotImplementedError).", output)
+    if kind == "exception":
+        text = f"{function}() raised {message}"
+        if header.get("exception") == "MemoryError":
+            text += " (the worker's memory is limited)"
+        return StudentCodeError(kind, f"{text}\n{trace}" if trace else text, output)
+    if kind in ("missing_module", "missing_function"):
+        return StudentCodeError(kind, f"Not graded: {message}.", output)
+    return StudentCodeError(kind, f"{message}\n{trace}" if trace else message, output)

@@ -1,0 +1,328 @@
+"""Start the zygote in the strongest confinement this machine offers.
+
+Modes:
+
+``root``    grading runs as root and bubblewrap works: the zygote sees only a
+            read-only view (system libraries, the Python installation, the
+            virtualenv with this project masked out, the worker code, the
+            plug-in codecs and the provided helper code), no network; workers
+            run as an unprivileged uid in their own namespaces.
+``userns``  not root, but bubblewrap can create user namespaces: the same
+            view and namespaces; workers keep the caller's uid with every
+            capability dropped.
+``weak``    neither (macOS, containers without namespaces): workers are plain
+            processes with resource limits. Good enough for a student checking
+            their own code; ``autograder grade`` refuses it unless asked.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import handsons
+from ..worker import wire
+
+WORKER_LIB = Path(__file__).resolve().parent.parent / "worker"
+SANDBOX_LIB, SANDBOX_CODECS, SANDBOX_PROVIDED = "/opt/ag/lib", "/opt/ag/codecs", "/opt/ag/provided"
+SUBMISSION_DIR, SCRATCH_DIR = "/submission", "/tmp"
+ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
+             "nsswitch.conf", "hosts", "mime.types", "ssl/certs/ca-certificates.crt"]
+WORKER_UID_BASE = 61000  # private uids without /etc/passwd entries, one per job slot
+
+
+@dataclass
+class Limits:
+    """What one worker may use. Memory is address space (RLIMIT_AS)."""
+    memory_bytes: int = 3 << 30
+    processes: int = 64          # tasks (threads count too) of the worker's uid
+    file_bytes: int = 64 << 20   # largest file it may write
+    open_files: int = 256
+    cpu_seconds: int = 600
+    scratch_bytes: int = 256 << 20
+    output_bytes: int = 64 << 10  # what the grader keeps of its stdout+stderr per call
+
+    def as_request(self) -> dict:
+        return {"memory_bytes": self.memory_bytes, "processes": self.processes,
+                "file_bytes": self.file_bytes, "open_files": self.open_files,
+                "cpu_seconds": self.cpu_seconds, "scratch_bytes": self.scratch_bytes}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be started (a problem of the machine, not of a submission)."""
+
+
+def _bwrap_probe(args: list[str]) -> bool:
+    try:
+        return subprocess.run(["bwrap", *args, "--ro-bind", "/", "/", "true"], capture_output=True,
+                              timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def detect_mode() -> str:
+    """``root``, ``userns`` or ``weak`` (see the module docstring)."""
+    if sys.platform != "linux" or shutil.which("bwrap") is None:
+        return "weak"
+    if os.geteuid() == 0:
+        return "root" if _bwrap_probe(["--unshare-net", "--unshare-pid"]) else "weak"
+    return "userns" if _bwrap_probe(["--unshare-user", "--unshare-net", "--unshare-pid"]) else "weak"
+
+
+def weak_reason() -> str:
+    if sys.platform != "linux":
+        return f"this is {sys.platform}, and the strong sandbox needs Linux namespaces"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    return "bubblewrap cannot create namespaces here (user namespaces disabled?)"
+
+
+def _project_entries_in(site_packages: Path) -> list[Path]:
+    """What an install of this project put in site-packages: the sandbox masks it
+    (an editable install points back at the checkout, graders and solutions included)."""
+    names = {"autograder", "solutions", "musicrep", "assignments", "fixtures"}
+    found = []
+    for entry in site_packages.iterdir():
+        lower = entry.name.lower()
+        if lower.startswith("__editable__") or lower.startswith("music_repr_autograder") \
+                or entry.name in names:
+            found.append(entry)
+        elif entry.suffix == ".pth":
+            try:
+                if str(handsons.REPO_ROOT) in entry.read_text(errors="replace"):
+                    found.append(entry)
+            except OSError:
+                pass
+    return found
+
+
+def _is_under(path: Path, parent: Path) -> bool:
+    try:
+        path.resolve().relative_to(parent.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+class _Args(list):
+    """bwrap arguments; mount points get world-traversable parents (bwrap makes them 0700)."""
+
+    def __init__(self, *items):
+        super().__init__(*items)
+        self.made = {"/"}
+
+    def parents(self, destination: str) -> None:
+        for parent in reversed(Path(destination).parents):
+            if str(parent) not in self.made:
+                self.made.add(str(parent))
+                self.extend(["--perms", "0755", "--dir", str(parent)])
+
+    def bind(self, source: str, destination: str, flag: str = "--ro-bind") -> None:
+        self.parents(destination)
+        self.extend([flag, source, destination])
+
+
+def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tuple[list[str], dict]:
+    """The bubblewrap command line that starts the zygote, and the zygote's config."""
+    args = _Args(["bwrap", "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--clearenv"])
+    if mode == "userns":
+        args += ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "ALL"]
+    bound: list[Path] = []
+    for top in ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"):
+        path = Path("/", top)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args.bind(str(path), str(path))
+            bound.append(path)
+    for name in ETC_FILES:
+        if os.path.exists(f"/etc/{name}"):
+            args.bind(f"/etc/{name}", f"/etc/{name}")
+    prefixes = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    site_dirs = [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    for prefix in sorted(prefixes):
+        if not any(_is_under(prefix, b) for b in bound):
+            args.bind(str(prefix), str(prefix))
+            bound.append(prefix)
+    # Mask the project wherever a bound folder would show it.
+    masks = [handsons.REPO_ROOT, *hidden_paths]
+    for site in site_dirs:
+        masks += _project_entries_in(site)
+    for path in masks:
+        path = Path(path)
+        if path.exists() and any(_is_under(path, b) for b in bound):
+            args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    # The virtualenv may live inside the checkout just masked: show it again.
+    for prefix in sorted(prefixes):
+        if _is_under(prefix, handsons.REPO_ROOT):
+            args.bind(str(prefix), str(prefix))
+            for site in site_dirs:
+                if _is_under(site, prefix):
+                    for entry in _project_entries_in(site):
+                        args += ["--tmpfs", str(entry)] if entry.is_dir() else \
+                            ["--ro-bind", "/dev/null", str(entry)]
+    codecs = {}
+    args.bind(str(WORKER_LIB), f"{SANDBOX_LIB}/agworker")
+    for name in modules:
+        codec = handsons.get(name).codec_path
+        if codec.exists():
+            args.bind(str(codec), f"{SANDBOX_CODECS}/{name}.py")
+            codecs[name] = f"{SANDBOX_CODECS}/{name}.py"
+    args.bind(str(handsons.PROVIDED_PACKAGE), f"{SANDBOX_PROVIDED}/{handsons.PROVIDED_PACKAGE.name}")
+    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+             "--perms", "0755", "--dir", SUBMISSION_DIR, "--chdir", "/tmp"]
+    for key, value in _environment(SCRATCH_DIR).items():
+        args += ["--setenv", key, value]
+    config = {"mode": mode, "codecs": codecs, "lib_dir": SANDBOX_LIB, "provided_dir": SANDBOX_PROVIDED,
+              "submission_dir": SUBMISSION_DIR, "scratch_dir": SCRATCH_DIR}
+    return list(args), config
+
+
+def _environment(scratch: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch,
+        "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+        "HF_HOME": f"{scratch}/hf", "MPLCONFIGDIR": f"{scratch}/mpl", "NUMBA_CACHE_DIR": f"{scratch}/numba",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+class Sandbox:
+    """One zygote, started once, serving fresh workers to any number of graders
+    (forked grader processes inherit the control socket)."""
+
+    def __init__(self, modules: list[str], mode: str | None = None,
+                 hidden_paths: list[Path] = (), start_timeout: float = 180.0):
+        self.mode = mode or detect_mode()
+        self.modules = list(modules)
+        self._tmp = tempfile.TemporaryDirectory(prefix="ag-sandbox-")
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control = parent_end
+        if self.mode == "weak":
+            lib = Path(self._tmp.name) / "lib"
+            lib.mkdir()
+            (lib / "agworker").symlink_to(WORKER_LIB)
+            provided = Path(self._tmp.name) / "provided"
+            provided.mkdir()
+            (provided / handsons.PROVIDED_PACKAGE.name).symlink_to(handsons.PROVIDED_PACKAGE)
+            config = {"mode": "weak", "lib_dir": str(lib), "provided_dir": str(provided),
+                      "codecs": {m: str(handsons.get(m).codec_path) for m in modules
+                                 if handsons.get(m).codec_path.exists()},
+                      "submission_dir": "", "scratch_dir": ""}
+            prefix: list[str] = []
+            env = {**_environment(tempfile.gettempdir()), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        else:
+            prefix, config = bwrap_command(self.mode, modules, list(hidden_paths))
+            prefix += ["--"]
+            env = None
+        bootstrap = (f"import json, sys; sys.path.insert(0, {config['lib_dir']!r}); "
+                     f"from agworker.zygote import main; "
+                     f"main(json.loads({json.dumps(config)!r}), {child_end.fileno()})")
+        self.log_path = Path(self._tmp.name) / "zygote.log"
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            prefix + [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=log, pass_fds=[child_end.fileno()], env=env,
+            start_new_session=True)
+        child_end.close()
+        log.close()
+        deadline = time.monotonic() + start_timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, remaining))
+            chunk = os.read(self.process.stdout.fileno(), 64) if ready else b""
+            if not chunk:
+                self.close()
+                raise SandboxError(f"the sandbox did not start ({self.mode} mode): "
+                                   f"{self.log_path.read_text(errors='replace')[-3000:]}")
+            line += chunk
+        self.uid_base = WORKER_UID_BASE
+
+    def spawn(self, files: dict[str, bytes], limits: Limits, slot: int = 0) -> "WorkerPipes":
+        """A fresh worker holding ``files`` (relative path -> bytes) as its submission."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        life_grader, life_warden = socket.socketpair()
+        uid = self.uid_base + slot if self.mode == "root" else None
+        request = {"uid": uid, "gid": uid, "limits": limits.as_request()}
+        try:
+            socket.send_fds(self.control, [json.dumps(request).encode()],
+                            [req_r, resp_w, out_w, err_w, life_warden.fileno()])
+        except OSError as error:
+            for fd in (req_r, req_w, resp_r, resp_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise SandboxError(f"the sandbox is gone ({error}); see {self.log_path}") from None
+        finally:
+            life_warden.close()
+        for fd in (req_r, resp_w, out_w, err_w):
+            os.close(fd)
+        token = os.urandom(wire.TOKEN_BYTES)
+        names = sorted(files)
+        pipes = WorkerPipes(req_w, resp_r, out_r, err_r, life_grader, token)
+        try:
+            wire.write_frame(req_w, token, {"op": "setup", "files": [
+                {"path": name, "blob": i} for i, name in enumerate(names)]}, [files[n] for n in names])
+        except OSError:
+            pass  # the warden died: the first call reports it
+        return pipes
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+class WorkerPipes:
+    """The grader's ends of one worker's channels."""
+    requests: int
+    responses: int
+    stdout: int
+    stderr: int
+    lifeline: socket.socket
+    token: bytes
+    closed: bool = field(default=False)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.lifeline.close()   # the warden kills the worker and its namespace
+        for fd in (self.requests, self.responses, self.stdout, self.stderr):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

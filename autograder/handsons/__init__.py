@@ -1,0 +1,1 @@
+"""One folder per hands-on: the plug-ins of the grading engine."""

@@ -1,0 +1,3 @@
+"""Hands-on 2: MIDI as tokens (anticipatory-music-transformer style), with mido."""
+NUMBER = 2
+TITLE = "MIDI as tokens"

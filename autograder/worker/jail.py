@@ -1,0 +1,103 @@
+"""Linux confinement for one worker: namespaces, mounts, identity, limits.
+
+Called by the warden (a fork of the zygote, still privileged) and by the worker
+it forks, in that order. Only ``ctypes`` and the standard library: the calls
+Python does not expose (unshare, mount, capset, prctl) go straight to libc.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import resource
+import signal
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 24, 38, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+
+
+def private_namespaces(network: bool) -> None:
+    """New mount, PID and IPC namespaces (and network when asked); mounts made
+    here stay invisible to every other worker."""
+    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWNET if network else 0))
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def mount_tmpfs(path: str, size_bytes: int, mode: int, uid: int, gid: int) -> None:
+    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={size_bytes},mode={mode:o},uid={uid},gid={gid}")
+
+
+def remount_readonly(path: str) -> None:
+    mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def mount_proc() -> None:
+    """A /proc that shows only this PID namespace (no other process's folders)."""
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def die_with_parent() -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def drop_privileges(uid: int | None, gid: int | None) -> None:
+    """Become ``uid``/``gid`` with no capabilities, for good (no_new_privs).
+
+    With ``uid=None`` (user-namespace mode: only one uid is mapped) the
+    identity stays and every capability is dropped instead.
+    """
+    for cap in range(64):  # the bounding set first: nothing can be regained by exec
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)   # leaving uid 0 clears every capability
+    else:
+        header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable x 2: all zero
+        _check(_libc.capset(header, data), "capset")
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    die_with_parent()  # credentials changed: the kernel cleared the earlier setting
+
+
+def set_limits(memory_bytes: int, processes: int, file_bytes: int, open_files: int,
+               cpu_seconds: int) -> None:
+    """Resource limits of the worker and everything it starts."""
+    def cap(which: int, value: int) -> None:
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+    cap(resource.RLIMIT_AS, memory_bytes)
+    cap(resource.RLIMIT_NPROC, processes)
+    cap(resource.RLIMIT_FSIZE, file_bytes)
+    cap(resource.RLIMIT_NOFILE, open_files)
+    cap(resource.RLIMIT_CPU, cpu_seconds)
+    cap(resource.RLIMIT_CORE, 0)

@@ -1,0 +1,142 @@
+"""The worker's request loop: import a student module, call a function, answer.
+
+Everything here runs next to student code, so it decides nothing about
+grades: it reports what happened (a value, an exception, an import error)
+and the grader, in its own process, judges.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+import traceback
+
+from . import wire
+
+TRACEBACK_CHARS = 4000
+
+
+def _student_traceback(error: BaseException, submission: str) -> str:
+    """The traceback restricted to the submission's own frames."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if frame.filename.startswith(submission + os.sep)]
+    lines = ["Traceback (your code, most recent call last):\n"] if frames else []
+    for frame in frames:
+        name = frame.filename[len(submission) + 1:]
+        lines.append(f'  File "{name}", line {frame.lineno}, in {frame.name}\n')
+        if frame.line:
+            lines.append(f"    {frame.line}\n")
+    lines.extend(traceback.format_exception_only(type(error), error))
+    text = "".join(lines)
+    return text if len(text) <= TRACEBACK_CHARS else text[:TRACEBACK_CHARS] + "\n[...]"
+
+
+def _describe(error: BaseException) -> str:
+    try:
+        message = str(error)
+    except BaseException:
+        message = "<unprintable message>"
+    message = message if len(message) <= 1000 else message[:1000] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class Server:
+    def __init__(self, reader: wire.FrameReader, token: bytes, resp_fd: int,
+                 decoders: dict, encoders: list, submission: str):
+        self.reader, self.token, self.resp_fd = reader, token, resp_fd
+        self.decoders, self.encoders, self.submission = decoders, encoders, submission
+        self.modules: dict[str, object] = {}
+        self.import_errors: dict[str, dict] = {}
+
+    def respond(self, header: dict, blobs: list[bytes] = ()) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        wire.write_frame(self.resp_fd, self.token, header, blobs)
+
+    def load(self, name: str) -> tuple[object | None, dict | None]:
+        if name in self.modules:
+            return self.modules[name], None
+        if name in self.import_errors:
+            return None, self.import_errors[name]
+        if not os.path.exists(os.path.join(self.submission, name + ".py")) and \
+                not os.path.isdir(os.path.join(self.submission, name)):
+            failure = {"kind": "missing_module", "message": f"the submission has no {name}.py"}
+        else:
+            try:
+                module = importlib.import_module(name)
+                self.modules[name] = module
+                return module, None
+            except SystemExit as error:
+                failure = {"kind": "import", "message":
+                           f"{name}.py called sys.exit({error.code!r}) while being imported"}
+            except BaseException as error:
+                failure = {"kind": "import", "message": f"importing {name}.py failed: {_describe(error)}",
+                           "traceback": _student_traceback(error, self.submission)}
+        self.import_errors[name] = failure
+        return None, failure
+
+    def call(self, header: dict, blobs: list[bytes]) -> None:
+        module, failure = self.load(header["module"])
+        if failure:
+            return self.respond({"status": "error", **failure})
+        function = getattr(module, header["function"], None)
+        if not callable(function):
+            return self.respond({"status": "error", "kind": "missing_function", "message":
+                                 f"{header['module']}.py has no function {header['function']}()"})
+        try:
+            torch = sys.modules.get("torch")
+            make_tensor = None
+            if torch is not None:
+                def make_tensor(value: wire.Tensor):
+                    tensor = torch.from_numpy(value.array.copy())
+                    return tensor.requires_grad_(True) if value.requires_grad else tensor
+            spec = header["args"]
+            args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in spec["args"]]
+            kwargs = {str(k): wire.decode(v, blobs, self.decoders, make_tensor)
+                      for k, v in spec["kwargs"].items()}
+        except Exception as error:
+            return self.respond({"status": "error", "kind": "internal",
+                                 "message": f"the worker could not build the arguments: {_describe(error)}"})
+        started = time.perf_counter()
+        try:
+            result = function(*args, **kwargs)
+        except SystemExit as error:
+            return self.respond({"status": "error", "kind": "exit",
+                                 "message": f"the function called sys.exit({error.code!r})"})
+        except BaseException as error:
+            return self.respond({"status": "error", "kind": "exception",
+                                 "exception": type(error).__name__, "message": _describe(error),
+                                 "traceback": _student_traceback(error, self.submission)})
+        seconds = time.perf_counter() - started
+        out: list[bytes] = []
+        try:
+            tree = wire.encode(result, out, self.encoders)
+        except BaseException as error:
+            return self.respond({"status": "error", "kind": "bad_return",
+                                 "message": f"the returned value could not be read: {_describe(error)}"})
+        self.respond({"status": "ok", "value": tree, "seconds": seconds}, out)
+
+    def run(self) -> None:
+        while True:
+            try:
+                header, blobs = self.reader.read()
+            except wire.ProtocolError:
+                return
+            op = header.get("op")
+            if op == "call":
+                self.call(header, blobs)
+            elif op == "import":
+                _, failure = self.load(header["module"])
+                self.respond({"status": "error", **failure} if failure else {"status": "ok"})
+            elif op == "exit":
+                return
+            else:
+                self.respond({"status": "error", "kind": "internal", "message": f"unknown op {op!r}"})
+
+
+def serve(reader: wire.FrameReader, token: bytes, resp_fd: int, decoders: dict, encoders: list) -> None:
+    Server(reader, token, resp_fd, decoders, encoders, sys.path[0]).run()

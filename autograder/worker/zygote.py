@@ -1,0 +1,207 @@
+"""The zygote: a pre-loaded process that forks one fresh worker per request.
+
+Heavy imports (torch, transformers, mido...) are paid once, here, by importing
+each hands-on's codec before any student code exists. For every request the
+zygote forks a *warden*, which confines itself (private mount/PID/IPC/network
+namespaces, a private /tmp, the submission's files on a read-only tmpfs) and
+forks the *worker* (PID 1 of its namespace, unprivileged, with resource limits)
+that serves the grader's calls. The warden reports how the worker ended.
+
+Requests arrive on a SOCK_SEQPACKET socket as a JSON object plus five file
+descriptors: requests (read), responses (write), stdout, stderr and a lifeline
+socket. The grader closing the lifeline kills the worker and everything it
+started. The zygote never sees a submission's files (they go straight to the
+warden), so no worker inherits another submission's code in its memory.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+from . import jail, wire
+from .serve import serve
+
+
+def _load_codecs(paths: dict[str, str]) -> tuple[dict, list]:
+    decoders, encoders = {}, []
+    for name, path in sorted(paths.items()):
+        spec = importlib.util.spec_from_file_location(f"_codec_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if hasattr(module, "preload"):
+            module.preload()
+        decoders.update(getattr(module, "DECODERS", {}))
+        encoders.extend(getattr(module, "ENCODERS", []))
+    return decoders, encoders
+
+
+def main(config: dict, control_fd: int) -> None:
+    # Plug-in codecs import the libraries students use: that is the pre-loading.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    decoders, encoders = _load_codecs(config["codecs"])
+    try:
+        import torch
+        torch.set_num_threads(1)  # fair timing, and --jobs N scales on N cores
+    except ImportError:
+        pass
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # wardens are reaped automatically
+    control = socket.socket(fileno=control_fd)
+    os.write(1, b"ready\n")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 65536, 8)
+        except (ConnectionError, OSError):
+            return
+        if not message:
+            return  # the grader is gone
+        if len(fds) != 5:
+            for fd in fds:
+                os.close(fd)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                control.close()
+                _warden(json.loads(message), fds, config, decoders, encoders)
+                code = 0
+            except BaseException as error:  # report, never return into the loop
+                try:
+                    os.write(fds[4], f"warden failed: {type(error).__name__}: {error}\n".encode()[:2000])
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+
+
+def _lifeline_open(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 4096))
+    except OSError:
+        return False
+
+
+def _close_other_fds(keep: list[int]) -> None:
+    for fd in range(3, 1024):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _safe_relative(path: str) -> bool:
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
+def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoders: list) -> None:
+    req_r, resp_w, out_w, err_w, life = fds
+    jail.die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _close_other_fds(fds)
+    reader = wire.FrameReader(req_r, None)  # the set-up frame names the token
+    setup, blobs = reader.read()
+    token = reader.token
+    strong = config["mode"] != "weak"
+    submission, scratch = config["submission_dir"], config["scratch_dir"]
+    uid, gid = request.get("uid"), request.get("gid")
+
+    if strong:
+        jail.private_namespaces(network=True)
+        jail.mount_tmpfs(submission, 64 << 20, 0o755, 0, 0)
+        jail.mount_tmpfs(scratch, request["limits"]["scratch_bytes"], 0o700,
+                         uid if uid is not None else 0, gid if gid is not None else 0)
+    else:
+        import tempfile
+        submission = tempfile.mkdtemp(prefix="ag-submission-")
+        scratch = tempfile.mkdtemp(prefix="ag-scratch-")
+    for entry in setup.get("files", []):
+        relative = str(entry["path"])
+        if not _safe_relative(relative):
+            continue
+        target = os.path.join(submission, relative)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(blobs[entry["blob"]])
+    if strong:
+        jail.remount_readonly(submission)
+
+    child = os.fork()
+    if child == 0:
+        code = 0
+        try:
+            _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
+                    submission, scratch, decoders, encoders)
+        except BaseException:
+            code = 70  # the worker's own set-up failed: say why on its stderr
+            import traceback
+            os.write(2, traceback.format_exc().encode()[-3000:])
+        finally:
+            os._exit(code)
+    for fd in (req_r, resp_w, out_w, err_w):
+        os.close(fd)
+
+    # No threads here: after unshare(CLONE_NEWPID) this process cannot start one.
+    child_fd = os.pidfd_open(child)
+    poller = select.poll()
+    poller.register(life, select.POLLIN | select.POLLHUP)
+    poller.register(child_fd, select.POLLIN)
+    while True:
+        events = dict(poller.poll())
+        if child_fd in events:
+            break
+        if life in events and not _lifeline_open(life):
+            os.kill(child, signal.SIGKILL)  # the grader let go: end the worker's namespace
+            break
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        report = {"signal": os.WTERMSIG(status)}
+    else:
+        report = {"exit": os.WEXITSTATUS(status)}
+    try:
+        os.write(life, (json.dumps(report) + "\n").encode())
+    except OSError:
+        pass
+
+
+def _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
+            submission, scratch, decoders, encoders) -> None:
+    strong = config["mode"] != "weak"
+    limits = request["limits"]
+    os.close(life)
+    if strong:
+        jail.mount_proc()
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    for fd in (devnull, out_w, err_w):
+        os.close(fd)
+    _close_other_fds([req_r, resp_w])
+    os.chdir(scratch)
+    jail.set_limits(limits["memory_bytes"], limits["processes"], limits["file_bytes"],
+                    limits["open_files"], limits["cpu_seconds"])
+    if strong:
+        jail.drop_privileges(request.get("uid"), request.get("gid"))
+    else:
+        jail.die_with_parent()
+    # Submission first; provided helper code after it; never the current folder.
+    sys.path[:] = [submission, config["provided_dir"]] + [
+        p for p in sys.path if p and p not in ("", ".") and p != config["lib_dir"]]
+    os.environ.update({"HOME": scratch, "TMPDIR": scratch})
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    serve(reader, token, resp_w, decoders, encoders)
+
+
+if __name__ == "__main__":  # python -m agworker.zygote CONFIG_JSON CONTROL_FD
+    main(json.loads(sys.argv[1]), int(sys.argv[2]))

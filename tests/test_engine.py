@@ -1,0 +1,284 @@
+"""The sandboxed worker: isolation holds, every failure is reported, grading goes on.
+
+Each case loads a small hostile or broken module as the submission's
+``midi_tokens.py`` and calls it through the same client the graders use.
+"""
+from __future__ import annotations
+
+import socket
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from autograder.engine import handsons
+from autograder.engine.client import StudentCode, StudentCodeError, TimePolicy
+from autograder.engine.sandbox import Limits, Sandbox, detect_mode
+from autograder.worker import wire
+
+MODULE = "midi_tokens"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    assert detect_mode() == "root", "CI runs as root with bubblewrap: the strong sandbox must be used"
+    with Sandbox([MODULE]) as box:
+        yield box
+
+
+def student(sandbox, source: str, **policy) -> StudentCode:
+    files = {f"{MODULE}.py": textwrap.dedent(source).encode()}
+    return StudentCode(sandbox, files, Limits(memory_bytes=2 << 30),
+                       TimePolicy(**{"floor_seconds": 5.0, "import_seconds": 5.0, **policy}))
+
+
+def failure(code: StudentCode, function: str, *args, **kwargs) -> StudentCodeError:
+    with pytest.raises(StudentCodeError) as info:
+        code.call(MODULE, function, *args, **kwargs)
+    return info.value
+
+
+FINE = "def fine(x):\n    return x + 1\n"
+
+
+def test_values_cross_without_pickle(sandbox):
+    code = student(sandbox, """
+        import numpy as np, torch
+        def echo(x): return x
+        def rich(): return {"a": [1, 2.5, None, True, "s"], "t": (1, 2),
+                            "arr": np.arange(6, dtype=np.int16).reshape(2, 3),
+                            "ten": torch.ones(2, requires_grad=True) * 2, "nan": float("nan")}
+        def objects(): return np.array([object()], dtype=object)
+        def weird():
+            class Liar(int):
+                def __eq__(self, other): return True
+            return [Liar(3)]
+    """)
+    assert code.call(MODULE, "echo", [1, "x", {"k": 2}]) == [1, "x", {"k": 2}]
+    rich = code.call(MODULE, "rich")
+    assert rich["a"] == [1, 2.5, None, True, "s"] and rich["t"] == (1, 2)
+    assert rich["arr"].dtype == np.int16 and rich["arr"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert isinstance(rich["ten"], wire.Tensor) and rich["ten"].requires_grad
+    assert rich["ten"].array.tolist() == [2.0, 2.0] and np.isnan(rich["nan"])
+    opaque = code.call(MODULE, "objects")
+    assert isinstance(opaque, wire.Opaque) and "object" in opaque.reason
+    liar = code.call(MODULE, "weird")[0]
+    assert isinstance(liar, wire.Opaque)   # an int subclass is never trusted as an int
+    tensor = code.call(MODULE, "echo", wire.Tensor(np.arange(3, dtype=np.float32)))
+    assert isinstance(tensor, wire.Tensor) and tensor.dtype == "torch.float32"
+
+
+@pytest.mark.parametrize("source, function, kind, words", [
+    ("def f():\n    while True: pass\n", "f", "timeout", "did not finish within"),
+    ("def f():\n    import ctypes; ctypes.string_at(0)\n", "f", "crash", "SIGSEGV"),
+    ("def f():\n    import os; os._exit(0)\n", "f", "crash", "exit code 0"),
+    ("def f():\n    raise SystemExit(3)\n", "f", "exit", "sys.exit(3)"),
+    ("def f():\n    return bytearray(8 << 30)\n", "f", "exception", "MemoryError"),
+    ("def f():\n    raise NotImplementedError\n", "f", "not_implemented", "not implemented yet"),
+    ("def f():\n    return 1 / 0\n", "f", "exception", "ZeroDivisionError"),
+    ("import sys\nsys.exit(1)\n", "f", "import", "sys.exit(1) while being imported"),
+    ("import time\ntime.sleep(60)\n", "f", "import", "did not finish within"),
+    ("def f(:\n", "f", "import", "SyntaxError"),
+    ("import no_such_package\n", "f", "import", "ModuleNotFoundError"),
+    (FINE, "missing", "missing_function", "has no function missing()"),
+])
+def test_failures_are_reported_and_grading_goes_on(sandbox, source, function, kind, words):
+    code = student(sandbox, source + ("\n" + FINE if "def fine" not in source else ""))
+    started = time.monotonic()
+    error = failure(code, function)
+    assert error.kind == kind, str(error)
+    assert words in str(error), str(error)
+    assert time.monotonic() - started < 10
+    if kind != "import":   # the worker is replaced and the next function still works
+        assert code.call(MODULE, "fine", 41) == 42
+    code.close()
+
+
+def test_killing_everything_it_can_reach_harms_nobody_else(sandbox):
+    code = student(sandbox, """
+        import os, signal
+        def kill_all():
+            for target in (-1, 0, os.getppid(), os.getpid()):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except OSError:
+                    pass
+            return "alive"
+    """)
+    try:
+        code.call(MODULE, "kill_all")
+    except StudentCodeError as error:
+        assert error.kind == "crash"
+    fresh = student(sandbox, FINE)   # the zygote, the grader and other workers are untouched
+    assert fresh.call(MODULE, "fine", 1) == 2
+
+
+def test_import_failure_is_remembered(sandbox):
+    code = student(sandbox, "import time\ntime.sleep(60)\n")
+    failure(code, "f")
+    started = time.monotonic()
+    assert "importing" in str(failure(code, "g"))
+    assert time.monotonic() - started < 1   # not retried at 5 s per call
+
+
+def test_missing_module(sandbox):
+    code = StudentCode(sandbox, {"other.py": b"x = 1\n"})
+    assert "has no midi_tokens.py" in str(failure(code, "f"))
+
+
+def test_output_is_captured_capped_and_never_a_protocol_message(sandbox):
+    code = student(sandbox, """
+        import os, sys
+        def chatty():
+            print("hello from student code")
+            return 5
+        def flood():
+            chunk = b"x" * (1 << 20)
+            for _ in range(300):         # 300 MB on stdout and stderr
+                os.write(1, chunk)
+                os.write(2, chunk)
+            return 1
+        def forge():
+            frame = b"AGW1" + b"0" * 16 + b'{"status": "ok", "value": {"t": "json", "v": 99}}'
+            for fd in range(0, 64):
+                try: os.write(fd, frame)
+                except OSError: pass
+            return 7
+    """, floor_seconds=30.0)
+    assert code.call(MODULE, "chatty") == 5
+    assert code.call(MODULE, "flood") == 1
+    result = None
+    try:
+        result = code.call(MODULE, "forge")
+    except StudentCodeError as error:   # writing on the channel breaks it: the call fails, never 99
+        assert error.kind == "protocol", str(error)
+    assert result in (None, 7)
+    assert code.call(MODULE, "chatty") == 5
+
+
+def test_printed_output_reaches_the_message(sandbox):
+    code = student(sandbox, "def f():\n    print('debug line 1')\n    raise ValueError('bad')\n")
+    error = failure(code, "f")
+    assert "ValueError: bad" in str(error) and "debug line 1" in str(error)
+
+
+def test_no_network(sandbox):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    code = student(sandbox, f"""
+        import socket
+        def connect():
+            s = socket.socket(); s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", {port})); return "connected"
+            except OSError as e:
+                return type(e).__name__
+    """)
+    assert code.call(MODULE, "connect") != "connected"
+    time.sleep(0.2)
+    assert not accepted
+    listener.close()
+
+
+def test_answers_are_out_of_reach(sandbox):
+    secrets = [handsons.SOLUTIONS_DIR, handsons.FIXTURES_DIR, handsons.PLUGINS_DIR, handsons.REPO_ROOT]
+    code = student(sandbox, f"""
+        import os, sys
+        def probe():
+            seen = {{}}
+            for path in {[str(p) for p in secrets]!r}:
+                try:
+                    seen[path] = os.listdir(path)
+                except OSError as e:
+                    seen[path] = None
+            for mod in ("solutions", "autograder", "autograder.handsons"):
+                try:
+                    __import__(mod); seen[mod] = "imported"
+                except ImportError:
+                    seen[mod] = None
+            seen["procs"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
+            seen["uid"] = os.getuid()
+            found = []
+            for root, dirs, files in os.walk("/"):
+                if root.startswith(("/proc", "/sys", "/dev")):
+                    dirs[:] = []
+                    continue
+                found += [os.path.join(root, f) for f in files
+                          if f in ("test_hidden.py", "cases.json") or "handsons" in root
+                          or root.endswith("/solutions") or root.endswith("/fixtures")]
+            seen["found"] = found[:20]
+            return seen
+    """)
+    seen = code.call(MODULE, "probe", timeout=60)
+    for path in secrets:
+        assert seen[str(path)] in (None, [".venv"]), (path, seen[str(path)])
+    assert seen["solutions"] is None and seen["autograder"] is None
+    assert seen["procs"] == ["1"]          # only itself: no other process's folders
+    assert seen["uid"] != 0
+    assert seen["found"] == []
+
+
+def test_cannot_write_outside_scratch(sandbox):
+    code = student(sandbox, """
+        import os, sys, site
+        def write_everywhere():
+            written = []
+            targets = ["/submission/x.py", "/tmp/ok.txt"] + [os.path.join(p, "sitecustomize.py")
+                       for p in sys.path if p] + ["/etc/x", "/usr/x", "/root/x"]
+            for path in targets:
+                try:
+                    with open(path, "w") as f:
+                        f.write("import os")
+                    written.append(path)
+                except OSError:
+                    pass
+            return written
+    """)
+    assert code.call(MODULE, "write_everywhere") == ["/tmp/ok.txt"]
+
+
+def test_processes_and_files_are_limited(sandbox):
+    code = student(sandbox, """
+        import os
+        def fork_bomb():
+            pids = []
+            try:
+                for _ in range(1000):
+                    pid = os.fork()
+                    if pid == 0:
+                        import time; time.sleep(30); os._exit(0)
+                    pids.append(pid)
+            except OSError as e:
+                return len(pids)
+            return len(pids)
+        def big_file():
+            try:
+                with open("/tmp/big", "wb") as f:
+                    for _ in range(200):
+                        f.write(b"x" * (1 << 20))
+            except OSError as e:
+                return "stopped"
+            return "written"
+    """)
+    assert code.call(MODULE, "fork_bomb") < 100
+    code.close()   # its namespace dies with it: no process is left behind
+    code2 = student(sandbox, "def ok():\n    return 1\n")
+    assert code2.call(MODULE, "ok") == 1
+    error = None
+    try:
+        code2_result = student(sandbox, code.files[f"{MODULE}.py"].decode()).call(MODULE, "big_file")
+    except StudentCodeError as caught:
+        error = caught
+    assert error is not None and "SIGXFSZ" in str(error) or code2_result == "stopped"
+
+
+def test_budget_stops_a_submission_that_hangs_everywhere(sandbox):
+    code = student(sandbox, "def f():\n    while True: pass\n", floor_seconds=1.0, budget_seconds=2.5)
+    kinds = [failure(code, "f").kind for _ in range(4)]
+    assert kinds[:2] == ["timeout", "timeout"] and kinds[-1] == "budget"
