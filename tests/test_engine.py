@@ -282,3 +282,16 @@ def test_budget_stops_a_submission_that_hangs_everywhere(sandbox):
     code = student(sandbox, "def f():\n    while True: pass\n", floor_seconds=1.0, budget_seconds=2.5)
     kinds = [failure(code, "f").kind for _ in range(4)]
     assert kinds[:2] == ["timeout", "timeout"] and kinds[-1] == "budget"
+
+
+def test_weak_mode_still_grades(tmp_path, monkeypatch):
+    """Where namespaces are unavailable (a student laptop), checks still run, unconfined."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with Sandbox([MODULE], mode="weak") as weak:
+        code = student(weak, "def f(x):\n    return x * 2\ndef g():\n    while True: pass\n")
+        assert code.call(MODULE, "f", 21) == 42
+        assert failure(code, "g", timeout=1).kind == "timeout"
+        assert code.call(MODULE, "f", 1) == 2
+        code.close()
+    time.sleep(0.5)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("ag-s")]  # nothing left behind

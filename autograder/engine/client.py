@@ -29,9 +29,11 @@ SIGNAL_NAMES = {signal.SIGSEGV: "SIGSEGV, a segmentation fault", signal.SIGKILL:
 class StudentCodeError(Exception):
     """Student code did not produce a value; ``str()`` is the student-facing message."""
 
-    def __init__(self, kind: str, message: str, output: str = ""):
+    def __init__(self, kind: str, message: str, output: str = "", exception: str = "", detail: str = ""):
         super().__init__(message)
         self.kind, self.message, self.output = kind, message, output
+        self.exception = exception   # the exception type student code raised, if it raised one
+        self.detail = detail         # that exception's own message
 
     def __str__(self) -> str:
         if self.output:
@@ -277,10 +279,12 @@ def _error_from(header: dict, module: str, function: str | None, output: str) ->
         return StudentCodeError("not_implemented", f"{function}() is not implemented yet "
                                                    f"(it raised NotImplementedError).", output)
     if kind == "exception":
+        exception = str(header.get("exception", ""))
         text = f"{function}() raised {message}"
-        if header.get("exception") == "MemoryError":
+        if exception == "MemoryError":
             text += " (the worker's memory is limited)"
-        return StudentCodeError(kind, f"{text}\n{trace}" if trace else text, output)
+        detail = message[len(exception) + 2:] if message.startswith(exception + ": ") else ""
+        return StudentCodeError(kind, f"{text}\n{trace}" if trace else text, output, exception, detail)
     if kind in ("missing_module", "missing_function"):
         return StudentCodeError(kind, f"Not graded: {message}.", output)
     return StudentCodeError(kind, f"{message}\n{trace}" if trace else message, output)

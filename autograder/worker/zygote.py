@@ -162,6 +162,10 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
             os.kill(child, signal.SIGKILL)  # the grader let go: end the worker's namespace
             break
     _, status = os.waitpid(child, 0)
+    if not strong:  # weak mode wrote real folders: leave nothing behind
+        import shutil
+        for folder in (submission, scratch):
+            shutil.rmtree(folder, ignore_errors=True)
     if os.WIFSIGNALED(status):
         report = {"signal": os.WTERMSIG(status)}
     else:

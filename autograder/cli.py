@@ -1,0 +1,149 @@
+"""``autograder``: grade, check, demo, fixtures, rubric (SPEC section 6)."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .engine import handsons
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Auto-grader for the hands-ons of 'Representation learning for music'.")
+fixtures_app = typer.Typer(no_args_is_help=True, help="TA side: make and verify the fixtures.")
+app.add_typer(fixtures_app, name="fixtures")
+console = Console()
+GRADESCOPE_SUBMISSION, GRADESCOPE_RESULTS = Path("/autograder/submission"), Path("/autograder/results")
+
+
+def _modules(module: Optional[str]) -> list[str]:
+    if module is None:
+        return handsons.names()
+    if module not in handsons.names():
+        console.print(f"[red]Unknown module {module!r}[/]; choose one of: {', '.join(handsons.names())}")
+        raise typer.Exit(2)
+    return [module]
+
+
+def _score_table(rows, modules: list[str], maxima: dict[str, float], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("submission")
+    for module in modules:
+        table.add_column(module, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    table.add_column("note")
+    from .engine.results import module_scores
+    for row in rows:
+        scores = module_scores(row.results.get("tests", []))
+        cells = [f"{scores.get(m, (0.0, 0.0))[0]:g} / {maxima[m]:g}" for m in modules]
+        extra = row.results.get("extra_data", {})
+        note = extra.get("error") or (f"{extra['grader_errors']} grader errors" if extra.get("grader_errors") else "")
+        table.add_row(row.name, *cells, f"{row.results['score']:g} / {sum(maxima.values()):g}", note)
+    return table
+
+
+@app.command()
+def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .zip files."),
+          out: Path = typer.Option(Path("out"), "--out", help="Where results go."),
+          jobs: int = typer.Option(1, "--jobs", min=1, help="Submissions graded in parallel."),
+          module: Optional[str] = typer.Option(None, "--module", help="Grade only this hands-on."),
+          gradescope: bool = typer.Option(False, "--gradescope", help="Read /autograder/submission, "
+                                          "write /autograder/results/results.json."),
+          allow_weak_sandbox: bool = typer.Option(False, "--allow-weak-sandbox",
+                                                  help="Grade even where the strong sandbox is unavailable.")):
+    """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
+    from .engine.runner import Options, grade_batch, maxima
+    from .engine.sandbox import detect_mode, weak_reason
+    if detect_mode() == "weak" and not allow_weak_sandbox:
+        console.print(f"[red]Refusing to grade: the strong sandbox is not available ({weak_reason()}).[/] "
+                      f"Student code would run unconfined. Use --allow-weak-sandbox to grade anyway "
+                      f"(the results will say so).")
+        raise typer.Exit(3)
+    if gradescope:
+        paths, out = [GRADESCOPE_SUBMISSION], GRADESCOPE_RESULTS / "_graded"
+    if not paths:
+        console.print("[red]Nothing to grade[/]: give submission folders or zips.")
+        raise typer.Exit(2)
+    options = Options(modules=_modules(module), jobs=jobs)
+    started = time.monotonic()
+
+    def progress(done) -> None:
+        console.print(f"  graded {done.name}: {done.results['score']:g}", highlight=False)
+
+    graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
+    if gradescope:
+        import shutil
+        shutil.copy(out / graded[0].name / "results.json", GRADESCOPE_RESULTS / "results.json")
+    console.print(_score_table(graded, options.modules, maxima(options.modules), "Scores"))
+    console.print(f"{len(graded)} submission(s) in {time.monotonic() - started:.1f} s; "
+                  f"results in {out}/<name>/results.json and {out}/grades.csv")
+    errors = sum(g.results.get("extra_data", {}).get("grader_errors", 0) for g in graded)
+    if errors:
+        console.print(f"[red]{errors} grader error(s)[/]: grading did not complete properly; see the results.")
+        raise typer.Exit(4)
+
+
+@app.command()
+def check(module: Optional[str] = typer.Argument(None, help="One hands-on (default: all)."),
+          path: Path = typer.Option(Path("assignments"), "--path", help="Folder with your modules.")):
+    """Student side: run the public checks on your code in ./assignments."""
+    from .engine.checks import run_checks
+    raise typer.Exit(run_checks(path, _modules(module), console))
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
+    """Grade the bundled examples (reference, partial, untouched) and print the table."""
+    from .engine.runner import Options, grade_batch, maxima
+    from .engine.sandbox import detect_mode, weak_reason
+    examples = [handsons.SOLUTIONS_DIR, handsons.REPO_ROOT / "examples" / "partial", handsons.STUBS_DIR]
+    if detect_mode() == "weak":
+        console.print(f"[yellow]Note: no strong sandbox here ({weak_reason()}); the demo runs unconfined.[/]")
+    options = Options()
+    names = {str(handsons.SOLUTIONS_DIR): "reference (solutions/)",
+             str(handsons.REPO_ROOT / "examples" / "partial"): "partial (examples/partial/)",
+             str(handsons.STUBS_DIR): "untouched stubs (assignments/)"}
+    started = time.monotonic()
+    graded = grade_batch([str(p) for p in examples], out, options)
+    for g in graded:
+        g.name = names.get(g.source, g.name)
+    console.print(_score_table(graded, options.modules, maxima(options.modules),
+                               "Demo: the bundled submissions"))
+    console.print(f"Graded in {time.monotonic() - started:.1f} s; per-test feedback in {out}/<name>/results.json")
+
+
+@app.command("rubric")
+def rubric_command():
+    """Points per hands-on and per test group (public and hidden)."""
+    from .engine.runner import rubric
+    table = Table(title="Rubric")
+    for column in ("hands-on", "visibility", "test", "cases", "points"):
+        table.add_column(column)
+    total = 0.0
+    for row in rubric():
+        table.add_row(row["module"], row["visibility"], row["test"], str(row["cases"]), f"{row['points']:g}")
+        total += row["points"]
+    console.print(table)
+    console.print(f"total: {total:g} points")
+
+
+@fixtures_app.command("regen")
+def fixtures_regen(module: Optional[str] = typer.Argument(None)):
+    """Regenerate the fixtures of every hands-on (or one) from its recipe and the reference."""
+    from .engine.fixtures import regenerate
+    for name in _modules(module):
+        started = time.monotonic()
+        files = regenerate(name)
+        console.print(f"{name}: {len(files)} files in {time.monotonic() - started:.1f} s")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

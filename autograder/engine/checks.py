@@ -1,0 +1,63 @@
+"""``autograder check``: the public checks on a student's own folder, in-process.
+
+Same graders, same sandbox as the instructors' grading; only the hidden checks
+are left out. A line per check as it finishes, then a summary per hands-on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .client import StudentCode
+from .plugin import GradingPlugin
+from .results import module_scores
+from .runner import grader_files, run_graders
+from .sandbox import Sandbox, detect_mode, weak_reason
+from .submission import SubmissionError, load_submission
+
+
+def run_checks(path: Path, modules: list[str], console: Console) -> int:
+    """Exit code: 0 when every public check passed, 1 otherwise."""
+    try:
+        submission = load_submission(path, modules)
+    except SubmissionError as error:
+        console.print(f"[red]{error}[/]")
+        return 1
+    if detect_mode() == "weak":
+        console.print(f"[yellow]Note: running without the strong sandbox ({weak_reason()}); "
+                      f"fine for checking your own code.[/]")
+    files = grader_files(modules, ("public",))
+    with console.status("starting the sandbox (loading libraries)...") as status:
+        with Sandbox(modules) as sandbox:
+            code = StudentCode(sandbox, submission.files)
+            done = [0]
+
+            def show(entry: dict) -> None:
+                done[0] += 1
+                passed = entry["status"] == "passed"
+                mark = "[green]PASS[/]" if passed else "[red]FAIL[/]"
+                console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {entry['name']}", highlight=False)
+                if not passed and entry["output"]:
+                    console.print("      " + entry["output"].replace("\n", "\n      "), highlight=False,
+                                  markup=False)
+                status.update(f"checking... {done[0]} done")
+
+            status.update("checking...")
+            plugin = GradingPlugin(code, on_result=show)
+            results, _ = run_graders(code, files, extra_args=["-p", "no:terminal"], plugin=plugin)
+            code.close()
+    table = Table(title="Public checks")
+    for column in ("hands-on", "passed", "points"):
+        table.add_column(column)
+    for module, (score, maximum) in module_scores(results).items():
+        passed = sum(1 for r in results if r["tags"][0] == module and r["status"] == "passed")
+        total = sum(1 for r in results if r["tags"][0] == module)
+        table.add_row(module, f"{passed}/{total}", f"{score:g}/{maximum:g}")
+    console.print(table)
+    for note in submission.notes:
+        console.print(f"[yellow]{note}[/]")
+    console.print("Hidden checks run when your submission is graded; passing these is a good sign, "
+                  "not a guarantee.")
+    return 0 if results and all(r["status"] == "passed" for r in results) else 1

@@ -1,0 +1,136 @@
+"""The pytest plug-in that turns grader tests into scored result lines.
+
+Graders are ordinary pytest tests in ``autograder/handsons/<module>/test_public.py``
+and ``test_hidden.py``::
+
+    @pytest.mark.points(2)
+    @pytest.mark.parametrize("case", CASES, ids=str)
+    def test_edge_cases(student, case):
+        \"\"\"midi_to_tokens on a purpose-built file\"\"\"
+        got = student.call("midi_to_tokens", ...)
+
+- ``points(n)``: what the test (each parametrized case) is worth.
+- visibility comes from the file name (``test_hidden.py`` never ships to students).
+- the module tag comes from the plug-in folder the file is in.
+- the ``student`` fixture calls the submission's module in the sandbox.
+- the first docstring line names the result line; the case id is appended.
+
+A failure caused by student code (:class:`StudentCodeError`) or by a grader's
+verdict (``assert``/``fail``) costs the test's points with its message. Any
+other exception is a *grader error*: it is reported as such, so that a broken
+grader is never mistaken for a wrong submission.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from .client import StudentCode, StudentCodeError
+
+VISIBILITY_GRADESCOPE = {"public": "visible", "hidden": "after_published"}
+
+
+class ModuleCaller:
+    """What a grader sees as ``student``: the submission's module of this hands-on."""
+
+    def __init__(self, code: StudentCode, module: str):
+        self.code, self.module = code, module
+
+    def call(self, function: str, *args, **kwargs):
+        """``function(*args, **kwargs)`` in the sandbox; its decoded return value."""
+        return self.code.call(self.module, function, *args, **kwargs)
+
+    def timed(self, function: str, *args, **kwargs) -> tuple[object, float]:
+        """Like :meth:`call`, also giving the wall time in seconds, measured here."""
+        return self.code.timed_call(self.module, function, *args, **kwargs)
+
+
+def handson_of(path: Path) -> str:
+    """``autograder/handsons/<module>/test_x.py`` -> ``<module>``."""
+    return Path(path).parent.name
+
+
+def visibility_of(path: Path) -> str:
+    return "hidden" if Path(path).name.startswith("test_hidden") else "public"
+
+
+def _title(item: pytest.Item) -> str:
+    doc = (getattr(item, "function", None).__doc__ or "").strip() if hasattr(item, "function") else ""
+    title = doc.splitlines()[0].strip() if doc else item.originalname.replace("test_", "").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{title} [{callspec.id}]" if callspec else title
+
+
+def points_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker and marker.args else 0.0
+
+
+class GradingPlugin:
+    """Runs inside one pytest session that grades one submission."""
+
+    def __init__(self, code: StudentCode | None, on_result=None):
+        self.code, self.on_result = code, on_result
+        self.results: list[dict] = []
+        self._started: dict[str, float] = {}
+
+    # ---------------------------------------------------------- configuration
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): what a grader test is worth")
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> ModuleCaller:
+        if self.code is None:
+            pytest.fail("no submission to grade (run graders through `autograder grade`)", pytrace=False)
+        return ModuleCaller(self.code, handson_of(request.node.path))
+
+    # ---------------------------------------------------------- reporting
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        self._started[nodeid] = time.monotonic()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+            self._record(item, call, report)
+
+    def _record(self, item: pytest.Item, call: pytest.CallInfo, report) -> None:
+        max_score = points_of(item)
+        entry = {
+            "name": f"{handson_of(item.path)}: {_title(item)}",
+            "score": max_score if report.passed else 0.0,
+            "max_score": max_score,
+            "status": "passed" if report.passed else "failed",
+            "output": "",
+            "visibility": VISIBILITY_GRADESCOPE[visibility_of(item.path)],
+            "tags": [handson_of(item.path)],
+            "extra_data": {"nodeid": item.nodeid, "kind": "passed" if report.passed else "failed"},
+        }
+        if report.skipped:
+            entry["output"] = "grader error: this check was skipped, which graders never do"
+            entry["extra_data"]["kind"] = "grader_error"
+        elif not report.passed:
+            entry["output"], entry["extra_data"]["kind"] = _failure_message(call)
+        entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)
+        self.results.append(entry)
+        if self.on_result:
+            self.on_result(entry)
+
+
+def _failure_message(call: pytest.CallInfo) -> tuple[str, str]:
+    """(student-facing message, kind) for a failed test."""
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, StudentCodeError):
+        return str(error), error.kind
+    if call.excinfo and call.excinfo.errisinstance(pytest.fail.Exception):
+        return str(error.msg), "wrong"
+    if isinstance(error, AssertionError):
+        text = str(error).strip() or "a check failed"
+        return text.split("\nassert ")[0] if text.startswith("\n") is False else text, "wrong"
+    where = "setting up the check" if call.when == "setup" else "checking the result"
+    detail = call.excinfo.exconly() if call.excinfo else "unknown"
+    return (f"grader error while {where} (not a verdict on your code; the instructors are told): "
+            f"{detail[:1500]}", "grader_error")

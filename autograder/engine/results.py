@@ -1,0 +1,99 @@
+"""Results files: Gradescope's ``results.json`` and the gradebook's ``grades.csv``.
+
+``results.json`` follows Gradescope's autograder format: ``score``,
+``execution_time``, ``output``, ``tests`` (``name``, ``score``, ``max_score``,
+``status``, ``output``, ``visibility``, ``tags``) and ``extra_data``, where the
+engine records how the run went (sandbox mode, grader errors, notes).
+Files are written atomically: a reader never sees a half-written file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def module_scores(tests: list[dict]) -> dict[str, tuple[float, float]]:
+    """module -> (score, max score)."""
+    out: dict[str, tuple[float, float]] = {}
+    for test in tests:
+        module = (test.get("tags") or ["?"])[0]
+        score, maximum = out.get(module, (0.0, 0.0))
+        out[module] = (score + float(test["score"]), maximum + float(test["max_score"]))
+    return out
+
+
+def grader_errors(tests: list[dict]) -> int:
+    return sum(1 for t in tests if t.get("extra_data", {}).get("kind") == "grader_error")
+
+
+def build_results(name: str, tests: list[dict], seconds: float, notes: list[str],
+                  extra: dict) -> dict:
+    scores = module_scores(tests)
+    lines = [f"{module}: {score:g} / {maximum:g}" for module, (score, maximum) in scores.items()]
+    errors = grader_errors(tests)
+    if errors:
+        lines.append(f"{errors} check(s) hit a grader error: the instructors will look at them.")
+    lines += notes
+    return {
+        "score": round(sum(float(t["score"]) for t in tests), 4),
+        "execution_time": round(seconds, 3),
+        "output": "\n".join(lines),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"submission": name, "grader_errors": errors, "notes": notes, **extra},
+    }
+
+
+def failed_results(name: str, message: str, seconds: float, extra: dict) -> dict:
+    """Results of a submission that could not be graded at all (score 0, with why)."""
+    return {"score": 0.0, "execution_time": round(seconds, 3), "output": message,
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
+            "extra_data": {"submission": name, "error": message, **extra}}
+
+
+def write_results(path: Path, results: dict) -> None:
+    write_atomic(path, (json.dumps(results, indent=2, allow_nan=False) + "\n").encode())
+
+
+def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
+    """One row per submission: total, per-module scores and maxima (from the
+    rubric, so a submission that could not be graded still shows what it missed), status."""
+    modules = list(maxima)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "student", "score", "max_score",
+                     *[c for m in modules for c in (m, f"{m}_max")], "status", "content_sha256"])
+    for row in rows:
+        results = row["results"]
+        scores = module_scores(results.get("tests", []))
+        total_max = sum(maxima.values())
+        status = results.get("extra_data", {}).get("error") or (
+            "grader errors" if results.get("extra_data", {}).get("grader_errors") else "graded")
+        writer.writerow([row["name"], row.get("student", row["name"]), f"{results['score']:g}", f"{total_max:g}",
+                         *[f"{v:g}" for m in modules for v in (scores.get(m, (0.0, 0.0))[0], maxima[m])],
+                         status, row.get("digest", "")])
+    return buffer.getvalue().encode()

@@ -1,0 +1,214 @@
+"""Grade submissions: one pytest session per submission, in a forked process.
+
+The parent starts the sandbox (its zygote pre-loads the heavy libraries once)
+and imports pytest and the graders' dependencies once; each submission is then
+graded by a fork of the parent with a fresh worker, ``jobs`` at a time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from . import handsons
+from .client import StudentCode, TimePolicy
+from .plugin import GradingPlugin, points_of
+from .results import build_results, failed_results, grades_csv, write_atomic, write_results
+from .sandbox import Limits, Sandbox, detect_mode
+from .submission import Submission, SubmissionError, load_submission
+
+PYTEST_ARGS = ["-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
+               "--rootdir", str(handsons.REPO_ROOT), "-o", "console_output_style=classic"]
+
+
+@dataclass
+class Options:
+    modules: list[str] = field(default_factory=handsons.names)
+    visibilities: tuple[str, ...] = ("public", "hidden")
+    jobs: int = 1
+    limits: Limits = field(default_factory=Limits)
+    time_policy: TimePolicy = field(default_factory=TimePolicy)
+    mode: str | None = None      # sandbox mode; None = the strongest available
+
+
+def grader_files(modules: list[str], visibilities: tuple[str, ...]) -> list[Path]:
+    files = []
+    for name in modules:
+        for visibility in visibilities:
+            path = handsons.get(name).grader_path(visibility)
+            if path.exists():
+                files.append(path)
+    return files
+
+
+def run_graders(code: StudentCode | None, files: list[Path], extra_args: list[str] = (),
+                plugin: GradingPlugin | None = None) -> tuple[list[dict], int]:
+    """Run the grader files in this process against ``code``; (result lines, pytest exit code)."""
+    plugin = plugin or GradingPlugin(code)
+    exit_code = pytest.main([*PYTEST_ARGS, *extra_args, *map(str, files)], plugins=[plugin])
+    return plugin.results, int(exit_code)
+
+
+class _Collector:
+    def __init__(self):
+        self.items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+def rubric(modules: list[str] | None = None, visibilities=("public", "hidden")) -> list[dict]:
+    """Every result line the graders can produce: module, visibility, test, cases, points."""
+    collector = _Collector()
+    files = grader_files(modules or handsons.names(), visibilities)
+    with open(os.devnull, "w") as sink:
+        saved = sys.stdout
+        sys.stdout = sink
+        try:
+            pytest.main([*PYTEST_ARGS, "--collect-only", *map(str, files)], plugins=[collector, GradingPlugin(None)])
+        finally:
+            sys.stdout = saved
+    rows: dict[tuple, dict] = {}
+    for item in collector.items:
+        from .plugin import handson_of, visibility_of
+        key = (handson_of(item.path), visibility_of(item.path), item.originalname)
+        row = rows.setdefault(key, {"module": key[0], "visibility": key[1], "test": key[2],
+                                    "cases": 0, "points": 0.0})
+        row["cases"] += 1
+        row["points"] += points_of(item)
+    return list(rows.values())
+
+
+def maxima(modules: list[str], visibilities=("public", "hidden")) -> dict[str, float]:
+    out = {m: 0.0 for m in modules}
+    for row in rubric(modules, visibilities):
+        out[row["module"]] += row["points"]
+    return out
+
+
+def engine_info(sandbox: Sandbox) -> dict:
+    return {"sandbox": sandbox.mode, "python": sys.version.split()[0]}
+
+
+def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: int = 0) -> dict:
+    """Grade one submission in this process; its results.json content."""
+    started = time.monotonic()
+    code = StudentCode(sandbox, submission.files, options.limits, options.time_policy, slot)
+    notes = list(submission.notes)
+    missing = [m for m in options.modules if m not in submission.modules]
+    if missing:
+        notes.append("not in the submission: " + ", ".join(f"{m}.py" for m in missing))
+    if sandbox.mode == "weak":
+        notes.append("graded WITHOUT the strong sandbox (weak mode): scores are not protected")
+    try:
+        tests, exit_code = run_graders(code, grader_files(options.modules, options.visibilities))
+    finally:
+        code.close()
+    extra = {**engine_info(sandbox), "content_sha256": submission.digest,
+             "worker_restarts": code.restarts, "pytest_exit": exit_code}
+    if exit_code not in (0, 1):
+        return failed_results(submission.name, f"grading failed (pytest exit code {exit_code}); "
+                                               f"the instructors are told", time.monotonic() - started, extra)
+    return build_results(submission.name, tests, time.monotonic() - started, notes, extra)
+
+
+@dataclass
+class Graded:
+    name: str
+    source: str
+    results: dict
+    digest: str = ""
+
+
+def _unique_names(subs: list[Submission]) -> None:
+    seen: dict[str, int] = {}
+    for sub in subs:
+        count = seen.get(sub.name, 0)
+        seen[sub.name] = count + 1
+        if count:
+            sub.name = f"{sub.name}-{count + 1}"
+
+
+def grade_batch(paths: list[str], out_dir: Path, options: Options,
+                on_done: Callable[[Graded], None] | None = None) -> list[Graded]:
+    """Grade every path into ``out_dir/<name>/results.json`` and ``out_dir/grades.csv``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    graded: list[Graded] = []
+    subs: list[Submission] = []
+    for path in paths:
+        try:
+            subs.append(load_submission(path, options.modules))
+        except SubmissionError as error:
+            name = Path(path).stem if Path(path).suffix == ".zip" else Path(path).name
+            results = failed_results(name, f"not graded: {error}", 0.0, {})
+            write_results(out_dir / name / "results.json", results)
+            graded.append(Graded(name, str(path), results))
+            if on_done:
+                on_done(graded[-1])
+    _unique_names(subs)
+    if subs:
+        hidden = [Path(p).resolve() for p in paths] + [out_dir.resolve()]
+        with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden) as sandbox:
+            for item in _fork_pool(sandbox, subs, out_dir, options):
+                graded.append(item)
+                if on_done:
+                    on_done(item)
+    write_atomic(out_dir / "grades.csv", grades_csv(
+        [{"name": g.name, "results": g.results, "digest": g.digest} for g in graded],
+        maxima(options.modules, options.visibilities)))
+    return graded
+
+
+def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options: Options):
+    pending = list(subs)
+    running: dict[int, tuple[Submission, int, float]] = {}
+    free_slots = list(range(max(1, options.jobs)))
+    while pending or running:
+        while pending and free_slots:
+            sub, slot = pending.pop(0), free_slots.pop(0)
+            target = out_dir / sub.name
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "results.json").unlink(missing_ok=True)  # never read a previous run's
+            pid = os.fork()
+            if pid == 0:
+                _child(sandbox, sub, options, slot, target)
+            running[pid] = (sub, slot, time.monotonic())
+        pid, status = os.wait()
+        if pid not in running:
+            continue
+        sub, slot, started = running.pop(pid)
+        free_slots.append(slot)
+        path = out_dir / sub.name / "results.json"
+        try:
+            results = json.loads(path.read_text())
+        except (OSError, ValueError):
+            results = failed_results(sub.name, f"grading crashed (status {status}); see "
+                                               f"{out_dir / sub.name / 'grading.log'}",
+                                     time.monotonic() - started, {"sandbox": sandbox.mode})
+            write_results(path, results)
+        yield Graded(sub.name, sub.source, results, sub.digest)
+
+
+def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, target: Path) -> None:
+    code = 1
+    try:
+        log = os.open(target / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        results = grade_one(sandbox, sub, options, slot)
+        write_results(target / "results.json", results)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
