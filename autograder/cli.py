@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .engine import handsons
@@ -42,7 +43,7 @@ def _score_table(rows, modules: list[str], maxima: dict[str, float], title: str)
         cells = [f"{scores.get(m, (0.0, 0.0))[0]:g} / {maxima[m]:g}" for m in modules]
         extra = row.results.get("extra_data", {})
         note = extra.get("error") or (f"{extra['grader_errors']} grader errors" if extra.get("grader_errors") else "")
-        table.add_row(row.name, *cells, f"{row.results['score']:g} / {sum(maxima.values()):g}", note)
+        table.add_row(escape(row.name), *cells, f"{row.results['score']:g} / {sum(maxima.values()):g}", note)
     return table
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .client import StudentCode
 from .plugin import GradingPlugin
 from .results import module_scores
-from .runner import grader_files, run_graders
+from .runner import SILENT, grader_files, run_graders
 from .sandbox import Sandbox, detect_mode, weak_reason
 from .submission import SubmissionError, load_submission
 
@@ -38,7 +39,8 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
                 done[0] += 1
                 passed = entry["status"] == "passed"
                 mark = "[green]PASS[/]" if passed else "[red]FAIL[/]"
-                console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {entry['name']}", highlight=False)
+                console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {escape(entry['name'])}",
+                              highlight=False)
                 if not passed and entry["output"]:
                     console.print("      " + entry["output"].replace("\n", "\n      "), highlight=False,
                                   markup=False)
@@ -46,8 +48,12 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
 
             status.update("checking...")
             plugin = GradingPlugin(code, on_result=show)
-            results, _ = run_graders(code, files, extra_args=["-p", "no:terminal"], plugin=plugin)
+            results, exit_code = run_graders(code, files, output=SILENT, plugin=plugin)
             code.close()
+    if exit_code not in (0, 1):
+        console.print(f"[red]The checks could not run (pytest exit code {exit_code}).[/] Are the public "
+                      f"fixtures in place? (TAs: autograder fixtures regen)")
+        return 1
     table = Table(title="Public checks")
     for column in ("hands-on", "passed", "points"):
         table.add_column(column)

@@ -24,8 +24,9 @@ from .results import build_results, failed_results, grades_csv, write_atomic, wr
 from .sandbox import Limits, Sandbox, detect_mode
 from .submission import Submission, SubmissionError, load_submission
 
-PYTEST_ARGS = ["-q", "--no-header", "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
-               "--rootdir", str(handsons.REPO_ROOT), "-o", "console_output_style=classic"]
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore", "--rootdir", str(handsons.REPO_ROOT)]
+QUIET = ["-q", "--no-header"]                 # grading: pytest's report goes to grading.log
+SILENT = ["-p", "no:terminal", "-s"]          # checks: our own lines only, printed as they come
 
 
 @dataclass
@@ -48,11 +49,11 @@ def grader_files(modules: list[str], visibilities: tuple[str, ...]) -> list[Path
     return files
 
 
-def run_graders(code: StudentCode | None, files: list[Path], extra_args: list[str] = (),
+def run_graders(code: StudentCode | None, files: list[Path], output: list[str] = QUIET,
                 plugin: GradingPlugin | None = None) -> tuple[list[dict], int]:
     """Run the grader files in this process against ``code``; (result lines, pytest exit code)."""
     plugin = plugin or GradingPlugin(code)
-    exit_code = pytest.main([*PYTEST_ARGS, *extra_args, *map(str, files)], plugins=[plugin])
+    exit_code = pytest.main([*PYTEST_ARGS, *output, *map(str, files)], plugins=[plugin])
     return plugin.results, int(exit_code)
 
 
@@ -72,7 +73,8 @@ def rubric(modules: list[str] | None = None, visibilities=("public", "hidden")) 
         saved = sys.stdout
         sys.stdout = sink
         try:
-            pytest.main([*PYTEST_ARGS, "--collect-only", *map(str, files)], plugins=[collector, GradingPlugin(None)])
+            pytest.main([*PYTEST_ARGS, *QUIET, "--collect-only", *map(str, files)],
+                        plugins=[collector, GradingPlugin(None)])
         finally:
             sys.stdout = saved
     rows: dict[tuple, dict] = {}
