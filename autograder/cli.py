@@ -118,9 +118,12 @@ def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
 
 
 @app.command("rubric")
-def rubric_command():
+def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Markdown table (for the README).")):
     """Points per hands-on and per test group (public and hidden)."""
-    from .engine.runner import rubric
+    from .engine.runner import rubric_markdown, rubric
+    if markdown:
+        typer.echo(rubric_markdown(), nl=False)
+        return
     table = Table(title="Rubric")
     for column in ("hands-on", "visibility", "test", "cases", "points"):
         table.add_column(column)

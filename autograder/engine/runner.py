@@ -88,6 +88,21 @@ def rubric(modules: list[str] | None = None, visibilities=("public", "hidden")) 
     return list(rows.values())
 
 
+def rubric_markdown() -> str:
+    """The rubric as the README shows it: one row per test group, totals per hands-on."""
+    rows = rubric()
+    lines = ["| hands-on | check | visibility | cases | points |", "| --- | --- | --- | ---: | ---: |"]
+    for handson in handsons.all_handsons():
+        mine = [r for r in rows if r["module"] == handson.name]
+        for row in mine:
+            lines.append(f"| {handson.name} | `{row['test']}` | {row['visibility']} | {row['cases']} | "
+                         f"{row['points']:g} |")
+        lines.append(f"| **{handson.name}** | **Hands-on {handson.number}: {handson.title}** | | | "
+                     f"**{sum(r['points'] for r in mine):g}** |")
+    lines.append(f"| **total** | | | | **{sum(r['points'] for r in rows):g}** |")
+    return "\n".join(lines) + "\n"
+
+
 def maxima(modules: list[str], visibilities=("public", "hidden")) -> dict[str, float]:
     out = {m: 0.0 for m in modules}
     for row in rubric(modules, visibilities):

@@ -1,0 +1,14 @@
+"""The README stays true: its rubric is the graders' rubric."""
+import re
+from pathlib import Path
+
+from autograder.engine.runner import rubric_markdown
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_rubric_matches_the_graders():
+    text = README.read_text()
+    block = re.search(r"<!-- rubric:start -->\n(.*?)<!-- rubric:end -->", text, re.S)
+    assert block, "README has no rubric block"
+    assert block.group(1) == rubric_markdown(), "README rubric is stale: paste `autograder rubric --markdown`"
