@@ -229,8 +229,8 @@ def test_cannot_write_outside_scratch(sandbox):
         import os, sys, site
         def write_everywhere():
             written = []
-            targets = ["/submission/x.py", "/tmp/ok.txt"] + [os.path.join(p, "sitecustomize.py")
-                       for p in sys.path if p] + ["/etc/x", "/usr/x", "/root/x"]
+            targets = ["/submission/x.py", "/scratch/ok.txt", "/tmp/x"] + [
+                os.path.join(p, "sitecustomize.py") for p in sys.path if p] + ["/etc/x", "/usr/x", "/root/x"]
             for path in targets:
                 try:
                     with open(path, "w") as f:
@@ -240,7 +240,7 @@ def test_cannot_write_outside_scratch(sandbox):
                     pass
             return written
     """)
-    assert code.call(MODULE, "write_everywhere") == ["/tmp/ok.txt"]
+    assert code.call(MODULE, "write_everywhere") == ["/scratch/ok.txt"]
 
 
 def test_processes_and_files_are_limited(sandbox):
@@ -259,7 +259,7 @@ def test_processes_and_files_are_limited(sandbox):
             return len(pids)
         def big_file():
             try:
-                with open("/tmp/big", "wb") as f:
+                with open("/scratch/big", "wb") as f:
                     for _ in range(200):
                         f.write(b"x" * (1 << 20))
             except OSError as e:

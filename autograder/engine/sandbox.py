@@ -34,7 +34,9 @@ from ..worker import wire
 
 WORKER_LIB = Path(__file__).resolve().parent.parent / "worker"
 SANDBOX_LIB, SANDBOX_CODECS, SANDBOX_PROVIDED = "/opt/ag/lib", "/opt/ag/codecs", "/opt/ag/provided"
-SUBMISSION_DIR, SCRATCH_DIR = "/submission", "/tmp"
+# Each worker gets its own tmpfs at /scratch (TMPDIR and HOME point there). The
+# sandbox's /tmp is read-only for workers: it may hold the checkout's virtualenv.
+SUBMISSION_DIR, SCRATCH_DIR = "/submission", "/scratch"
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
              "nsswitch.conf", "hosts", "mime.types", "ssl/certs/ca-certificates.crt"]
 WORKER_UID_BASE = 61000  # private uids without /etc/passwd entries, one per job slot
@@ -138,6 +140,9 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
             "--unshare-cgroup-try", "--clearenv"])
     if mode == "userns":
         args += ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "ALL"]
+    # First the fresh file systems, so that binds below (a virtualenv under /tmp) land on top.
+    args += ["--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--tmpfs", "/tmp"]
+    args.made.add("/tmp")
     bound: list[Path] = []
     for top in ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"):
         path = Path("/", top)
@@ -149,29 +154,28 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
     for name in ETC_FILES:
         if os.path.exists(f"/etc/{name}"):
             args.bind(f"/etc/{name}", f"/etc/{name}")
-    prefixes = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-    site_dirs = [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-    for prefix in sorted(prefixes):
+    prefixes = sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()})
+    for prefix in prefixes:
         if not any(_is_under(prefix, b) for b in bound):
             args.bind(str(prefix), str(prefix))
             bound.append(prefix)
-    # Mask the project wherever a bound folder would show it.
-    masks = [handsons.REPO_ROOT, *hidden_paths]
-    for site in site_dirs:
-        masks += _project_entries_in(site)
-    for path in masks:
-        path = Path(path)
-        if path.exists() and any(_is_under(path, b) for b in bound):
-            args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-    # The virtualenv may live inside the checkout just masked: show it again.
-    for prefix in sorted(prefixes):
-        if _is_under(prefix, handsons.REPO_ROOT):
+
+    def mask(path: Path) -> None:
+        args.extend(["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)])
+
+    # Hide the checkout (and the submissions, the output) wherever a bound folder shows them...
+    for path in map(Path, [handsons.REPO_ROOT, *hidden_paths]):
+        if path.exists() and any(_is_under(path, b) and path.resolve() != b for b in bound):
+            mask(path)
+    # ...then show again a virtualenv that lives inside the checkout...
+    for prefix in prefixes:
+        if _is_under(prefix, handsons.REPO_ROOT) and any(_is_under(handsons.REPO_ROOT, b) for b in bound):
             args.bind(str(prefix), str(prefix))
-            for site in site_dirs:
-                if _is_under(site, prefix):
-                    for entry in _project_entries_in(site):
-                        args += ["--tmpfs", str(entry)] if entry.is_dir() else \
-                            ["--ro-bind", "/dev/null", str(entry)]
+    # ...minus what installing this project put in it (an editable install points at the checkout).
+    for site in [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]:
+        if any(_is_under(site, b) for b in bound):
+            for entry in _project_entries_in(site):
+                mask(entry)
     codecs = {}
     args.bind(str(WORKER_LIB), f"{SANDBOX_LIB}/agworker")
     for name in modules:
@@ -180,8 +184,8 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
             args.bind(str(codec), f"{SANDBOX_CODECS}/{name}.py")
             codecs[name] = f"{SANDBOX_CODECS}/{name}.py"
     args.bind(str(handsons.PROVIDED_PACKAGE), f"{SANDBOX_PROVIDED}/{handsons.PROVIDED_PACKAGE.name}")
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", SUBMISSION_DIR, "--chdir", "/tmp"]
+    args += ["--perms", "0755", "--dir", SUBMISSION_DIR, "--perms", "0755", "--dir", SCRATCH_DIR,
+             "--chdir", SCRATCH_DIR]
     for key, value in _environment(SCRATCH_DIR).items():
         args += ["--setenv", key, value]
     config = {"mode": mode, "codecs": codecs, "lib_dir": SANDBOX_LIB, "provided_dir": SANDBOX_PROVIDED,
@@ -247,9 +251,9 @@ class Sandbox:
             ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, remaining))
             chunk = os.read(self.process.stdout.fileno(), 64) if ready else b""
             if not chunk:
+                log = self.log_path.read_text(errors="replace")[-3000:]
                 self.close()
-                raise SandboxError(f"the sandbox did not start ({self.mode} mode): "
-                                   f"{self.log_path.read_text(errors='replace')[-3000:]}")
+                raise SandboxError(f"the sandbox did not start ({self.mode} mode): {log}")
             line += chunk
         self.uid_base = WORKER_UID_BASE
 
