@@ -145,6 +145,20 @@ def fixtures_regen(module: Optional[str] = typer.Argument(None)):
         console.print(f"{name}: {len(files)} files in {time.monotonic() - started:.1f} s")
 
 
+@fixtures_app.command("verify")
+def fixtures_verify(module: Optional[str] = typer.Argument(None)):
+    """Regenerate into a temporary folder; compare byte for byte with the stored files and the manifest."""
+    from .engine.fixtures import verify
+    started = time.monotonic()
+    problems = verify(_modules(module))
+    for line in problems:
+        console.print(f"[red]DIFFERS[/] {escape(line)}", highlight=False)
+    if problems:
+        console.print(f"{len(problems)} difference(s): regenerate with `autograder fixtures regen` if intended.")
+        raise typer.Exit(1)
+    console.print(f"fixtures are current and deterministic ({time.monotonic() - started:.1f} s)")
+
+
 def main() -> None:
     app()
 

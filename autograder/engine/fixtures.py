@@ -198,3 +198,87 @@ def regenerate(module: str, root: Path = handsons.FIXTURES_DIR) -> list[str]:
     (root / MANIFEST).write_bytes(dumps(manifest))
     load.cache_clear()
     return sorted(entries)
+
+
+# ------------------------------------------------------------------ verifying
+
+def describe_difference(name: str, stored: bytes, fresh: bytes) -> str:
+    """What changed between two versions of a fixture file, and by how much."""
+    if name.endswith(".npy"):
+        try:
+            old = np.load(io.BytesIO(stored), allow_pickle=False)
+            new = np.load(io.BytesIO(fresh), allow_pickle=False)
+        except ValueError as error:
+            return f"unreadable array ({error})"
+        if old.shape != new.shape or old.dtype != new.dtype:
+            return f"array changed from {old.dtype}{list(old.shape)} to {new.dtype}{list(new.shape)}"
+        return _numeric_drift(old, new)
+    if name.endswith(".json"):
+        try:
+            old, new = json.loads(stored), json.loads(fresh)
+        except ValueError as error:
+            return f"unreadable JSON ({error})"
+        return _json_difference(old, new, "")
+    first = next((i for i, (a, b) in enumerate(zip(stored, fresh)) if a != b), min(len(stored), len(fresh)))
+    return f"{len(stored)} -> {len(fresh)} bytes, first difference at byte {first}"
+
+
+def _numeric_drift(old: np.ndarray, new: np.ndarray) -> str:
+    if old.dtype.kind not in "fc":
+        changed = int(np.sum(old != new))
+        return f"{changed} of {old.size} values changed"
+    diff = np.abs(old.astype(np.float64) - new.astype(np.float64))
+    scale = np.abs(old.astype(np.float64)).max() or 1.0
+    worst = np.unravel_index(np.argmax(diff), diff.shape)
+    return (f"float drift: max abs difference {diff.max():.3g} at {tuple(int(i) for i in worst)} "
+            f"({diff.max() / scale:.3g} of the largest value), {int(np.sum(diff > 0))} of {old.size} values "
+            f"differ")
+
+
+def _json_difference(old, new, path: str) -> str:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            if key not in old or key not in new:
+                return f"key {path}/{key} {'added' if key not in old else 'removed'}"
+            if old[key] != new[key]:
+                return _json_difference(old[key], new[key], f"{path}/{key}")
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return f"{path or '/'}: list of {len(old)} -> {len(new)} items"
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in old + new)
+        if numbers and old:
+            return f"{path or '/'}: " + _numeric_drift(np.array(old, dtype=np.float64), np.array(new, dtype=np.float64))
+        for index, (a, b) in enumerate(zip(old, new)):
+            if a != b:
+                return _json_difference(a, b, f"{path}/{index}")
+    return f"{path or '/'}: {json.dumps(old)[:80]} -> {json.dumps(new)[:80]}"
+
+
+def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> list[str]:
+    """Regenerate ``modules`` in a temporary folder and compare with ``root`` and its
+    manifest, byte for byte. One line per problem; ``[]`` means all is current."""
+    root = Path(root)
+    manifest = read_manifest(root)["files"]
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="ag-verify-") as tmp:
+        for module in modules:
+            fresh = build_into(module, Path(tmp))
+            stored_names = {p.relative_to(root).as_posix() for p in (root / module).rglob("*") if p.is_file()} \
+                if (root / module).exists() else set()
+            for name in sorted(set(fresh) | stored_names | {k for k in manifest if k.startswith(f"{module}/")}):
+                new_path, old_path = Path(tmp) / name, root / name
+                if name not in fresh:
+                    problems.append(f"{name}: stored, but the recipe no longer makes it")
+                    continue
+                if name not in stored_names:
+                    problems.append(f"{name}: made by the recipe, but not stored (run fixtures regen)")
+                    continue
+                old_bytes, new_bytes = old_path.read_bytes(), new_path.read_bytes()
+                recorded = manifest.get(name, {}).get("sha256")
+                if recorded != hashlib.sha256(old_bytes).hexdigest():
+                    problems.append(f"{name}: the manifest does not match the stored file "
+                                    f"({'no entry' if recorded is None else 'sha256 differs'})")
+                if old_bytes != new_bytes:
+                    problems.append(f"{name}: regenerated differently: "
+                                    f"{describe_difference(name, old_bytes, new_bytes)}")
+    return problems
