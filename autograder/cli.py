@@ -55,7 +55,9 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
           gradescope: bool = typer.Option(False, "--gradescope", help="Read /autograder/submission, "
                                           "write /autograder/results/results.json."),
           allow_weak_sandbox: bool = typer.Option(False, "--allow-weak-sandbox",
-                                                  help="Grade even where the strong sandbox is unavailable.")):
+                                                  help="Grade even where the strong sandbox is unavailable."),
+          regrade: bool = typer.Option(False, "--regrade", help="Grade again what the gradebook already has."),
+          roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with columns submission,student.")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.runner import Options, grade_batch, maxima
     from .engine.sandbox import detect_mode, weak_reason
@@ -69,11 +71,13 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     if not paths:
         console.print("[red]Nothing to grade[/]: give submission folders or zips.")
         raise typer.Exit(2)
-    options = Options(modules=_modules(module), jobs=jobs)
+    from .engine.gradebook import read_roster
+    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster))
     started = time.monotonic()
 
     def progress(done) -> None:
-        console.print(f"  graded {done.name}: {done.results['score']:g}", highlight=False)
+        note = " (unchanged: from the gradebook)" if done.skipped else ""
+        console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False)
 
     graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
     if gradescope:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from . import handsons
 from .client import StudentCode, StudentCodeError
 
 VISIBILITY_GRADESCOPE = {"public": "visible", "hidden": "after_published"}
@@ -73,6 +74,7 @@ class GradingPlugin:
 
     def __init__(self, code: StudentCode | None, on_result=None):
         self.code, self.on_result = code, on_result
+        self._reference: StudentCode | None = None
         self.results: list[dict] = []
         self._started: dict[str, float] = {}
 
@@ -85,6 +87,23 @@ class GradingPlugin:
         if self.code is None:
             pytest.fail("no submission to grade (run graders through `autograder grade`)", pytrace=False)
         return ModuleCaller(self.code, handson_of(request.node.path))
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest) -> ModuleCaller:
+        """The reference solution, run in its own sandboxed worker from the same zygote,
+        under the same limits: for timing a student's code against it. Hidden graders only
+        (the student release has no solutions); student code can never reach it."""
+        if self.code is None:
+            pytest.fail("no sandbox: run graders through `autograder grade`", pytrace=False)
+        if self._reference is None:
+            files = {path.name: path.read_bytes() for path in sorted(handsons.SOLUTIONS_DIR.glob("*.py"))}
+            self._reference = StudentCode(self.code.sandbox, files, self.code.limits, self.code.time,
+                                          self.code.slot)
+        return ModuleCaller(self._reference, handson_of(request.node.path))
+
+    def pytest_sessionfinish(self, session) -> None:
+        if self._reference is not None:
+            self._reference.close()
 
     # ---------------------------------------------------------- reporting
     def pytest_runtest_logstart(self, nodeid: str, location) -> None:

@@ -18,7 +18,9 @@ from typing import Callable
 import pytest
 
 from . import handsons
+from ..worker.jail import die_with_parent
 from .client import StudentCode, TimePolicy
+from .gradebook import Gradebook
 from .plugin import GradingPlugin, points_of
 from .results import build_results, failed_results, grades_csv, write_atomic, write_results
 from .sandbox import Limits, Sandbox, detect_mode
@@ -37,6 +39,12 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     time_policy: TimePolicy = field(default_factory=TimePolicy)
     mode: str | None = None      # sandbox mode; None = the strongest available
+    regrade: bool = False        # grade again even what the gradebook already has
+    roster: dict[str, str] = field(default_factory=dict)   # submission name -> student id
+
+    @property
+    def scope(self) -> str:
+        return json.dumps({"modules": self.modules, "visibilities": list(self.visibilities)})
 
 
 def grader_files(modules: list[str], visibilities: tuple[str, ...]) -> list[Path]:
@@ -142,6 +150,8 @@ class Graded:
     source: str
     results: dict
     digest: str = ""
+    student: str = ""
+    skipped: bool = False      # taken from the gradebook: unchanged since it was graded
 
 
 def _unique_names(subs: list[Submission]) -> None:
@@ -155,10 +165,17 @@ def _unique_names(subs: list[Submission]) -> None:
 
 def grade_batch(paths: list[str], out_dir: Path, options: Options,
                 on_done: Callable[[Graded], None] | None = None) -> list[Graded]:
-    """Grade every path into ``out_dir/<name>/results.json`` and ``out_dir/grades.csv``."""
+    """Grade every path into ``out_dir/<name>/results.json``, ``out_dir/grades.csv``
+    and the gradebook ``out_dir/gradebook.sqlite``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     graded: list[Graded] = []
+
+    def done(item: Graded) -> None:
+        graded.append(item)
+        if on_done:
+            on_done(item)
+
     subs: list[Submission] = []
     for path in paths:
         try:
@@ -167,19 +184,31 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
             name = Path(path).stem if Path(path).suffix == ".zip" else Path(path).name
             results = failed_results(name, f"not graded: {error}", 0.0, {})
             write_results(out_dir / name / "results.json", results)
-            graded.append(Graded(name, str(path), results))
-            if on_done:
-                on_done(graded[-1])
+            done(Graded(name, str(path), results, student=options.roster.get(name, name)))
     _unique_names(subs)
-    if subs:
+    book = Gradebook(out_dir / "gradebook.sqlite", options.scope)
+    book.start_run(len(paths))
+    pending = []
+    for sub in subs:
+        earlier = None if options.regrade else book.lookup(sub.name, sub.digest)
+        if earlier is None:
+            pending.append(sub)
+            continue
+        target = out_dir / sub.name / "results.json"
+        if not target.exists() or json.loads(target.read_text()) != earlier:
+            write_results(target, earlier)
+        done(Graded(sub.name, sub.source, earlier, sub.digest, options.roster.get(sub.name, sub.name), True))
+    if pending:
         hidden = [Path(p).resolve() for p in paths] + [out_dir.resolve()]
         with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden) as sandbox:
-            for item in _fork_pool(sandbox, subs, out_dir, options):
-                graded.append(item)
-                if on_done:
-                    on_done(item)
+            for item in _fork_pool(sandbox, pending, out_dir, options):
+                item.student = options.roster.get(item.name, item.name)
+                book.record(item.name, item.student, item.digest, item.results)
+                done(item)
+    book.finish_run(graded=len(pending), skipped=len(subs) - len(pending))
+    book.close()
     write_atomic(out_dir / "grades.csv", grades_csv(
-        [{"name": g.name, "results": g.results, "digest": g.digest} for g in graded],
+        [{"name": g.name, "student": g.student, "results": g.results, "digest": g.digest} for g in graded],
         maxima(options.modules, options.visibilities)))
     return graded
 
@@ -217,6 +246,7 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
 def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, target: Path) -> None:
     code = 1
     try:
+        die_with_parent()   # a killed batch leaves no grader behind to write stale results
         log = os.open(target / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)

@@ -13,9 +13,11 @@ import resource
 import signal
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-_libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+LINUX = hasattr(_libc, "unshare")   # elsewhere (macOS: weak mode) only the rlimits below apply
+if LINUX:
+    _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    _libc.unshare.argtypes = [ctypes.c_int]
+    _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -62,7 +64,9 @@ def mount_proc() -> None:
 
 
 def die_with_parent() -> None:
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    """SIGKILL this process when its parent dies (Linux; elsewhere nothing)."""
+    if LINUX:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def drop_privileges(uid: int | None, gid: int | None) -> None:
@@ -95,7 +99,8 @@ def set_limits(memory_bytes: int, processes: int, file_bytes: int, open_files: i
             value = min(value, hard)
         resource.setrlimit(which, (value, value))
 
-    cap(resource.RLIMIT_AS, memory_bytes)
+    if LINUX:   # macOS refuses an address-space limit below what is already mapped
+        cap(resource.RLIMIT_AS, memory_bytes)
     cap(resource.RLIMIT_NPROC, processes)
     cap(resource.RLIMIT_FSIZE, file_bytes)
     cap(resource.RLIMIT_NOFILE, open_files)
