@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,19 +29,20 @@ def soundfont_path() -> Path:
     return path
 
 
-def render_midi(midi, sample_rate: int, *, mono: bool = True) -> np.ndarray:
+def render_midi(midi, sample_rate: int, *, mono: bool = True, timeout: float = 120.0) -> np.ndarray:
     """Synthesize ``midi`` with FluidSynth.
 
     Args:
         midi: a ``mido.MidiFile``, the bytes of a MIDI file, or a path to one.
         sample_rate: output rate in Hz.
         mono: average the two channels FluidSynth renders.
+        timeout: seconds before giving up (FluidSynth renders forever when a
+            sustained note is never ended).
 
     Returns:
         float32 array, ``[samples]`` when ``mono`` else ``[samples, 2]``, in [-1, 1].
     """
     import soundfile
-    from midi2audio import FluidSynth
 
     if shutil.which("fluidsynth") is None:
         raise FileNotFoundError("FluidSynth is not installed (apt-get install fluidsynth).")
@@ -51,7 +55,19 @@ def render_midi(midi, sample_rate: int, *, mono: bool = True) -> np.ndarray:
         else:
             midi.save(str(midi_path))
         wav_path = Path(tmp) / "out.wav"
-        FluidSynth(str(soundfont_path()), sample_rate).midi_to_audio(str(midi_path), str(wav_path))
+        # midi2audio runs FluidSynth without a time limit: run it in a child we can stop.
+        script = ("import sys; from midi2audio import FluidSynth; "
+                  "FluidSynth(sys.argv[1], int(sys.argv[2])).midi_to_audio(sys.argv[3], sys.argv[4])")
+        child = subprocess.Popen([sys.executable, "-c", script, str(soundfont_path()), str(sample_rate),
+                                  str(midi_path), str(wav_path)], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            raise TimeoutError(f"FluidSynth did not finish rendering within {timeout:g} s "
+                               f"(a note that is never ended?)") from None
         if not wav_path.is_file():
             raise RuntimeError("FluidSynth produced no audio: is the MIDI file valid?")
         audio, rate = soundfile.read(str(wav_path), dtype="float32", always_2d=True)
