@@ -1,7 +1,9 @@
 """``autograder``: grade, check, demo, fixtures, rubric (SPEC section 6)."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -18,7 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 fixtures_app = typer.Typer(no_args_is_help=True, help="TA side: make and verify the fixtures.")
 app.add_typer(fixtures_app, name="fixtures")
 console = Console()
-GRADESCOPE_SUBMISSION, GRADESCOPE_RESULTS = Path("/autograder/submission"), Path("/autograder/results")
+GRADESCOPE_ROOT = Path(os.environ.get("AG_GRADESCOPE_ROOT", "/autograder"))   # overridable for tests
 
 
 def _modules(module: Optional[str]) -> list[str]:
@@ -67,7 +69,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                       f"(the results will say so).")
         raise typer.Exit(3)
     if gradescope:
-        paths, out = [GRADESCOPE_SUBMISSION], GRADESCOPE_RESULTS / "_graded"
+        paths, out = [GRADESCOPE_ROOT / "submission"], Path(tempfile.mkdtemp(prefix="ag-gradescope-"))
     if not paths:
         console.print("[red]Nothing to grade[/]: give submission folders or zips.")
         raise typer.Exit(2)
@@ -81,8 +83,9 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
 
     graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
     if gradescope:
-        import shutil
-        shutil.copy(out / graded[0].name / "results.json", GRADESCOPE_RESULTS / "results.json")
+        from .engine.results import write_atomic
+        write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
+                     (out / graded[0].name / "results.json").read_bytes())
     console.print(_score_table(graded, options.modules, maxima(options.modules), "Scores"))
     console.print(f"{len(graded)} submission(s) in {time.monotonic() - started:.1f} s; "
                   f"results in {out}/<name>/results.json and {out}/grades.csv")
@@ -137,6 +140,15 @@ def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Ma
         total += row["points"]
     console.print(table)
     console.print(f"total: {total:g} points")
+
+
+@app.command("gradescope")
+def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.g. autograder.zip.")):
+    """Build the Gradescope autograder zip (setup.sh, run_autograder and the grader's sources)."""
+    from .packaging import build_gradescope_zip
+    names = build_gradescope_zip(output)
+    console.print(f"wrote {output} ({len(names)} files, {output.stat().st_size / 1e6:.1f} MB): upload it as "
+                  f"a Gradescope programming assignment's autograder (Ubuntu base image).")
 
 
 @fixtures_app.command("regen")

@@ -11,8 +11,11 @@ Modes:
             view and namespaces; workers keep the caller's uid with every
             capability dropped.
 ``weak``    neither (macOS, containers without namespaces): workers are plain
-            processes with resource limits. Good enough for a student checking
-            their own code; ``autograder grade`` refuses it unless asked.
+            processes with resource limits and, when grading runs as root, an
+            unprivileged uid (so files readable only by root stay out of reach:
+            the Gradescope set-up makes the autograder's own files root-only).
+            Good enough for a student checking their own code; ``autograder
+            grade`` refuses it unless asked.
 """
 from __future__ import annotations
 
@@ -217,12 +220,13 @@ class Sandbox:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = parent_end
         if self.mode == "weak":
+            # Copies, not links: a worker under another uid may not read the checkout.
+            os.chmod(self._tmp.name, 0o755)
             lib = Path(self._tmp.name) / "lib"
-            lib.mkdir()
-            (lib / "agworker").symlink_to(WORKER_LIB)
             provided = Path(self._tmp.name) / "provided"
-            provided.mkdir()
-            (provided / handsons.PROVIDED_PACKAGE.name).symlink_to(handsons.PROVIDED_PACKAGE)
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(WORKER_LIB, lib / "agworker", ignore=ignore)
+            shutil.copytree(handsons.PROVIDED_PACKAGE, provided / handsons.PROVIDED_PACKAGE.name, ignore=ignore)
             config = {"mode": "weak", "lib_dir": str(lib), "provided_dir": str(provided),
                       "codecs": {m: str(handsons.get(m).codec_path) for m in modules
                                  if handsons.get(m).codec_path.exists()},
@@ -264,7 +268,7 @@ class Sandbox:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         life_grader, life_warden = socket.socketpair()
-        uid = self.uid_base + slot if self.mode == "root" else None
+        uid = self.uid_base + slot if self.mode == "root" or (self.mode == "weak" and os.geteuid() == 0) else None
         request = {"uid": uid, "gid": uid, "limits": limits.as_request()}
         try:
             socket.send_fds(self.control, [json.dumps(request).encode()],

@@ -123,6 +123,9 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
         import tempfile
         submission = tempfile.mkdtemp(prefix="ag-submission-")
         scratch = tempfile.mkdtemp(prefix="ag-scratch-")
+        os.chmod(submission, 0o755)            # readable by the worker's uid, writable by none
+        if uid is not None:
+            os.chown(scratch, uid, gid)
     for entry in setup.get("files", []):
         relative = str(entry["path"])
         if not _safe_relative(relative):
@@ -194,7 +197,7 @@ def _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
     os.chdir(scratch)
     jail.set_limits(limits["memory_bytes"], limits["processes"], limits["file_bytes"],
                     limits["open_files"], limits["cpu_seconds"])
-    if strong:
+    if strong or request.get("uid") is not None:
         jail.drop_privileges(request.get("uid"), request.get("gid"))
     else:
         jail.die_with_parent()
