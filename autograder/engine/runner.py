@@ -186,6 +186,9 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
             write_results(out_dir / name / "results.json", results)
             done(Graded(name, str(path), results, student=options.roster.get(name, name)))
     _unique_names(subs)
+    # Collecting the graders once here imports them (and hypothesis, fixtures...) in
+    # the parent: every forked grader then starts with them loaded.
+    points = maxima(options.modules, options.visibilities)
     book = Gradebook(out_dir / "gradebook.sqlite", options.scope)
     book.start_run(len(paths))
     pending = []
@@ -209,7 +212,7 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
     book.close()
     write_atomic(out_dir / "grades.csv", grades_csv(
         [{"name": g.name, "student": g.student, "results": g.results, "digest": g.digest} for g in graded],
-        maxima(options.modules, options.visibilities)))
+        points))
     return graded
 
 
