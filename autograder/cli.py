@@ -142,6 +142,24 @@ def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Ma
     console.print(f"total: {total:g} points")
 
 
+@app.command("similarity")
+def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders or .zip files."),
+               out: Path = typer.Option(Path("similarity.html"), "--out", help="The HTML report."),
+               threshold: float = typer.Option(0.33, "--threshold", help="Show pairs above this similarity.")):
+    """Code similarity across submissions (module against module, the stub's code excluded)."""
+    from .similarity import similarity_report
+    pairs, problems = similarity_report([str(p) for p in paths], out, threshold)
+    for line in problems:
+        console.print(f"[yellow]skipped[/] {escape(line)}")
+    table = Table(title=f"Most similar pairs (above {threshold:g})")
+    for column in ("file", "other file", "share of file copied", "share of other"):
+        table.add_column(column)
+    for a, b, first, second in pairs[:20]:
+        table.add_row(escape(first), escape(second), f"{a:.0%}", f"{b:.0%}")
+    console.print(table)
+    console.print(f"{len(pairs)} pair(s) above the threshold; report: {out}")
+
+
 @app.command("gradescope")
 def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.g. autograder.zip.")):
     """Build the Gradescope autograder zip (setup.sh, run_autograder and the grader's sources)."""
