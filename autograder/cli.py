@@ -59,6 +59,11 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
           allow_weak_sandbox: bool = typer.Option(False, "--allow-weak-sandbox",
                                                   help="Grade even where the strong sandbox is unavailable."),
           regrade: bool = typer.Option(False, "--regrade", help="Grade again what the gradebook already has."),
+          call_floor: float = typer.Option(10.0, "--call-timeout-floor", min=0.1,
+                                           help="Seconds a call may take at least (more where the reference "
+                                                "is slow)."),
+          budget: float = typer.Option(240.0, "--budget", min=1.0,
+                                       help="Seconds of calls one submission may use in all."),
           roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with columns submission,student.")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.runner import Options, grade_batch, maxima
@@ -74,14 +79,24 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         console.print("[red]Nothing to grade[/]: give submission folders or zips.")
         raise typer.Exit(2)
     from .engine.gradebook import read_roster
-    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster))
+    from .engine.client import TimePolicy
+    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster),
+                      time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget))
     started = time.monotonic()
 
-    def progress(done) -> None:
-        note = " (unchanged: from the gradebook)" if done.skipped else ""
-        console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("grading", total=len(paths))
 
-    graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
+        def progress(done) -> None:
+            note = " (unchanged: from the gradebook)" if done.skipped else ""
+            bar.console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False)
+            bar.advance(task)
+
+        graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
     if gradescope:
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",

@@ -44,7 +44,9 @@ class Options:
 
     @property
     def scope(self) -> str:
-        return json.dumps({"modules": self.modules, "visibilities": list(self.visibilities)})
+        """What decides a grade besides the code: graded parts and time limits."""
+        return json.dumps({"modules": self.modules, "visibilities": list(self.visibilities),
+                           "floor": self.time_policy.floor_seconds, "budget": self.time_policy.budget_seconds})
 
 
 def grader_files(modules: list[str], visibilities: tuple[str, ...]) -> list[Path]:
