@@ -175,6 +175,14 @@ def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders 
     console.print(f"{len(pairs)} pair(s) above the threshold; report: {out}")
 
 
+@app.command("otter-tests")
+def otter_tests():
+    """Regenerate the notebook's otter checks (assignments/checks/) from the public checks."""
+    from .engine.otter import write_otter_tests
+    for path in write_otter_tests():
+        console.print(f"wrote {path.relative_to(handsons.REPO_ROOT)}")
+
+
 @app.command("gradescope")
 def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.g. autograder.zip.")):
     """Build the Gradescope autograder zip (setup.sh, run_autograder and the grader's sources)."""

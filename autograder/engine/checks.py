@@ -67,3 +67,38 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
     console.print("Hidden checks run when your submission is graded; passing these is a good sign, "
                   "not a guarantee.")
     return 0 if results and all(r["status"] == "passed" for r in results) else 1
+
+
+# ------------------------------------------------------------------ from a notebook
+
+_RESULTS: dict[tuple[str, str], dict[str, dict]] = {}   # (module, content hash) -> test -> result line
+
+
+def _student_folder(module: str) -> Path:
+    """Where the student's ``<module>.py`` is: ./assignments from the repository, or here."""
+    for folder in (Path("assignments"), Path(".")):
+        if (folder / f"{module}.py").is_file():
+            return folder
+    raise FileNotFoundError(f"no {module}.py in ./assignments or in the current folder")
+
+
+def public_results(module: str, folder: Path | None = None) -> dict[str, dict]:
+    """Every public check of ``module`` on the student's file, run once per version of
+    the file: ``{"test_name[case]": result line}``."""
+    submission = load_submission(folder or _student_folder(module), [module])
+    key = (module, submission.digest)
+    if key not in _RESULTS:
+        with Sandbox([module]) as sandbox:
+            code = StudentCode(sandbox, submission.files)
+            results, exit_code = run_graders(code, grader_files([module], ("public",)), output=SILENT)
+            code.close()
+        if exit_code not in (0, 1):
+            raise RuntimeError(f"the public checks of {module} could not run (pytest exit code {exit_code})")
+        _RESULTS[key] = {r["extra_data"]["nodeid"].split("::", 1)[1]: r for r in results}
+    return _RESULTS[key]
+
+
+def public_check(module: str, test: str) -> None:
+    """One public check, as an assertion (what the notebook's ``grader.check`` runs)."""
+    result = public_results(module)[test]
+    assert result["status"] == "passed", result["output"]

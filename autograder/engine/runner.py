@@ -75,10 +75,8 @@ class _Collector:
         self.items = list(session.items)
 
 
-def rubric(modules: list[str] | None = None, visibilities=("public", "hidden")) -> list[dict]:
-    """Every result line the graders can produce: module, visibility, test, cases, points."""
+def _collect(files: list[Path]) -> list[pytest.Item]:
     collector = _Collector()
-    files = grader_files(modules or handsons.names(), visibilities)
     with open(os.devnull, "w") as sink:
         saved = sys.stdout
         sys.stdout = sink
@@ -87,8 +85,20 @@ def rubric(modules: list[str] | None = None, visibilities=("public", "hidden")) 
                         plugins=[collector, GradingPlugin(None)])
         finally:
             sys.stdout = saved
+    return collector.items
+
+
+def public_items(module: str) -> list[tuple[str, str, float]]:
+    """(test id, result-line title, points) of every public check of ``module``."""
+    from .plugin import _title
+    return [(item.nodeid.split("::", 1)[1], _title(item), points_of(item))
+            for item in _collect(grader_files([module], ("public",)))]
+
+
+def rubric(modules: list[str] | None = None, visibilities=("public", "hidden")) -> list[dict]:
+    """Every result line the graders can produce: module, visibility, test, cases, points."""
     rows: dict[tuple, dict] = {}
-    for item in collector.items:
+    for item in _collect(grader_files(modules or handsons.names(), visibilities)):
         from .plugin import handson_of, visibility_of
         key = (handson_of(item.path), visibility_of(item.path), item.originalname)
         row = rows.setdefault(key, {"module": key[0], "visibility": key[1], "test": key[2],
