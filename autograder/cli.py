@@ -18,7 +18,11 @@ from .engine import handsons
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Auto-grader for the hands-ons of 'Representation learning for music'.")
 fixtures_app = typer.Typer(no_args_is_help=True, help="TA side: make and verify the fixtures.")
-app.add_typer(fixtures_app, name="fixtures")
+# Instructor and TA commands need the references; the student release has none.
+INSTRUCTOR = handsons.SOLUTIONS_DIR.is_dir()
+instructor_command = app.command if INSTRUCTOR else (lambda *a, **k: (lambda f: f))
+if INSTRUCTOR:
+    app.add_typer(fixtures_app, name="fixtures")
 console = Console()
 GRADESCOPE_ROOT = Path(os.environ.get("AG_GRADESCOPE_ROOT", "/autograder"))   # overridable for tests
 
@@ -49,7 +53,7 @@ def _score_table(rows, modules: list[str], maxima: dict[str, float], title: str)
     return table
 
 
-@app.command()
+@instructor_command()
 def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .zip files."),
           out: Path = typer.Option(Path("out"), "--out", help="Where results go."),
           jobs: int = typer.Option(1, "--jobs", min=1, help="Submissions graded in parallel."),
@@ -118,7 +122,7 @@ def check(module: Optional[str] = typer.Argument(None, help="One hands-on (defau
     raise typer.Exit(run_checks(path, _modules(module), console))
 
 
-@app.command()
+@instructor_command()
 def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
     """Grade the bundled examples (reference, partial, untouched) and print the table."""
     from .engine.runner import Options, grade_batch, maxima
@@ -141,7 +145,7 @@ def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
 
 @app.command("rubric")
 def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Markdown table (for the README).")):
-    """Points per hands-on and per test group (public and hidden)."""
+    """Points per hands-on and per test group."""
     from .engine.runner import rubric_markdown, rubric
     if markdown:
         typer.echo(rubric_markdown(), nl=False)
@@ -157,7 +161,7 @@ def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Ma
     console.print(f"total: {total:g} points")
 
 
-@app.command("similarity")
+@instructor_command("similarity")
 def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders or .zip files."),
                out: Path = typer.Option(Path("similarity.html"), "--out", help="The HTML report."),
                threshold: float = typer.Option(0.33, "--threshold", help="Show pairs above this similarity.")):
@@ -175,7 +179,7 @@ def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders 
     console.print(f"{len(pairs)} pair(s) above the threshold; report: {out}")
 
 
-@app.command("otter-tests")
+@instructor_command("otter-tests")
 def otter_tests():
     """Regenerate the notebook's otter checks (assignments/checks/) from the public checks."""
     from .engine.otter import write_otter_tests
@@ -183,7 +187,20 @@ def otter_tests():
         console.print(f"wrote {path.relative_to(handsons.REPO_ROOT)}")
 
 
-@app.command("gradescope")
+@instructor_command("release")
+def release(outdir: Path = typer.Argument(..., help="An empty or new folder.")):
+    """Build the student release: stubs, provided code, public checks and fixtures, notebook, README."""
+    from .packaging import build_release
+    try:
+        names = build_release(outdir)
+    except (RuntimeError, FileExistsError) as error:
+        console.print(f"[red]Release not written:[/] {escape(str(error))}")
+        raise typer.Exit(1)
+    console.print(f"wrote {len(names)} files to {outdir}; checked: no reference, hidden check or hidden "
+                  f"fixture in it (by name and by content)")
+
+
+@instructor_command("gradescope")
 def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.g. autograder.zip.")):
     """Build the Gradescope autograder zip (setup.sh, run_autograder and the grader's sources)."""
     from .packaging import build_gradescope_zip

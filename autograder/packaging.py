@@ -1,4 +1,4 @@
-"""What the project ships: the Gradescope autograder zip.
+"""What the project ships: the Gradescope autograder zip and the student release.
 
 The zip holds ``setup.sh`` and ``run_autograder`` at its top level and the
 grader's sources (engine, graders, references, fixtures, provided code).
@@ -87,3 +87,184 @@ def build_gradescope_zip(output: Path) -> list[str]:
             _add(archive, name, path.read_bytes(), executable=bool(path.stat().st_mode & 0o111))
             names.append(name)
     return names
+
+
+# ---------------------------------------------------------------- the student release
+
+STUDENT_PLUGIN_PARTS = ("__init__.py", "codec.py", "grading.py", "strategies.py", "test_public.py")
+STUDENT_MAKEFILE = """# Two commands, each setting up what is missing first (.venv, system packages when root).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Where pip finds the CPU build of torch (PyPI's Linux default is a multi-GB CUDA build).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
+.PHONY: check notebook setup
+
+check: setup
+\t$(BIN)/autograder check
+
+notebook: setup
+\tcd assignments && ../$(BIN)/jupyter nbconvert --to notebook --execute session.ipynb --output session.executed.ipynb
+\t@echo "Ran the notebook into assignments/session.executed.ipynb; open session.ipynb in Jupyter or VS Code (kernel: .venv) to work in it."
+
+setup: $(STAMP)
+\t@bash scripts/system-deps.sh || true
+
+$(STAMP): pyproject.toml
+\t@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+\t$(BIN)/python -m pip install -q --upgrade pip
+\t$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "torch==2.13.0"
+\t$(BIN)/python -m pip install -q -e .
+\t@touch $@
+"""
+
+STUDENT_README = """# Representation learning for music: the hands-ons
+
+Three hands-ons, one Python module each, in `assignments/`:
+
+| module | what you implement |
+| --- | --- |
+| `encodec_rvq.py` | Encodec's downsampling factor, bandwidth to number of codebooks, encode/decode with `transformers.EncodecModel`, residual vector quantization by hand |
+| `midi_tokens.py` | MIDI to tokens and back with mido, with every edge case of the docstrings |
+| `mel_spectrogram.py` | the log-mel spectrogram a HiFi-GAN vocoder expects, and vocoding it |
+
+## Set up, work, check
+
+```sh
+make check      # sets up .venv (first time: a few minutes), then runs the public checks
+make notebook   # runs the session notebook, assignments/session.ipynb
+```
+
+`make` installs what is missing: a virtualenv `.venv/` with everything (CPU-only
+torch), and, when run as root on Debian/Ubuntu, FluidSynth, a soundfont, bubblewrap and
+espeak-ng (otherwise it says what to install). Linux is best; on macOS the checks run
+without the sandbox (a notice says so).
+
+- **Work** in the three modules. Each function's docstring is its specification:
+  shapes, units, the edge cases, an example. `assignments/musicrep/` is provided code
+  (loading models, the HiFi-GAN generator, rendering MIDI): use it, it is not graded.
+- **Check**: `.venv/bin/autograder check` (all three) or
+  `.venv/bin/autograder check midi_tokens` (one). Each public check prints PASS/FAIL,
+  its points and, when it fails, what was expected, what came back and, when it
+  recognises it, the likely mistake. In the notebook, `grader.check("midi_tokens")`
+  runs the same checks.
+- **Listen and look**: the notebook plays audio before and after Encodec, plots the
+  RVQ distance curve, the piano roll of your tokens, your mel spectrogram, and plays
+  what the vocoder makes of it.
+- **Submit** the three `.py` files (or a zip of them, or of `assignments/`). A missing
+  file or function only costs the checks that need it.
+
+Hidden checks (the same kinds of checks on other inputs) run when you are graded:
+passing every public check is a good sign, not a guarantee.
+
+## Public checks
+
+{rubric}
+"""
+
+
+def _plugin_files(root: Path) -> list[Path]:
+    files = [root / "autograder" / "handsons" / "__init__.py"]
+    for handson in handsons.all_handsons():
+        files += [handson.folder / part for part in STUDENT_PLUGIN_PARTS if (handson.folder / part).exists()]
+    return files
+
+
+def release_files() -> dict[str, bytes]:
+    """Everything the student release holds: relative path -> content."""
+    from .engine.fixtures import dumps, read_manifest
+    from .engine.runner import rubric
+
+    root = handsons.REPO_ROOT
+    files: list[Path] = []
+    for folder in ("assignments", "autograder/engine", "autograder/worker"):
+        files += [p for p in sorted((root / folder).rglob("*")) if p.is_file()
+                  and not SKIPPED_PARTS & set(p.relative_to(root).parts) and p.suffix != ".pyc"]
+    files += [root / "autograder" / name for name in ("__init__.py", "__main__.py", "cli.py")]
+    files += _plugin_files(root)
+    for handson in handsons.all_handsons():
+        files += sorted(p for p in handson.fixtures_dir("public").rglob("*") if p.is_file())
+    files += [root / "pyproject.toml", root / "scripts" / "system-deps.sh", root / ".gitignore"]
+    out = {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+    manifest = read_manifest()
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if v.get("visibility") == "public"}
+    out["fixtures/manifest.json"] = dumps(manifest)
+    out["Makefile"] = STUDENT_MAKEFILE.encode()
+    rows = [r for r in rubric() if r["visibility"] == "public"]
+    table = "\n".join(["| hands-on | check | cases | points |", "| --- | --- | ---: | ---: |"] +
+                      [f"| {r['module']} | `{r['test']}` | {r['cases']} | {r['points']:g} |" for r in rows])
+    out["README.md"] = STUDENT_README.format(rubric=table).encode()
+    return out
+
+
+def _distinctive_lines(source: str, public_text: str) -> set[str]:
+    """Lines of a reference that say something of the solution: long enough, not an
+    import or a comment, and nowhere in what is public anyway (the stubs share the
+    references' docstrings; provided code and public checks ship by design)."""
+    lines = set()
+    for line in source.splitlines():
+        text = line.strip()
+        if len(text) >= 30 and not text.startswith(("#", "import ", "from ")) and text not in public_text:
+            lines.add(text)
+    return lines
+
+
+def release_leaks(files: dict[str, bytes]) -> list[str]:
+    """What in ``files`` would leak an answer: checked by content, not only by name."""
+    import hashlib
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    root = handsons.REPO_ROOT
+    public = [p for p in (root / "assignments").rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb")]
+    public += _plugin_files(root)
+    public_hashes = {sha(p.read_bytes()) for h in handsons.all_handsons()
+                     for p in h.fixtures_dir("public").rglob("*") if p.is_file()}
+    secret_files = [*sorted(handsons.SOLUTIONS_DIR.glob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    for handson in handsons.all_handsons():
+        secret_files += [p for p in handson.folder.glob("*.py") if p.name not in STUDENT_PLUGIN_PARTS]
+        secret_files += sorted(p for p in handson.fixtures_dir("hidden").rglob("*") if p.is_file())
+    # A hidden fixture that happens to equal a public one (same tokens, another bpm) is public anyway.
+    secret_hashes = {sha(p.read_bytes()): p.relative_to(root).as_posix() for p in secret_files
+                     if p.stat().st_size > 0 and sha(p.read_bytes()) not in public_hashes}
+    public_text = "\n".join(p.read_text(errors="ignore") for p in public)
+    solution_lines = {}
+    for path in sorted(handsons.SOLUTIONS_DIR.glob("*.py")):
+        for line in _distinctive_lines(path.read_text(), public_text):
+            solution_lines[line] = path.relative_to(root).as_posix()
+    problems = []
+    for name, data in sorted(files.items()):
+        parts = name.split("/")
+        if parts[0] in ("solutions", "tests") or any(p.startswith("test_hidden") for p in parts) \
+                or "hidden" in parts or parts[-1] in ("recipe.py", "inputs.py"):
+            problems.append(f"{name}: an instructor-only file")
+        if sha(data) in secret_hashes:
+            problems.append(f"{name}: same content as {secret_hashes[sha(data)]}")
+        text = data.decode("utf-8", errors="ignore")
+        for line, source in solution_lines.items():
+            if line in text:
+                problems.append(f"{name}: holds a line of {source}: {line[:60]!r}")
+                break
+    return problems
+
+
+def build_release(outdir: Path) -> list[str]:
+    """Write the student release to ``outdir`` after checking it leaks nothing."""
+    files = release_files()
+    problems = release_leaks(files)
+    if problems:
+        raise RuntimeError("the release would leak answers:\n" + "\n".join(problems))
+    outdir = Path(outdir)
+    if outdir.exists() and any(outdir.iterdir()):
+        raise FileExistsError(f"{outdir} exists and is not empty")
+    for name, data in files.items():
+        target = outdir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        if name.endswith(".sh"):
+            target.chmod(0o755)
+    return sorted(files)

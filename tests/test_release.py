@@ -1,0 +1,75 @@
+"""The student release: what it holds, that it works on its own, and that the
+leak check catches answers by content."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder.engine import handsons
+from autograder.packaging import build_release, release_files, release_leaks
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release") / "release"
+    build_release(folder)
+    return folder
+
+
+def test_release_holds_what_students_need_and_nothing_hidden(release):
+    names = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
+    for module in handsons.names():
+        assert f"assignments/{module}.py" in names
+        assert f"autograder/handsons/{module}/test_public.py" in names
+        assert f"assignments/checks/{module}.py" in names
+        assert not any(n.startswith(f"fixtures/{module}/hidden") for n in names)
+    assert {"assignments/session.ipynb", "README.md", "Makefile", "pyproject.toml"} <= names
+    assert not [n for n in names if n.startswith(("solutions/", "tests/", "examples/"))
+                or n.endswith(("test_hidden.py", "recipe.py", "inputs.py"))]
+    manifest = json.loads((release / "fixtures" / "manifest.json").read_text())
+    assert manifest["files"] and all(v["visibility"] == "public" for v in manifest["files"].values())
+
+
+def _run(release, *args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": f"{release}:{release / 'assignments'}"}   # the release's code, not ours
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd or release, timeout=900)
+
+
+def test_release_cli_is_the_students_and_checks_their_code(release, tmp_path):
+    help_text = _run(release, "--help").stdout
+    commands = {line.split()[1] for line in help_text.splitlines() if line.startswith("│ ") and line.split()[1:]}
+    assert {"check", "rubric"} <= commands and not commands & {"grade", "demo", "release", "fixtures"}
+    work = tmp_path / "work"
+    shutil.copytree(release / "assignments", work / "assignments")
+    shutil.copy(handsons.get("midi_tokens").reference_path, work / "assignments" / "midi_tokens.py")
+    passed = _run(release, "check", "midi_tokens", "--path", str(work / "assignments"))
+    assert passed.returncode == 0, passed.stdout[-2000:]
+    untouched = _run(release, "check", "midi_tokens")
+    assert untouched.returncode == 1 and "not implemented yet" in untouched.stdout
+
+
+def test_release_is_an_installable_package(release, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                          "-w", str(tmp_path), str(release)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert list(tmp_path.glob("*.whl"))
+
+
+def test_leak_check_catches_answers_by_content():
+    files = release_files()
+    assert release_leaks(files) == []
+    reference = handsons.get("midi_tokens").reference_path.read_bytes()
+    assert any("same content as solutions/midi_tokens.py" in p
+               for p in release_leaks({**files, "assignments/notes.txt": reference}))
+    stub = files["assignments/midi_tokens.py"].decode()
+    line = next(l for l in reference.decode().splitlines() if "popleft" in l)   # one line of the answer
+    leaks = release_leaks({**files, "assignments/midi_tokens.py": (stub + "\n" + line + "\n").encode()})
+    assert any("holds a line of solutions/midi_tokens.py" in p for p in leaks)
+    hidden = next(p for p in handsons.get("midi_tokens").fixtures_dir("hidden").glob("*.tokens.json"))
+    assert any("same content as fixtures/midi_tokens/hidden" in p
+               for p in release_leaks({**files, "assignments/data.json": hidden.read_bytes()}))
+    assert any("instructor-only" in p for p in release_leaks({**files, "autograder/x/test_hidden.py": b""}))
