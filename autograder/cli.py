@@ -68,7 +68,9 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                                 "is slow)."),
           budget: float = typer.Option(240.0, "--budget", min=1.0,
                                        help="Seconds of calls one submission may use in all."),
-          roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with columns submission,student.")):
+          roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with columns submission,student."),
+          html: bool = typer.Option(False, "--html", help="Also write OUT/index.html and OUT/<name>/report.html "
+                                    "(pictures and audio for the public checks).")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.runner import Options, grade_batch, maxima
     from .engine.sandbox import detect_mode, weak_reason
@@ -84,7 +86,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         raise typer.Exit(2)
     from .engine.gradebook import read_roster
     from .engine.client import TimePolicy
-    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster),
+    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster), html=html,
                       time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget))
     started = time.monotonic()
 
@@ -107,7 +109,8 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                      (out / graded[0].name / "results.json").read_bytes())
     console.print(_score_table(graded, options.modules, maxima(options.modules), "Scores"))
     console.print(f"{len(graded)} submission(s) in {time.monotonic() - started:.1f} s; "
-                  f"results in {out}/<name>/results.json and {out}/grades.csv")
+                  f"results in {out}/<name>/results.json and {out}/grades.csv"
+                  + (f"; HTML report: {out}/index.html" if html else ""))
     errors = sum(g.results.get("extra_data", {}).get("grader_errors", 0) for g in graded)
     if errors:
         console.print(f"[red]{errors} grader error(s)[/]: grading did not complete properly; see the results.")

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from . import handsons
+from .artifacts import Artifacts
 from .client import StudentCode, StudentCodeError
 
 VISIBILITY_GRADESCOPE = {"public": "visible", "hidden": "after_published"}
@@ -72,8 +73,9 @@ def points_of(item: pytest.Item) -> float:
 class GradingPlugin:
     """Runs inside one pytest session that grades one submission."""
 
-    def __init__(self, code: StudentCode | None, on_result=None):
-        self.code, self.on_result = code, on_result
+    def __init__(self, code: StudentCode | None, on_result=None, artifacts_dir: Path | None = None):
+        self.code, self.on_result, self.artifacts_dir = code, on_result, artifacts_dir
+        self._artifacts: dict[str, Artifacts] = {}
         self._reference: StudentCode | None = None
         self.results: list[dict] = []
         self._started: dict[str, float] = {}
@@ -100,6 +102,13 @@ class GradingPlugin:
             self._reference = StudentCode(self.code.sandbox, files, self.code.limits, self.code.time,
                                           self.code.slot)
         return ModuleCaller(self._reference, handson_of(request.node.path))
+
+    @pytest.fixture
+    def artifacts(self, request: pytest.FixtureRequest) -> Artifacts:
+        """Pictures and sounds for the HTML report (kept for public checks, with --html)."""
+        kept = Artifacts(self.artifacts_dir is not None and visibility_of(request.node.path) == "public")
+        self._artifacts[request.node.nodeid] = kept
+        return kept
 
     def pytest_sessionfinish(self, session) -> None:
         if self._reference is not None:
@@ -134,6 +143,9 @@ class GradingPlugin:
         elif not report.passed:
             entry["output"], entry["extra_data"]["kind"] = _failure_message(call)
         entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)
+        kept = self._artifacts.pop(item.nodeid, None)
+        if kept is not None and kept.items:
+            entry["extra_data"]["artifacts"] = kept.save(self.artifacts_dir, f"check-{len(self.results)}")
         self.results.append(entry)
         if self.on_result:
             self.on_result(entry)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -40,6 +41,7 @@ class Options:
     time_policy: TimePolicy = field(default_factory=TimePolicy)
     mode: str | None = None      # sandbox mode; None = the strongest available
     regrade: bool = False        # grade again even what the gradebook already has
+    html: bool = False           # keep the public checks' pictures and write HTML reports
     roster: dict[str, str] = field(default_factory=dict)   # submission name -> student id
 
     @property
@@ -134,8 +136,10 @@ def engine_info(sandbox: Sandbox) -> dict:
     return {"sandbox": sandbox.mode, "python": sys.version.split()[0]}
 
 
-def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: int = 0) -> dict:
-    """Grade one submission in this process; its results.json content."""
+def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: int = 0,
+              artifacts_dir: Path | None = None) -> dict:
+    """Grade one submission in this process; its results.json content (pictures for the
+    HTML report go to ``artifacts_dir``)."""
     started = time.monotonic()
     code = StudentCode(sandbox, submission.files, options.limits, options.time_policy, slot)
     notes = list(submission.notes)
@@ -145,7 +149,8 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
     if sandbox.mode == "weak":
         notes.append("graded WITHOUT the strong sandbox (weak mode): scores are not protected")
     try:
-        tests, exit_code = run_graders(code, grader_files(options.modules, options.visibilities))
+        plugin = GradingPlugin(code, artifacts_dir=artifacts_dir)
+        tests, exit_code = run_graders(code, grader_files(options.modules, options.visibilities), plugin=plugin)
     finally:
         code.close()
     extra = {**engine_info(sandbox), "content_sha256": submission.digest,
@@ -220,6 +225,9 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
                 item.student = options.roster.get(item.name, item.name)
                 book.record(item.name, item.student, item.digest, item.results)
                 done(item)
+    if options.html:
+        from .report import write_reports
+        write_reports(out_dir, graded, points)
     book.finish_run(graded=len(pending), skipped=len(subs) - len(pending))
     book.close()
     write_atomic(out_dir / "grades.csv", grades_csv(
@@ -265,7 +273,9 @@ def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, targe
         log = os.open(target / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        results = grade_one(sandbox, sub, options, slot)
+        artifacts = target / "artifacts"
+        shutil.rmtree(artifacts, ignore_errors=True)
+        results = grade_one(sandbox, sub, options, slot, artifacts if options.html else None)
         write_results(target / "results.json", results)
         code = 0
     except BaseException:

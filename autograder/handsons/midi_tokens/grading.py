@@ -129,6 +129,14 @@ def diagnose_tokens(got: list[tuple], want: list[tuple], case: dict) -> str | No
     return case.get("mistake_hint")
 
 
+def show_piano_rolls(artifacts, expected: list[int], got: object) -> None:
+    """Expected and returned notes side by side, for the HTML report."""
+    import numpy as np
+    if isinstance(got, list) and len(got) % 5 == 0 and all(type(v) is int for v in got):
+        artifacts.piano_roll("notes: expected and yours", expected=np.array(expected).reshape(-1, 5),
+                             yours=np.array(got).reshape(-1, 5))
+
+
 # ------------------------------------------------------------ tokens_to_midi
 
 @dataclass

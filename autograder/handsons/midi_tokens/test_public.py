@@ -4,7 +4,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from ...engine import fixtures
 from ...engine.client import StudentCodeError
-from .grading import check_midi, check_rejected, check_round_trip, check_tokens, midi_arg, read_midi
+from .grading import (check_midi, check_rejected, check_round_trip, check_tokens, midi_arg, read_midi,
+                      show_piano_rolls)
 from .strategies import valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "public")
@@ -12,10 +13,12 @@ FIXTURES = fixtures.load("midi_tokens", "public")
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("midi_to_tokens"), ids=fixtures.case_id)
-def test_midi_to_tokens(student, case):
+def test_midi_to_tokens(student, case, artifacts):
     """midi_to_tokens"""
     got = student.call("midi_to_tokens", midi_arg(FIXTURES.read_bytes(case["midi"])))
-    check_tokens(got, FIXTURES.read_json(case["expected"]), case)
+    expected = FIXTURES.read_json(case["expected"])
+    show_piano_rolls(artifacts, expected, got)
+    check_tokens(got, expected, case)
 
 
 @pytest.mark.points(2)
