@@ -159,6 +159,10 @@ class StudentCode:
         self.restarts = 0
         self.calls: list[tuple[str, float]] = []   # ("module.function", seconds) for calibration
 
+    def with_files(self, files: dict[str, bytes]) -> "StudentCode":
+        """Other code (the reference, for timing) under the same sandbox, limits and slot."""
+        return StudentCode(self.sandbox, files, self.limits, self.time, self.slot)
+
     # -------------------------------------------------------------- workers
     def _worker(self) -> Worker:
         if self.worker is None:

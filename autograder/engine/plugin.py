@@ -99,8 +99,7 @@ class GradingPlugin:
             pytest.fail("no sandbox: run graders through `autograder grade`", pytrace=False)
         if self._reference is None:
             files = {path.name: path.read_bytes() for path in sorted(handsons.SOLUTIONS_DIR.glob("*.py"))}
-            self._reference = StudentCode(self.code.sandbox, files, self.code.limits, self.code.time,
-                                          self.code.slot)
+            self._reference = self.code.with_files(files)
         return ModuleCaller(self._reference, handson_of(request.node.path))
 
     @pytest.fixture

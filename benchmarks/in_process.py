@@ -1,0 +1,85 @@
+"""The graders run against the submission's code called directly, in this process:
+no sandbox, no worker, no protocol. Only for measuring what the sandbox costs
+(never for grading: student code would run next to the answers).
+
+Arguments and results still go through the same codecs and value encoding, so
+graders see exactly the types they see when grading.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.engine import handsons
+from autograder.engine.plugin import GradingPlugin
+from autograder.engine.runner import grader_files, run_graders
+from autograder.worker import wire
+
+
+def _codecs() -> tuple[dict, list]:
+    decoders, encoders = {}, []
+    for handson in handsons.all_handsons():
+        codec = handson.import_plugin("codec")
+        if hasattr(codec, "preload"):
+            codec.preload()
+        decoders.update(getattr(codec, "DECODERS", {}))
+        encoders.extend(getattr(codec, "ENCODERS", []))
+    return decoders, encoders
+
+
+class InProcessCode:
+    """The ``StudentCode`` interface, calling the submission's functions directly."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+        self.folder = Path(tempfile.mkdtemp(prefix="in-process-"))
+        for name, data in files.items():
+            (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.folder / name).write_bytes(data)
+        self.modules: dict[str, object] = {}
+        self.decoders, self.encoders = _codecs()
+
+    def with_files(self, files: dict[str, bytes]) -> "InProcessCode":
+        return InProcessCode(files)
+
+    def _module(self, name: str):
+        if name not in self.modules:
+            spec = importlib.util.spec_from_file_location(f"in_process_{id(self)}_{name}", self.folder / f"{name}.py")
+            module = importlib.util.module_from_spec(spec)
+            sys.path.insert(0, str(self.folder))
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(self.folder))
+            self.modules[name] = module
+        return self.modules[name]
+
+    def call(self, module: str, function: str, *args, timeout=None, ext_encoders=(), **kwargs):
+        import torch
+
+        def make_tensor(value: wire.Tensor):
+            tensor = torch.from_numpy(value.array.copy())
+            return tensor.requires_grad_(True) if value.requires_grad else tensor
+
+        tree, blobs = wire.encode_args(args, kwargs, list(ext_encoders))
+        real_args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in tree["args"]]
+        real_kwargs = {k: wire.decode(v, blobs, self.decoders, make_tensor) for k, v in tree["kwargs"].items()}
+        result = getattr(self._module(module), function)(*real_args, **real_kwargs)
+        out: list[bytes] = []
+        return wire.decode(wire.encode(result, out, self.encoders), out)
+
+    def timed_call(self, module: str, function: str, *args, **kwargs):
+        started = time.monotonic()
+        value = self.call(module, function, *args, **kwargs)
+        return value, time.monotonic() - started
+
+    def close(self) -> None:
+        pass
+
+
+def grade_in_process(code: InProcessCode, options) -> list[dict]:
+    tests, _ = run_graders(code, grader_files(options.modules, options.visibilities), plugin=GradingPlugin(code))
+    return tests
