@@ -72,13 +72,16 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
           html: bool = typer.Option(False, "--html", help="Also write OUT/index.html and OUT/<name>/report.html "
                                     "(pictures and audio for the public checks).")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
-    from .engine.runner import Options, grade_batch, maxima
-    from .engine.sandbox import detect_mode, weak_reason
+    from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
+    from .engine.sandbox import SandboxError, detect_mode, weak_reason
     if detect_mode() == "weak" and not allow_weak_sandbox:
         console.print(f"[red]Refusing to grade: the strong sandbox is not available ({weak_reason()}).[/] "
                       f"Student code would run unconfined. Use --allow-weak-sandbox to grade anyway "
                       f"(the results will say so).")
         raise typer.Exit(3)
+    if detect_mode() == "weak":
+        console.print(f"[yellow]Grading WITHOUT the strong sandbox ({weak_reason()}): student code runs "
+                      f"unconfined; every results.json says so.[/]")
     if gradescope:
         paths, out = [GRADESCOPE_ROOT / "submission"], Path(tempfile.mkdtemp(prefix="ag-gradescope-"))
     if not paths:
@@ -102,7 +105,16 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
             bar.console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False)
             bar.advance(task)
 
-        graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
+        try:
+            graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
+        except OutputError as error:
+            console.print(f"[red]Grading stopped: {escape(str(error))}.[/] No grades.csv was written: the "
+                          f"batch is incomplete. Make room or choose another --out, then run the same "
+                          f"command again (what was graded is kept in the gradebook).", highlight=False)
+            raise typer.Exit(5)
+        except SandboxError as error:
+            console.print(f"[red]The sandbox could not start[/]: {escape(str(error))}", highlight=False)
+            raise typer.Exit(3)
     if gradescope:
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
@@ -112,8 +124,14 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                   f"results in {out}/<name>/results.json and {out}/grades.csv"
                   + (f"; HTML report: {out}/index.html" if html else ""))
     errors = sum(g.results.get("extra_data", {}).get("grader_errors", 0) for g in graded)
+    incomplete = [g.name for g in graded if is_incomplete(g.results)]
+    if incomplete:
+        console.print(f"[red]{len(incomplete)} submission(s) not graded completely[/] (the grader crashed or "
+                      f"ran out of time: {escape(', '.join(incomplete[:10]))}); their results say why, and "
+                      f"running the command again grades them again.", highlight=False)
     if errors:
         console.print(f"[red]{errors} grader error(s)[/]: grading did not complete properly; see the results.")
+    if errors or incomplete:
         raise typer.Exit(4)
 
 

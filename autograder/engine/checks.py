@@ -13,7 +13,7 @@ from rich.table import Table
 
 from .client import StudentCode
 from .plugin import GradingPlugin
-from .results import module_scores
+from .results import clean_text, module_scores
 from .runner import SILENT, grader_files, run_graders
 from .sandbox import Sandbox, detect_mode, weak_reason
 from .submission import SubmissionError, load_submission
@@ -62,8 +62,8 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
         total = sum(1 for r in results if r["tags"][0] == module)
         table.add_row(module, f"{passed}/{total}", f"{score:g}/{maximum:g}")
     console.print(table)
-    for note in submission.notes:
-        console.print(f"[yellow]{note}[/]")
+    for note in submission.notes:   # file names may hold markup or undecodable bytes
+        console.print(f"[yellow]{escape(clean_text(note, 2000))}[/]", highlight=False)
     console.print("Hidden checks run when your submission is graded; passing these is a good sign, "
                   "not a guarantee.")
     return 0 if results and all(r["status"] == "passed" for r in results) else 1

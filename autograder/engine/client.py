@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..worker import wire
+from .results import clean_text
 from .sandbox import Limits, Sandbox, WorkerPipes
 
 F_SETPIPE_SZ = 1031
@@ -50,6 +51,14 @@ class TimePolicy:
     import_seconds: float = 30.0
     budget_seconds: float = 240.0
     reference_seconds: dict[str, float] = field(default_factory=dict)  # "module.function" -> s
+    grading_seconds: float | None = None   # a submission's whole grading; None: from the budget
+
+    def grading_limit(self) -> float:
+        """How long grading one submission may take in all, graders included: the
+        student's budget, as much again for the reference's worker, and the graders'
+        own time. Past it the grading is stopped (a backstop: a value that makes a
+        grader slow must not hold the batch forever)."""
+        return self.grading_seconds or (2 * self.budget_seconds + self.import_seconds + 300.0)
 
     def call_limit(self, module: str, function: str) -> float:
         reference = self.reference_seconds.get(f"{module}.{function}", 0.0)
@@ -81,7 +90,7 @@ class _Output:
 class Worker:
     """One live worker process."""
 
-    def __init__(self, pipes: WorkerPipes, output_cap: int):
+    def __init__(self, pipes: WorkerPipes, output_cap: int, result_cap: int | None = None):
         self.pipes = pipes
         self.output = _Output(output_cap)
         self.open_outputs = [pipes.stdout, pipes.stderr]
@@ -91,7 +100,11 @@ class Worker:
                 fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)   # fewer wake-ups when a worker floods
             except OSError:
                 pass
-        self.reader = wire.FrameReader(pipes.responses, pipes.token, self.open_outputs, self._read_output)
+        # Requests are written against the call's deadline: a worker that stops reading
+        # them (student code can patch its own request loop) must not block the grader.
+        fcntl.fcntl(pipes.requests, fcntl.F_SETFL, fcntl.fcntl(pipes.requests, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self.reader = wire.FrameReader(pipes.responses, pipes.token, self.open_outputs, self._read_output,
+                                       max_bytes=result_cap)
 
     def _read_output(self, fd: int) -> None:
         for _ in range(16):  # bounded, so a flood cannot starve the answer
@@ -111,8 +124,9 @@ class Worker:
 
     def request(self, header: dict, blobs: list[bytes], timeout: float) -> tuple[dict, list[bytes]]:
         self.drain()
-        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs)
-        answer = self.reader.read(deadline=time.monotonic() + timeout)
+        deadline = time.monotonic() + timeout
+        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs, deadline=deadline)
+        answer = self.reader.read(deadline=deadline)
         self.drain()
         return answer
 
@@ -133,6 +147,8 @@ class Worker:
             report = json.loads(data.decode().splitlines()[-1]) if data.strip() else {}
         except (ValueError, IndexError):
             return data.decode(errors="replace").strip()[:300]
+        if report.get("reason") == "memory":
+            return "memory limit"
         if "signal" in report:
             number = int(report["signal"])
             return f"signal {SIGNAL_NAMES.get(number, signal.Signals(number).name if number in signal.Signals._value2member_map_ else number)}"
@@ -166,7 +182,8 @@ class StudentCode:
     # -------------------------------------------------------------- workers
     def _worker(self) -> Worker:
         if self.worker is None:
-            self.worker = Worker(self.sandbox.spawn(self.files, self.limits, self.slot), self.limits.output_bytes)
+            self.worker = Worker(self.sandbox.spawn(self.files, self.limits, self.slot), self.limits.output_bytes,
+                                 self.limits.result_bytes)
             self.imported = set()
         return self.worker
 
@@ -200,6 +217,12 @@ class StudentCode:
             budget_note = " (what was left of the submission's time budget)" if cut_by_budget else ""
             raise StudentCodeError("timeout", f"{what} did not finish within {limit:.1f} s{budget_note}; it was "
                                               f"stopped. Look for an infinite loop or very slow code.", output) from None
+        except wire.TooLarge as error:
+            self.spent += time.monotonic() - started
+            output = worker.output.text()
+            self._kill()
+            raise StudentCodeError("too_large", f"{what} returned more than {_size(error.limit)} of data "
+                                                f"(the most the grader reads); it was not checked.", output) from None
         except (wire.ChannelClosed, BrokenPipeError, ConnectionError) as error:
             self.spent += time.monotonic() - started
             worker.drain()
@@ -220,7 +243,9 @@ class StudentCode:
     # -------------------------------------------------------------- calls
     def ensure_imported(self, module: str) -> None:
         if module in self.import_failures:
-            raise self.import_failures[module]
+            # Without its old traceback: re-raising one exception object would grow its
+            # traceback at every check (quadratic time and a log of megabytes).
+            raise self.import_failures[module].with_traceback(None)
         if self.worker is not None and module in self.imported:
             return
         try:
@@ -265,7 +290,14 @@ class StudentCode:
         return value, time.monotonic() - started
 
 
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
+
+
 def _crash_message(what: str, ended: str) -> str:
+    if ended == "memory limit":
+        return (f"the worker process was stopped during {what}: its processes together used more than "
+                f"the memory limit.")
     if ended.startswith("exit code"):
         return (f"the worker process ended ({ended}) during {what}: student code must not exit the "
                 f"process (os._exit, os.kill...).")
@@ -275,15 +307,22 @@ def _crash_message(what: str, ended: str) -> str:
     return f"the worker process crashed ({ended}) during {what}."
 
 
+# What a worker may say went wrong. Student code can forge any answer (it runs in the
+# worker's process), so nothing else is believed: a forged "grader_error" would
+# otherwise pass for a bug of the grader.
+WORKER_KINDS = {"exception", "missing_module", "missing_function", "import", "exit", "bad_return", "internal"}
+
+
 def _error_from(header: dict, module: str, function: str | None, output: str) -> StudentCodeError:
     kind = str(header.get("kind", "internal"))
-    message = str(header.get("message", "unknown error"))[:2000]
-    trace = str(header.get("traceback", ""))[:4000]
+    kind = kind if kind in WORKER_KINDS else "internal"
+    message = clean_text(header.get("message", "unknown error"), 2000)
+    trace = clean_text(header.get("traceback", ""), 4000)
     if kind == "exception" and header.get("exception") == "NotImplementedError":
         return StudentCodeError("not_implemented", f"{function}() is not implemented yet "
                                                    f"(it raised NotImplementedError).", output)
     if kind == "exception":
-        exception = str(header.get("exception", ""))
+        exception = clean_text(header.get("exception", ""), 200)
         text = f"{function}() raised {message}"
         if exception == "MemoryError":
             text += " (the worker's memory is limited)"

@@ -30,6 +30,7 @@ import pytest
 from . import handsons
 from .artifacts import Artifacts
 from .client import StudentCode, StudentCodeError
+from .results import clean_text
 
 VISIBILITY_GRADESCOPE = {"public": "visible", "hidden": "after_published"}
 
@@ -141,6 +142,7 @@ class GradingPlugin:
             entry["extra_data"]["kind"] = "grader_error"
         elif not report.passed:
             entry["output"], entry["extra_data"]["kind"] = _failure_message(call)
+        entry["output"] = _stored_text(entry["output"])
         entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)
         kept = self._artifacts.pop(item.nodeid, None)
         if kept is not None and kept.items:
@@ -150,11 +152,23 @@ class GradingPlugin:
             self.on_result(entry)
 
 
+MAX_MESSAGE_CHARS = 20_000
+
+
+def _stored_text(text: str) -> str:
+    """A message as it is stored: valid UTF-8 (values from student code may hold lone
+    surrogates) and of bounded length (a message may quote what student code returned)."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + f"\n[... {len(text) - MAX_MESSAGE_CHARS} more characters]"
+    return clean_text(text, MAX_MESSAGE_CHARS + 100)
+
+
 def _failure_message(call: pytest.CallInfo) -> tuple[str, str]:
     """(student-facing message, kind) for a failed test."""
     error = call.excinfo.value if call.excinfo else None
     if isinstance(error, StudentCodeError):
-        return str(error), error.kind
+        # Only the grader's own failures are grader errors, whatever student code claims.
+        return str(error), error.kind if error.kind != "grader_error" else "internal"
     if call.excinfo and call.excinfo.errisinstance(pytest.fail.Exception):
         return str(error.msg), "wrong"
     if isinstance(error, AssertionError):

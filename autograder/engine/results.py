@@ -16,6 +16,14 @@ import tempfile
 from pathlib import Path
 
 
+def clean_text(value: object, limit: int = 100_000) -> str:
+    """A string safe to store: capped, and valid UTF-8. Lone surrogates (from a
+    hostile worker's message, or a file name that is not UTF-8) would break the
+    gradebook, the JSON files and the CSV."""
+    text = str(value)[:limit]
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
@@ -52,6 +60,7 @@ def grader_errors(tests: list[dict]) -> int:
 def build_results(name: str, tests: list[dict], seconds: float, notes: list[str],
                   extra: dict) -> dict:
     scores = module_scores(tests)
+    notes = [clean_text(note, 2000) for note in notes]
     lines = [f"{module}: {score:g} / {maximum:g}" for module, (score, maximum) in scores.items()]
     errors = grader_errors(tests)
     if errors:
@@ -70,6 +79,7 @@ def build_results(name: str, tests: list[dict], seconds: float, notes: list[str]
 
 def failed_results(name: str, message: str, seconds: float, extra: dict) -> dict:
     """Results of a submission that could not be graded at all (score 0, with why)."""
+    message = clean_text(message, 10_000)
     return {"score": 0.0, "execution_time": round(seconds, 3), "output": message,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
             "extra_data": {"submission": name, "error": message, **extra}}

@@ -6,9 +6,13 @@ graded by a fork of the parent with a fresh worker, ``jobs`` at a time.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
+import signal
+import sqlite3
 import sys
 import time
 import traceback
@@ -23,7 +27,7 @@ from ..worker.jail import die_with_parent
 from .client import StudentCode, TimePolicy
 from .gradebook import Gradebook
 from .plugin import GradingPlugin, points_of
-from .results import build_results, failed_results, grades_csv, write_atomic, write_results
+from .results import build_results, clean_text, failed_results, grades_csv, write_atomic, write_results
 from .sandbox import Limits, Sandbox, detect_mode
 from .submission import Submission, SubmissionError, load_submission
 
@@ -137,9 +141,9 @@ def engine_info(sandbox: Sandbox) -> dict:
 
 
 def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: int = 0,
-              artifacts_dir: Path | None = None) -> dict:
+              artifacts_dir: Path | None = None, on_result: Callable[[dict], None] | None = None) -> dict:
     """Grade one submission in this process; its results.json content (pictures for the
-    HTML report go to ``artifacts_dir``)."""
+    HTML report go to ``artifacts_dir``; ``on_result`` gets each result line as it is made)."""
     started = time.monotonic()
     code = StudentCode(sandbox, submission.files, options.limits, options.time_policy, slot)
     notes = list(submission.notes)
@@ -149,7 +153,7 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
     if sandbox.mode == "weak":
         notes.append("graded WITHOUT the strong sandbox (weak mode): scores are not protected")
     try:
-        plugin = GradingPlugin(code, artifacts_dir=artifacts_dir)
+        plugin = GradingPlugin(code, on_result=on_result, artifacts_dir=artifacts_dir)
         tests, exit_code = run_graders(code, grader_files(options.modules, options.visibilities), plugin=plugin)
     finally:
         code.close()
@@ -157,8 +161,52 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
              "worker_restarts": code.restarts, "pytest_exit": exit_code}
     if exit_code not in (0, 1):
         return failed_results(submission.name, f"grading failed (pytest exit code {exit_code}); "
-                                               f"the instructors are told", time.monotonic() - started, extra)
+                                               f"the instructors are told", time.monotonic() - started,
+                              {**extra, "incomplete": True})
     return build_results(submission.name, tests, time.monotonic() - started, notes, extra)
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot be written (read-only, full, not a folder...). The batch
+    stops: each results.json written so far is complete, the gradebook holds only
+    complete gradings, and no grades.csv is written."""
+
+
+EX_OUTPUT = 74       # a grader's exit status when it could not write into the output folder
+PARTIAL = ".partial.jsonl"   # result lines as they are made: kept if grading does not finish
+# Files of the batch itself in the output folder: no submission may be named like them.
+RESERVED_NAMES = {"grades.csv", "gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
+                  "gradebook.sqlite-journal", "index.html"}
+
+
+@contextlib.contextmanager
+def _output_errors(out_dir: Path):
+    try:
+        yield
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise OutputError(f"cannot write the results in {out_dir}: {reason}") from None
+
+
+def _check_writable(out_dir: Path) -> None:
+    probe = out_dir / ".write-test"
+    write_atomic(probe, b"ok\n")
+    probe.unlink()
+
+
+def is_incomplete(results: dict) -> bool:
+    """Results of a grading that did not finish (the grader crashed or ran out of time):
+    never kept in the gradebook, so the next run grades the submission again."""
+    return bool(results.get("extra_data", {}).get("incomplete"))
+
+
+def output_name(name: str) -> str:
+    """A submission's folder name in the output: one path component, valid UTF-8, not
+    hidden and not one of the batch's own files."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", clean_text(name, 200)).strip()
+    if not name or name.startswith(".") or name.lower() in RESERVED_NAMES:
+        name = "_" + name
+    return name
 
 
 @dataclass
@@ -171,21 +219,28 @@ class Graded:
     skipped: bool = False      # taken from the gradebook: unchanged since it was graded
 
 
-def _unique_names(subs: list[Submission]) -> None:
-    seen: dict[str, int] = {}
-    for sub in subs:
-        count = seen.get(sub.name, 0)
-        seen[sub.name] = count + 1
-        if count:
-            sub.name = f"{sub.name}-{count + 1}"
+def _unique(name: str, seen: set[str]) -> str:
+    base = candidate = output_name(name)
+    number = 1
+    while candidate in seen:
+        number += 1
+        candidate = f"{base}-{number}"
+    seen.add(candidate)
+    return candidate
 
 
 def grade_batch(paths: list[str], out_dir: Path, options: Options,
                 on_done: Callable[[Graded], None] | None = None) -> list[Graded]:
     """Grade every path into ``out_dir/<name>/results.json``, ``out_dir/grades.csv``
-    and the gradebook ``out_dir/gradebook.sqlite``."""
+    and the gradebook ``out_dir/gradebook.sqlite``. Raises :class:`OutputError` when
+    the output folder cannot be written; grades.csv is then not written."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with _output_errors(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _check_writable(out_dir)
+        # Until this batch completes, no table: a killed or failed run must not leave an
+        # earlier run's grades.csv to pass for this one's.
+        (out_dir / "grades.csv").unlink(missing_ok=True)
     graded: list[Graded] = []
 
     def done(item: Graded) -> None:
@@ -194,20 +249,28 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
             on_done(item)
 
     subs: list[Submission] = []
-    for path in paths:
+    order: dict[str, int] = {}
+    seen: set[str] = set()
+    for index, path in enumerate(paths):
         try:
-            subs.append(load_submission(path, options.modules))
+            sub = load_submission(path, options.modules)
         except SubmissionError as error:
-            name = Path(path).stem if Path(path).suffix == ".zip" else Path(path).name
+            name = _unique(Path(path).stem if Path(path).suffix == ".zip" else Path(path).name, seen)
+            order[name] = index
             results = failed_results(name, f"not graded: {error}", 0.0, {})
-            write_results(out_dir / name / "results.json", results)
+            with _output_errors(out_dir):
+                write_results(out_dir / name / "results.json", results)
             done(Graded(name, str(path), results, student=options.roster.get(name, name)))
-    _unique_names(subs)
+            continue
+        sub.name = _unique(sub.name, seen)
+        order[sub.name] = index
+        subs.append(sub)
     # Collecting the graders once here imports them (and hypothesis, fixtures...) in
     # the parent: every forked grader then starts with them loaded.
     points = maxima(options.modules, options.visibilities)
-    book = Gradebook(out_dir / "gradebook.sqlite", options.scope)
-    book.start_run(len(paths))
+    with _output_errors(out_dir):
+        book = Gradebook(out_dir / "gradebook.sqlite", options.scope)
+        book.start_run(len(paths))
     pending = []
     for sub in subs:
         earlier = None if options.regrade else book.lookup(sub.name, sub.digest)
@@ -215,72 +278,156 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
             pending.append(sub)
             continue
         target = out_dir / sub.name / "results.json"
-        if not target.exists() or json.loads(target.read_text()) != earlier:
-            write_results(target, earlier)
+        with _output_errors(out_dir):
+            if not target.exists() or json.loads(target.read_text()) != earlier:
+                write_results(target, earlier)
         done(Graded(sub.name, sub.source, earlier, sub.digest, options.roster.get(sub.name, sub.name), True))
     if pending:
         hidden = [Path(p).resolve() for p in paths] + [out_dir.resolve()]
         with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden) as sandbox:
-            for item in _fork_pool(sandbox, pending, out_dir, options):
-                item.student = options.roster.get(item.name, item.name)
-                book.record(item.name, item.student, item.digest, item.results)
-                done(item)
-    if options.html:
-        from .report import write_reports
-        write_reports(out_dir, graded, points)
-    book.finish_run(graded=len(pending), skipped=len(subs) - len(pending))
-    book.close()
-    write_atomic(out_dir / "grades.csv", grades_csv(
-        [{"name": g.name, "student": g.student, "results": g.results, "digest": g.digest} for g in graded],
-        points))
+            # Closing the pool on any error kills the graders still running.
+            with contextlib.closing(_fork_pool(sandbox, pending, out_dir, options)) as items:
+                for item in items:
+                    item.student = options.roster.get(item.name, item.name)
+                    if not is_incomplete(item.results):
+                        with _output_errors(out_dir):
+                            book.record(item.name, item.student, item.digest, item.results)
+                    done(item)
+    graded.sort(key=lambda g: order.get(g.name, len(order)))   # the table in the order given
+    with _output_errors(out_dir):
+        if options.html:
+            from .report import write_reports
+            write_reports(out_dir, graded, points)
+        book.finish_run(graded=len(pending), skipped=len(subs) - len(pending))
+        book.close()
+        write_atomic(out_dir / "grades.csv", grades_csv(
+            [{"name": g.name, "student": g.student, "results": g.results, "digest": g.digest} for g in graded],
+            points))
     return graded
+
+
+def _wait_any(running: dict, limit: float) -> tuple[int, int, bool]:
+    """(pid, status, stopped) of the first grader to end; one that runs past ``limit``
+    seconds is killed (``stopped``)."""
+    while True:
+        for pid, (_, _, started) in list(running.items()):
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended:
+                return pid, status, False
+            if time.monotonic() - started > limit:
+                os.kill(pid, signal.SIGKILL)   # its workers die with it (their lifelines close)
+                _, status = os.waitpid(pid, 0)
+                return pid, status, True
+        time.sleep(0.05)
+
+
+def _status_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def _partial_lines(path: Path) -> list[dict]:
+    lines = []
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue   # a line cut short when the grader was stopped
+            if isinstance(entry, dict) and {"name", "score", "max_score", "status"} <= set(entry):
+                lines.append(entry)
+    except OSError:
+        pass
+    return lines
 
 
 def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options: Options):
     pending = list(subs)
     running: dict[int, tuple[Submission, int, float]] = {}
     free_slots = list(range(max(1, options.jobs)))
-    while pending or running:
-        while pending and free_slots:
-            sub, slot = pending.pop(0), free_slots.pop(0)
+    limit = options.time_policy.grading_limit()
+    try:
+        while pending or running:
+            while pending and free_slots:
+                sub, slot = pending.pop(0), free_slots.pop(0)
+                target = out_dir / sub.name
+                with _output_errors(out_dir):
+                    target.mkdir(parents=True, exist_ok=True)
+                    (target / "results.json").unlink(missing_ok=True)  # never read a previous run's
+                    (target / PARTIAL).unlink(missing_ok=True)
+                pid = os.fork()
+                if pid == 0:
+                    _child(sandbox, sub, options, slot, target)
+                running[pid] = (sub, slot, time.monotonic())
+            pid, status, stopped = _wait_any(running, limit)
+            sub, slot, started = running.pop(pid)
+            free_slots.append(slot)
             target = out_dir / sub.name
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "results.json").unlink(missing_ok=True)  # never read a previous run's
-            pid = os.fork()
-            if pid == 0:
-                _child(sandbox, sub, options, slot, target)
-            running[pid] = (sub, slot, time.monotonic())
-        pid, status = os.wait()
-        if pid not in running:
-            continue
-        sub, slot, started = running.pop(pid)
-        free_slots.append(slot)
-        path = out_dir / sub.name / "results.json"
-        try:
-            results = json.loads(path.read_text())
-        except (OSError, ValueError):
-            results = failed_results(sub.name, f"grading crashed (status {status}); see "
-                                               f"{out_dir / sub.name / 'grading.log'}",
-                                     time.monotonic() - started, {"sandbox": sandbox.mode})
-            write_results(path, results)
-        yield Graded(sub.name, sub.source, results, sub.digest)
+            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EX_OUTPUT:
+                raise OutputError(f"cannot write the results of {sub.name} in {target} (disk full or "
+                                  f"not writable?)")
+            results = None
+            if not stopped and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+                try:
+                    results = json.loads((target / "results.json").read_text())
+                except (OSError, ValueError):
+                    results = None
+            if results is None:
+                # The grader did not finish: keep the lines it made, say why, and never
+                # let this pass for a complete grading (not in the gradebook; exit code 4).
+                reason = (f"grading stopped after {limit:.0f} s, the most one submission's grading may take"
+                          if stopped else f"grading crashed ({_status_text(status)})")
+                tests = _partial_lines(target / PARTIAL)
+                note = (f"{reason}: the checks after these were not run; the instructors are told "
+                        f"(see {target / 'grading.log'}).")
+                results = build_results(sub.name, tests, time.monotonic() - started, [*sub.notes, note],
+                                        {**engine_info(sandbox), "content_sha256": sub.digest,
+                                         "error": reason, "incomplete": True})
+                with _output_errors(out_dir):
+                    write_results(target / "results.json", results)
+            with contextlib.suppress(OSError):
+                (target / PARTIAL).unlink(missing_ok=True)
+            yield Graded(sub.name, sub.source, results, sub.digest)
+    finally:
+        for pid in running:   # the batch stopped early (output error): no grader outlives it
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
 
 
 def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, target: Path) -> None:
     code = 1
     try:
         die_with_parent()   # a killed batch leaves no grader behind to write stale results
-        log = os.open(target / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            log = os.open(target / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            partial = os.open(target / PARTIAL, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        except OSError:
+            code = EX_OUTPUT
+            raise
         os.dup2(log, 1)
         os.dup2(log, 2)
+
+        def keep(entry: dict) -> None:
+            try:
+                os.write(partial, (json.dumps(entry) + "\n").encode())
+            except (OSError, ValueError, TypeError):
+                pass   # only a fallback if grading does not finish
+
         artifacts = target / "artifacts"
         shutil.rmtree(artifacts, ignore_errors=True)
-        results = grade_one(sandbox, sub, options, slot, artifacts if options.html else None)
-        write_results(target / "results.json", results)
+        results = grade_one(sandbox, sub, options, slot, artifacts if options.html else None, on_result=keep)
+        try:
+            write_results(target / "results.json", results)
+        except OSError:
+            code = EX_OUTPUT
+            raise
         code = 0
     except BaseException:
         traceback.print_exc()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
         os._exit(code)

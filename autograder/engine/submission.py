@@ -84,8 +84,12 @@ def _entries_from_dir(root: Path, notes: list[str]) -> dict[str, bytes]:
             if len(entries) >= MAX_FILES or total + info.st_size > MAX_TOTAL_BYTES:
                 notes.append(f"skipped {relative}: the submission is too large")
                 continue
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+            except OSError as error:
+                notes.append(f"skipped {relative}: unreadable ({error.strerror or error})")
+                continue
             entries[relative] = data
             total += len(data)
     return entries
@@ -109,7 +113,8 @@ def _entries_from_zip(path: Path, notes: list[str]) -> dict[str, bytes]:
             parts = _safe_parts(name)
             mode = member.external_attr >> 16
             if parts is None:
-                notes.append(f"skipped {name!r}: an unsafe path (absolute or with '..')")
+                notes.append(f"skipped {name!r}: not a plain relative path (absolute, with '..', "
+                             f"or with characters other than letters, digits, '_', '-' and '.')")
                 continue
             if stat.S_ISLNK(mode):
                 notes.append(f"skipped {name}: a symbolic link")
@@ -136,6 +141,21 @@ def _entries_from_zip(path: Path, notes: list[str]) -> dict[str, bytes]:
     return entries
 
 
+def _drop_conflicts(entries: dict[str, bytes], notes: list[str]) -> None:
+    """A path cannot be both a file and a folder (``a.py`` and ``a.py/b.py`` in one zip):
+    keep the file, say so. Otherwise the worker could not lay the submission out."""
+    folders = {"/".join(rel.split("/")[:i]) for rel in entries for i in range(1, rel.count("/") + 1)}
+    for relative in sorted(entries):
+        if any(relative.startswith(folder + "/") for folder in folders & set(entries)):
+            del entries[relative]
+            notes.append(f"skipped {relative}: a folder of that name is also a file")
+
+
+def _capped(notes: list[str], keep: int = 30) -> list[str]:
+    """At most ``keep`` notes (a folder of thousands of files must not flood the results)."""
+    return notes if len(notes) <= keep else notes[:keep] + [f"... and {len(notes) - keep} more skipped file(s)"]
+
+
 def _module_folder(entries: dict[str, bytes], modules: list[str]) -> str | None:
     """The folder ('' = top level) holding the most hands-on modules, at depth <= 1."""
     scores: dict[str, int] = {}
@@ -155,21 +175,28 @@ def load_submission(path: str | os.PathLike, modules: list[str]) -> Submission:
     notes: list[str] = []
     if path.is_symlink() and not path.exists():
         raise SubmissionError(f"{path} is a dangling symbolic link")
-    if path.is_dir():
-        entries = _entries_from_dir(path, notes)
-        name = path.resolve().name
-    elif path.is_file() and path.suffix.lower() == ".zip":
-        entries = _entries_from_zip(path, notes)
-        name = path.stem
-    elif path.exists():
-        raise SubmissionError(f"{path} is neither a folder nor a .zip file")
-    else:
-        raise SubmissionError(f"{path} does not exist")
+    try:
+        if path.is_dir():
+            entries = _entries_from_dir(path, notes)
+            name = path.resolve().name
+        elif path.is_file() and path.suffix.lower() == ".zip":
+            entries = _entries_from_zip(path, notes)
+            name = path.stem
+        else:
+            entries, name = None, ""
+    except OSError as error:   # unreadable folder or zip: this submission only, with why
+        raise SubmissionError(f"{path.name} could not be read ({error.strerror or error})") from None
+    if entries is None:
+        raise SubmissionError(f"{path} is neither a folder nor a .zip file" if path.exists()
+                              else f"{path} does not exist")
+    _drop_conflicts(entries, notes)
+    notes[:] = _capped(notes)
     folder = _module_folder(entries, modules)
     if folder is None:
+        why = ("; " + "; ".join(notes)) if notes else ""
         raise SubmissionError(
             f"nothing to grade in {path.name}: none of {', '.join(m + '.py' for m in modules)} "
-            f"at its top level or in one folder")
+            f"at its top level or in one folder{why}")
     prefix = f"{folder}/" if folder else ""
     files = {rel[len(prefix):]: data for rel, data in entries.items() if rel.startswith(prefix)}
     present = sorted(m for m in modules if f"{m}.py" in files)

@@ -57,6 +57,14 @@ class Timeout(ProtocolError):
     """No complete frame before the deadline."""
 
 
+class TooLarge(ProtocolError):
+    """A frame larger than the reader accepts (``FrameReader.max_bytes``)."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"a frame of at least {size} bytes; at most {limit} are accepted")
+        self.size, self.limit = size, limit
+
+
 # ----------------------------------------------------------------- values
 
 @dataclass
@@ -254,11 +262,12 @@ def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | 
         if tag == "npscalar":
             return _npy_array(blob(node.get("blob")))[()]
         if tag == "tensor":
-            tensor = Tensor(_npy_array(blob(node.get("blob"))), str(node.get("dtype", "")),
+            # Strings from the other side are capped: they end up in messages.
+            tensor = Tensor(_npy_array(blob(node.get("blob"))), str(node.get("dtype", ""))[:64],
                             bool(node.get("requires_grad", False)))
             return make_tensor(tensor) if make_tensor else tensor
         if tag == "ext":
-            kind = str(node.get("kind", ""))
+            kind = str(node.get("kind", ""))[:64]
             meta = node.get("meta") if type(node.get("meta")) is dict else {}
             payloads = [blob(i) for i in node.get("blobs", [])]
             if ext_decoders is not None and kind in ext_decoders:
@@ -300,8 +309,11 @@ def encode_args(args: tuple, kwargs: dict, ext_encoders: list[ExtEncoder] = ()) 
 
 # ----------------------------------------------------------------- frames
 
-def write_frame(fd: int, token: bytes, header: dict, blobs: list[bytes] = ()) -> None:
-    """Write one frame to ``fd`` (blocking)."""
+def write_frame(fd: int, token: bytes, header: dict, blobs: list[bytes] = (),
+                deadline: float | None = None) -> None:
+    """Write one frame to ``fd``. With a ``deadline`` (``time.monotonic``; ``fd``
+    must then be non-blocking) raise :class:`Timeout` if the other side stops
+    reading: a worker that never reads its requests must not block the grader."""
     body = json.dumps(header, allow_nan=True, separators=(",", ":")).encode()
     parts = [_PREFIX.pack(MAGIC, token, len(body), len(blobs)), body]
     for payload in blobs:
@@ -309,7 +321,17 @@ def write_frame(fd: int, token: bytes, header: dict, blobs: list[bytes] = ()) ->
         parts.append(payload)
     data = memoryview(b"".join(parts))
     while data:
-        written = os.write(fd, data)
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise Timeout("the other side stopped reading")
+            _, ready, _ = select.select([], [fd], [], wait)
+            if not ready:
+                continue
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            continue
         data = data[written:]
 
 
@@ -322,9 +344,11 @@ class FrameReader:
     """
 
     def __init__(self, fd: int, token: bytes | None, watch: tuple[int, ...] = (),
-                 on_output: Callable[[int], None] | None = None):
+                 on_output: Callable[[int], None] | None = None, max_bytes: int | None = None):
         # token None: adopt the token of the first frame (the warden's set-up frame).
         self.fd, self.token, self.watch, self.on_output = fd, token, tuple(watch), on_output
+        # The grader reads answers with a cap: what it accepts, it must also be able to check.
+        self.max_bytes = max_bytes or MAX_FRAME
         self.buffer = bytearray()
 
     def _fill(self, need: int, deadline: float | None) -> None:
@@ -357,8 +381,10 @@ class FrameReader:
             self.token = token
         if magic != MAGIC or token != self.token:
             raise ProtocolError("a frame without the worker's token (forged or corrupted)")
-        if header_len > MAX_HEADER or count > 1_000_000:
+        if count > 1_000_000:
             raise ProtocolError("frame too large")
+        if header_len > min(MAX_HEADER, self.max_bytes):
+            raise TooLarge(header_len, min(MAX_HEADER, self.max_bytes))
         self._fill(header_len, deadline)
         try:
             header = json.loads(self._take(header_len))
@@ -366,13 +392,13 @@ class FrameReader:
             raise ProtocolError(f"unreadable frame header ({error})") from None
         if type(header) is not dict:
             raise ProtocolError("frame header is not an object")
-        blobs, total = [], 0
+        blobs, total = [], header_len
         for _ in range(count):
             self._fill(_BLOB_LEN.size, deadline)
             (size,) = _BLOB_LEN.unpack(self._take(_BLOB_LEN.size))
             total += size
-            if total > MAX_FRAME:
-                raise ProtocolError("frame too large")
+            if total > self.max_bytes:
+                raise TooLarge(total, self.max_bytes)
             self._fill(size, deadline)
             blobs.append(self._take(size))
         return header, blobs

@@ -22,6 +22,7 @@ import select
 import signal
 import socket
 import sys
+import time
 
 from . import jail, wire
 from .serve import serve
@@ -131,9 +132,12 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
         if not _safe_relative(relative):
             continue
         target = os.path.join(submission, relative)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as handle:
-            handle.write(blobs[entry["blob"]])
+        try:   # a file that cannot be written (a path that is also a folder...) is left out, not fatal
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(blobs[entry["blob"]])
+        except (OSError, IndexError, TypeError):
+            continue
     if strong:
         jail.remount_readonly(submission)
 
@@ -157,13 +161,24 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
     poller = select.poll()
     poller.register(life, select.POLLIN | select.POLLHUP)
     poller.register(child_fd, select.POLLIN)
+    memory_limit, interval, reason = request["limits"]["memory_bytes"], 0.25, None
     while True:
-        events = dict(poller.poll())
+        events = dict(poller.poll(int(interval * 1000) if strong else None))
         if child_fd in events:
             break
         if life in events and not _lifeline_open(life):
             os.kill(child, signal.SIGKILL)  # the grader let go: end the worker's namespace
             break
+        if strong:
+            # The address-space limit is per process: a worker that forks could use it many
+            # times over. Its processes together get one memory limit, checked here.
+            started = time.monotonic()
+            _, used = _namespace_memory()
+            if used > memory_limit:
+                os.kill(child, signal.SIGKILL)
+                reason = "memory"
+                break
+            interval = max(0.25, 4 * (time.monotonic() - started))
     _, status = os.waitpid(child, 0)
     if not strong:  # weak mode wrote real folders: leave nothing behind
         import shutil
@@ -173,10 +188,52 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
         report = {"signal": os.WTERMSIG(status)}
     else:
         report = {"exit": os.WEXITSTATUS(status)}
+    if reason:
+        report["reason"] = reason
     try:
         os.write(life, (json.dumps(report) + "\n").encode())
     except OSError:
         pass
+
+
+def _namespace_memory() -> tuple[int, int]:
+    """(processes, bytes of memory) of the worker's PID namespace: the proportional
+    share of what each process maps, plus in-memory files (memfd_create) they hold,
+    which need no address space and so escape the per-process limit.
+
+    The worker mounts its namespace's /proc in the mount namespace it shares with
+    this warden; until it has, /proc still shows this warden (/proc/self) and
+    nothing is counted. Orphans are re-parented to the worker (the namespace's
+    init), so every process it started is there, detached or not."""
+    if os.path.exists("/proc/self"):
+        return 0, 0
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return 0, 0
+    total, files = 0, set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except (OSError, ValueError, IndexError):
+            continue
+        for fd in descriptors:
+            path = f"/proc/{pid}/fd/{fd}"
+            try:
+                if not os.readlink(path).startswith("/memfd:"):
+                    continue
+                info = os.stat(path)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in files:
+                files.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return len(pids), total
 
 
 def _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
@@ -186,6 +243,11 @@ def _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
     os.close(life)
     if strong:
         jail.mount_proc()
+    try:   # if memory runs out on the machine, the kernel kills workers first, never the grader
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)

@@ -148,9 +148,15 @@ class TrackView:
     ticks: dict                 # tick -> tuple of phases ("off", pitches) / ("on", (pitch, velocity)s)
 
 
+MAX_MIDI_BYTES = 1 << 20   # the graded files are a few KB; parsing a huge one would stall the grader
+
+
 def read_midi(value: object, what: str) -> mido.MidiFile:
     if not isinstance(value, Ext) or value.kind != "midi" or len(value.blobs) != 1:
         fail(f"{what} should return a mido.MidiFile; got {describe(value)}.")
+    if len(value.blobs[0]) > MAX_MIDI_BYTES:
+        fail(f"{what} returned a MIDI file of {len(value.blobs[0]) / (1 << 20):.1f} MiB; the expected files "
+             f"are a few KB, and files over {MAX_MIDI_BYTES >> 20} MiB are not read.")
     try:
         return mido.MidiFile(file=io.BytesIO(value.blobs[0]))
     except Exception as error:
