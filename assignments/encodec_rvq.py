@@ -106,10 +106,6 @@ def num_quantizers(config, bandwidth: float) -> int:
 
     Returns:
         the number of codebooks, a Python ``int``.
-
-    Raises:
-        TypeError: ``bandwidth`` is not a number.
-        ValueError: ``bandwidth`` is NaN or infinite.
     """
     raise NotImplementedError("num_quantizers: write this function")
 
@@ -123,16 +119,18 @@ def encode(model, feature_extractor, audio: np.ndarray, sampling_rate: int, band
     gradients. Its ``audio_codes`` are ``[chunks, batch, n_q, frames]``; here
     there is one chunk and one example.
 
-    For mono models without chunking or normalisation (the 24 kHz family);
-    any other model is a ``ValueError``. Check the arguments before encoding:
+    For mono models without chunking or normalisation (the 24 kHz family).
+    Check two arguments before encoding:
 
     - ``sampling_rate`` must be the model's (``model.config.sampling_rate``):
       otherwise ``ValueError`` whose message gives both rates (resample first,
       for instance with ``librosa.resample``);
     - ``bandwidth`` must be one of ``model.config.target_bandwidths``
       (``6`` and ``6.0`` are the same): otherwise ``ValueError`` whose message
-      lists them;
-    - ``audio`` must be one-dimensional (mono), non-empty and finite.
+      lists them.
+
+    These two errors are required; what other invalid arguments do (audio
+    that is not one-dimensional, another kind of model) is up to you.
 
     ``frames = ceil(len(audio) / hop_length)``; ``n_q`` is
     :func:`num_quantizers` of the bandwidth.
@@ -151,7 +149,9 @@ def encode(model, feature_extractor, audio: np.ndarray, sampling_rate: int, band
         ``torch.long`` tensor ``[n_q, frames]``.
 
     Raises:
-        ValueError: a wrong rate, bandwidth, audio shape, or model.
+        ValueError: a sampling rate that is not the model's (the message gives
+            both rates), or a bandwidth that is not one of its targets (the
+            message lists them).
     """
     raise NotImplementedError("encode: write this function")
 
@@ -166,7 +166,7 @@ def decode(model, codes: torch.LongTensor) -> torch.Tensor:
 
     Any number of codebooks from 1 to ``model.config.num_quantizers`` works
     (the first ``n_q`` codebooks are used). For the models :func:`encode`
-    takes; any other is a ``ValueError``.
+    takes.
 
     Example: codes ``[8, 75]`` of the 24 kHz model give ``75 * 320 = 24000``
     samples.
@@ -177,9 +177,6 @@ def decode(model, codes: torch.LongTensor) -> torch.Tensor:
 
     Returns:
         float tensor ``[frames * hop_length]``.
-
-    Raises:
-        ValueError: a wrong shape, too many codebooks, codes out of range.
     """
     raise NotImplementedError("decode: write this function")
 
@@ -205,9 +202,6 @@ def compression_ratio(num_samples: int, codes: torch.LongTensor, codebook_size: 
 
     Returns:
         the ratio, a Python ``float``.
-
-    Raises:
-        TypeError, ValueError: invalid arguments.
     """
     raise NotImplementedError("compression_ratio: write this function")
 
@@ -221,7 +215,7 @@ def pre_quantize(model, input_values: torch.Tensor, padding_mask: torch.Tensor) 
     replace, do not multiply (``NaN * 0`` is NaN). These are the vectors
     ``model.encode`` quantizes (one per frame, ``hidden_size`` dimensions).
 
-    For the models :func:`encode` takes; any other is a ``ValueError``.
+    For the models :func:`encode` takes.
 
     Example: ``input_values`` ``[2, 1, 24000]`` of the 24 kHz model give
     ``[2, 128, 75]``.
@@ -234,9 +228,6 @@ def pre_quantize(model, input_values: torch.Tensor, padding_mask: torch.Tensor) 
 
     Returns:
         float tensor ``[B, hidden_size, frames]``, ``frames = ceil(T / hop_length)``.
-
-    Raises:
-        ValueError: shapes that do not match, non-finite real samples.
     """
     raise NotImplementedError("pre_quantize: write this function")
 
@@ -286,11 +277,6 @@ def quantize(embed: torch.Tensor, vectors: torch.Tensor) -> torch.LongTensor:
 
     Returns:
         ``torch.long`` tensor ``[N]``, values in ``0..K-1``.
-
-    Raises:
-        TypeError: not tensors, or not of a floating-point dtype.
-        ValueError: not two-dimensional, ``K = 0``, ``D`` that differ, NaN
-            or infinite values.
     """
     raise NotImplementedError("quantize: write this function")
 
@@ -322,9 +308,6 @@ def rvq_encode(codebooks: Sequence[torch.Tensor], vectors: torch.Tensor) -> torc
 
     Returns:
         ``torch.long`` tensor ``[Q, N]``: row ``q`` holds the codes of codebook ``q``.
-
-    Raises:
-        TypeError, ValueError: as :func:`quantize`, for each codebook.
     """
     raise NotImplementedError("rvq_encode: write this function")
 
@@ -346,10 +329,6 @@ def rvq_decode(codebooks: Sequence[torch.Tensor], codes: torch.LongTensor) -> to
 
     Returns:
         float tensor ``[N, D]`` (the codebooks' dtype).
-
-    Raises:
-        TypeError, ValueError: wrong types or shapes, more rows than
-            codebooks, codes out of range.
     """
     raise NotImplementedError("rvq_decode: write this function")
 
@@ -376,8 +355,5 @@ def distance_curve(codebooks: Sequence[torch.Tensor], vector: torch.Tensor) -> t
 
     Returns:
         float tensor ``[Q]``, distances (not squared).
-
-    Raises:
-        TypeError, ValueError: as :func:`rvq_encode`.
     """
     raise NotImplementedError("distance_curve: write this function")

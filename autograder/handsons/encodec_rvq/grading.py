@@ -1,0 +1,779 @@
+"""Grader-side checks for Hands-on 1, shared by the public and hidden graders.
+
+NumPy only (no torch, no transformers in the grader process): tensors come back
+as ``wire.Tensor``, the models' codebooks are read from the fixtures'
+safetensors with ``safetensors.numpy``.
+
+Nearest rows are checked by distance, never by index: where rows tie (duplicate
+rows, symmetric points) any minimiser is right. Distances are computed here in
+float64; a choice passes when its squared distance exceeds the minimum by at
+most ``RTOL * (|r|^2 + max_k |e_k|^2)`` (float32 rounding of ``|r|^2 - 2 r.e +
+|e|^2``, the usual way to compute them) plus what an uncertainty ``delta`` on
+the residual ``r`` can change: ``4 delta (|r| + max_k |e_k|) + 4 delta^2``.
+
+- ``quantize``: ``delta = 0`` (the vectors are exactly what was sent).
+- ``rvq_encode``: the student's own path is replayed, residual minus chosen row
+  in float32 (as the reference computes it), and every step must take a
+  nearest row to that residual. A student who computes the residual otherwise
+  (float64, the vector minus the sum of the rows) holds a residual that
+  differs by float rounding, growing with the path:
+  ``delta = DELTA * (|v| + sum of the rows taken so far)``.
+- ``encode``: the same replay on the reference's encoder output for the clip.
+  On the machine that made the fixtures the codes are identical; on another
+  CPU the convolutions may round otherwise (``DELTA * |v|`` is generous), and
+  late codebooks, whose residuals are at float32 noise level on these tiny
+  models, then pick other rows: any such path passes, a path that is not
+  greedy on the model's own embeddings does not.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...worker.wire import Ext, Opaque, Tensor
+from .codec import CHECKPOINT_FILES
+
+RTOL = 1e-5     # float32 rounding of squared distances, relative to |r|^2 + max |e|^2
+DELTA = 1e-5    # residual uncertainty, relative to the vector's norm (and the rows taken so far)
+
+MISTAKES = {
+    "strides_twice": "each EncodecConv1d keeps a stride buffer of its own and wraps an nn.Conv1d with the "
+                     "same stride: a walk over all modules that reads every stride counts each one twice "
+                     "(strides counted twice). Take the strides of the nn.Conv1d layers only.",
+    "strides_summed": "the strides were added; the factor is their product.",
+    "rounded_up": "the number of codebooks is rounded down (floor), not up: only whole codebooks fit in the "
+                  "bandwidth (rounded up instead of down).",
+    "rounded": "the number of codebooks is rounded down (floor), not to the nearest.",
+    "frame_rate": "the frame rate is config.frame_rate, ceil(sampling_rate / hop_length) frames a second, "
+                  "not sampling_rate / hop_length (wrong frame rate).",
+    "at_least_one": "at least one codebook is used, however low the bandwidth: max(1, ...).",
+    "no_limit": "as in transformers, a bandwidth of 0 or less means no limit: config.num_quantizers.",
+    "capped": "num_quantizers is not capped at the model's codebooks: above the largest target it can be "
+              "more than config.num_quantizers (codebooks() caps, num_quantizers does not).",
+    "kbps": "the bandwidth is in kilobits per second: multiply by 1000 to compare with bits per second.",
+    "l1": "the rows look chosen by the L1 (Manhattan) distance sum |v - e|; the nearest row is by Euclidean "
+          "distance (L1 distance instead of Euclidean).",
+    "dot": "the rows look chosen by the largest dot product v.e (a similarity); that is the nearest row only "
+           "when every row has the same norm: argmin |e|^2 - 2 v.e (dot product instead of Euclidean distance).",
+    "no_factor_2": "the rows look chosen by |e|^2 - v.e: the cross term of |v - e|^2 = |v|^2 - 2 v.e + |e|^2 "
+                   "has a factor 2 (factor 2 dropped).",
+    "cosine": "the rows look chosen by cosine similarity; the nearest row is by Euclidean distance.",
+    "farthest": "the rows look like the farthest ones: argmin, not argmax, of the distance.",
+    "residual_not_subtracted": "every codebook seems to quantize the vector itself: subtract each chosen row "
+                               "from the residual before the next codebook (residual not subtracted).",
+    "residual_added": "the chosen rows seem added to the residual: subtract them.",
+    "mean": "the result is the sum of the chosen rows divided by the number of codebooks: rvq_decode sums the "
+            "rows (mean instead of sum).",
+    "squared": "the values are the squares of the expected distances: the curve holds Euclidean distances, "
+               "the norms of the residuals, not squared (squared distances in the curve).",
+    "curve_k0": "the curve has Q values, one after each codebook (k = 1..Q); do not include k = 0.",
+    "all_layers": "these are all the model's codebooks; at a bandwidth the model uses only the first "
+                  "num_quantizers(config, bandwidth) of them (all layers instead of the bandwidth's).",
+    "inverted": "the ratio is inverted: PCM bits over code bits, how many times smaller the codes are "
+                "(inverted ratio).",
+    "no_log2": "a code takes log2(codebook_size) bits, not codebook_size bits.",
+    "bits_per_sample": "the PCM audio takes bits_per_sample bits a sample; it looks like 16 was used whatever "
+                       "bits_per_sample was.",
+    "padding_not_masked": "the output is what the encoder gives for the padding's values: set the padded "
+                          "samples to zero first (padding not masked).",
+    "nan_multiplied": "the padding held NaN and your output has NaN: multiplying by the mask keeps them "
+                      "(NaN * 0 is NaN). Replace the padded samples (torch.where, masked_fill) "
+                      "(padding multiplied, not replaced).",
+}
+
+
+# ------------------------------------------------------------------ arguments
+
+def _checkpoint_files(fixture_set, name: str) -> tuple[dict, list[bytes]]:
+    names = [n for n in CHECKPOINT_FILES if fixture_set.path(f"models/{name}/{n}").is_file()]
+    if "config.json" not in names:
+        raise FileNotFoundError(f"no checkpoint {name} in {fixture_set.folder}")
+    return {"files": names}, [fixture_set.read_bytes(f"models/{name}/{n}") for n in names]
+
+
+def model_arg(fixture_set, name: str) -> Ext:
+    """The checkpoint ``name`` as an argument: student code gets a ``transformers.EncodecModel``
+    (on the meta device when the checkpoint is a config only)."""
+    meta, blobs = _checkpoint_files(fixture_set, name)
+    return Ext("encodec_model", meta, blobs)
+
+
+def feature_extractor_arg(fixture_set, name: str) -> Ext:
+    meta, blobs = _checkpoint_files(fixture_set, name)
+    return Ext("encodec_feature_extractor", meta, blobs)
+
+
+def config_arg(fixture_set, name: str) -> Ext:
+    return Ext("encodec_config", {"files": ["config.json"]}, [fixture_set.read_bytes(f"models/{name}/config.json")])
+
+
+@functools.lru_cache(maxsize=None)
+def _state(path: str) -> dict:
+    from safetensors.numpy import load_file
+    return load_file(path)
+
+
+def model_tables(fixture_set, name: str, count: int | None = None) -> list[np.ndarray]:
+    """The codebooks of checkpoint ``name`` (the first ``count``), float32 ``[K, D]`` each."""
+    state = _state(str(fixture_set.path(f"models/{name}/model.safetensors")))
+    total = sum(1 for key in state if key.endswith(".codebook.embed"))
+    count = total if count is None else count
+    return [state[f"quantizer.layers.{q}.codebook.embed"] for q in range(count)]
+
+
+def tensor(array: np.ndarray, dtype=None) -> Tensor:
+    return Tensor(np.ascontiguousarray(array if dtype is None else np.asarray(array).astype(dtype)))
+
+
+def random_tables(seed: int, count: int, rows: int, dim: int, decay: float) -> list[np.ndarray]:
+    """Seeded normal tables whose scale shrinks from one codebook to the next, like trained ones."""
+    generator = np.random.default_rng(seed)
+    return [generator.standard_normal((rows, dim), dtype=np.float32) * np.float32(decay ** q)
+            for q in range(count)]
+
+
+def random_vectors(seed: int, count: int, dim: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((count, dim), dtype=np.float32)
+
+
+def random_codes(seed: int, shape: Sequence[int], size: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, size, tuple(shape), dtype=np.int64)
+
+
+def generated(spec: dict) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Seeded tables and vectors of a case (``"generated"``: too big to store, cheap to make).
+    With ``copies``, a tenth of the vectors are copies of rows (distance 0: exact ties where rows repeat)."""
+    tables = random_tables(spec["seed"], spec["count"], spec["rows"], spec["dim"], spec["decay"])
+    if "vectors" not in spec:
+        return tables, None
+    vectors = random_vectors(spec["seed"] + 1, spec["vectors"], spec["dim"])
+    if spec.get("copies"):
+        rows = tables[0][np.random.default_rng(spec["seed"] + 2).integers(0, spec["rows"], spec["vectors"] // 10)]
+        vectors = np.concatenate([vectors[: spec["vectors"] - len(rows)], rows])
+    return tables, vectors
+
+
+# ------------------------------------------------------------------ plain values
+
+def expect_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        fail(f"{what} should be a Python int; got {describe(value)}.")
+    return int(value)
+
+
+def expect_number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        fail(f"{what} should be a Python float; got {describe(value)}.")
+    return float(value)
+
+
+def check_downsampling_factor(value: object, case: dict) -> None:
+    got = expect_int(value, "downsampling_factor(model)")
+    expected, ratios = case["expected"], case["ratios"]
+    if got == expected:
+        return
+    message = (f"downsampling_factor(model) = {got} for the {case['id']} model (upsampling_ratios {ratios}); "
+               f"expected {expected}, the product of the strides of the encoder's convolutions.")
+    if got == expected ** 2:
+        message += f"\nLikely cause: {MISTAKES['strides_twice']}"
+    elif got == sum(ratios):
+        message += f"\nLikely cause: {MISTAKES['strides_summed']}"
+    fail(message)
+
+
+def diagnose_num_quantizers(got: int, bandwidth: float, case: dict) -> str | None:
+    bits = math.log2(case["codebook_size"])
+    exact = bandwidth * 1000 / (bits * case["frame_rate"])
+    if bandwidth <= 0:
+        return MISTAKES["no_limit"]
+    if got == 0 and math.floor(exact) == 0:
+        return MISTAKES["at_least_one"]
+    unceiled = bandwidth * 1000 / (bits * case["sampling_rate"] / case["hop_length"])
+    if got == max(1, math.floor(unceiled)) and unceiled != exact:
+        return MISTAKES["frame_rate"]
+    if got == math.ceil(exact):
+        return MISTAKES["rounded_up"]
+    if got == round(exact):
+        return MISTAKES["rounded"]
+    if got == case["num_quantizers"] and got < math.floor(exact):
+        return MISTAKES["capped"]
+    if got == max(1, math.floor(exact / 1000)) or got == max(1, math.floor(exact * 1000)):
+        return MISTAKES["kbps"]
+    return None
+
+
+def check_num_quantizers(value: object, bandwidth: float, expected: int, case: dict) -> None:
+    got = expect_int(value, f"num_quantizers(config, {bandwidth!r})")
+    if got == expected:
+        return
+    bits = math.log2(case["codebook_size"])
+    message = (f"num_quantizers(config, {bandwidth!r}) = {got}; expected {expected}. This config: "
+               f"codebook_size {case['codebook_size']} ({bits:g} bits a code), frame_rate {case['frame_rate']} "
+               f"(sampling_rate {case['sampling_rate']}, hop_length {case['hop_length']}), so "
+               f"{bits * case['frame_rate']:g} bits per second per codebook; {case['num_quantizers']} codebooks.")
+    cause = diagnose_num_quantizers(got, bandwidth, case)
+    fail(f"{message}\nLikely cause: {cause}" if cause else message)
+
+
+def check_ratio(value: object, case: dict) -> None:
+    got = expect_number(value, "compression_ratio(...)")
+    expected = case["expected"]
+    if math.isclose(got, expected, rel_tol=1e-9):
+        return
+    message = (f"compression_ratio({case['num_samples']}, codes of shape {case['codes_shape']}, "
+               f"codebook_size={case['codebook_size']}, bits_per_sample={case['bits_per_sample']}) = {got!r}; "
+               f"expected {expected!r}.")
+    n_q, frames = case["codes_shape"]
+    pcm = case["num_samples"] * case["bits_per_sample"]
+    code_bits = n_q * frames * math.log2(case["codebook_size"])
+    candidates = [
+        (code_bits / pcm, "inverted"),
+        (pcm / (n_q * frames * case["codebook_size"]), "no_log2"),
+        (case["num_samples"] * 16 / code_bits, "bits_per_sample"),
+    ]
+    for value_, key in candidates:
+        if math.isclose(got, value_, rel_tol=1e-6) and not math.isclose(value_, expected, rel_tol=1e-9):
+            message += f"\nLikely cause: {MISTAKES[key]}"
+            break
+    fail(message)
+
+
+# ------------------------------------------------------------------ errors
+
+_PLAIN = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
+_GROUPED = re.compile(r"(?<![\w.])(\d{1,3}(?:[,_ ]\d{3})+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
+
+
+def numbers_in(text: str) -> list[float]:
+    """Every number the text writes, as ``24000``, ``24000.0``, ``24,000``, ``24_000`` or ``24 kHz``
+    (a list ``[2,100]`` is read both as 2 and 100 and as 2100: a number is looked for, not parsed)."""
+    found = []
+    for pattern in (_PLAIN, _GROUPED):
+        for match in pattern.finditer(text):
+            value = float(re.sub(r"[,_ ]", "", match.group(1)))
+            found.append(value)
+            if match.group(2):
+                found.append(value * 1000)   # "24 kHz"
+    return found
+
+
+def mentions(text: str, number: float) -> bool:
+    return any(abs(value - number) <= 1e-9 * max(1.0, abs(number)) for value in numbers_in(text))
+
+
+def check_value_error(call: Callable[[], object], what: str, why: str, must_mention: Sequence[float],
+                      mention_what: str) -> None:
+    """``call()`` must raise a ``ValueError`` whose message writes every number of ``must_mention``."""
+    from ...engine.client import StudentCodeError
+    try:
+        value = call()
+    except StudentCodeError as error:
+        if error.exception != "ValueError":
+            if error.kind == "exception":
+                fail(f"{what} should raise a ValueError ({why}); instead {error}")
+            raise
+        missing = [n for n in must_mention if not mentions(error.detail, n)]
+        if missing:
+            fail(f"{what} raised a ValueError, good, but its message should {mention_what}; it does not "
+                 f"mention {', '.join(f'{n:g}' for n in missing)}. Its message was: {error.detail!r}")
+        return
+    fail(f"{what} returned {describe(value)}; it should raise a ValueError ({why}).")
+
+
+# ------------------------------------------------------------------ nearest rows
+
+def _squared_distances(residual: np.ndarray, table: np.ndarray) -> np.ndarray:
+    r, t = residual.astype(np.float64), table.astype(np.float64)
+    return np.maximum((r * r).sum(1)[:, None] - 2.0 * (r @ t.T) + (t * t).sum(1)[None, :], 0.0)
+
+
+def _allowed(residual: np.ndarray, table: np.ndarray, delta: np.ndarray | float) -> np.ndarray:
+    r_norm = np.sqrt((residual.astype(np.float64) ** 2).sum(1))
+    e_max = float(np.sqrt((table.astype(np.float64) ** 2).sum(1).max()))
+    return RTOL * (r_norm ** 2 + e_max ** 2) + 4 * delta * (r_norm + e_max) + 4 * np.square(delta)
+
+
+def not_nearest(table: np.ndarray, residual: np.ndarray, index: np.ndarray,
+                delta: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the vectors whose chosen row is not a nearest row, squared distances ``[N, K]``)."""
+    distances = _squared_distances(residual, table)
+    chosen = distances[np.arange(len(index)), index]
+    excess = chosen - distances.min(1)
+    return excess > _allowed(residual, table, delta), distances
+
+
+def _is_min(scores: np.ndarray, index: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """Whether ``index`` picks a minimum of each row of ``scores`` (with a small tolerance)."""
+    chosen = scores[np.arange(len(index)), index]
+    low = scores.min(1)
+    return chosen - low <= rtol * (np.abs(scores).max(1) + 1e-30)
+
+
+def diagnose_metric(table: np.ndarray, residual: np.ndarray, index: np.ndarray) -> str | None:
+    """Which classic wrong distance ``index`` follows, judged on the vectors it gets wrong."""
+    r, t = residual.astype(np.float64), table.astype(np.float64)
+    dots = r @ t.T
+    norms2 = (t * t).sum(1)[None, :]
+    candidates = [
+        ("dot", -dots),
+        ("no_factor_2", norms2 - dots),
+        ("cosine", -dots / np.sqrt(norms2 + 1e-30)),
+        ("l1", np.abs(r[:, None, :] - t[None, :, :]).sum(2) if r.shape[0] * t.size <= 5e7 else None),
+        ("farthest", -_squared_distances(residual, table)),
+    ]
+    for key, scores in candidates:
+        if scores is not None and _is_min(scores, index).mean() >= 0.9:
+            return MISTAKES[key]
+    return None
+
+
+def _describe_choice(distances: np.ndarray, n: int, got: int) -> str:
+    best = int(np.argmin(distances[n]))
+    return (f"row {got} is at squared distance {distances[n, got]:.6g}, but row {best} is nearer "
+            f"({distances[n, best]:.6g})")
+
+
+def _expect_codes(value: object, what: str, shape: tuple, sizes: Sequence[int]) -> np.ndarray:
+    """Integer codes of ``shape``, row ``q`` in ``0..sizes[q] - 1``."""
+    got = expect_tensor(value, what, kind="i")
+    if got.shape != tuple(shape):
+        message = f"{what} should have shape {tuple(shape)}; got {got.shape}."
+        if len(shape) == 2 and got.shape == tuple(shape)[::-1]:
+            message += " It looks transposed: one row per codebook, one column per vector."
+        fail(message)
+    rows = got.reshape(1, -1) if got.ndim == 1 else got
+    for q, (row, size) in enumerate(zip(rows, sizes)):
+        if row.size and (int(row.min()) < 0 or int(row.max()) >= size):
+            where = "" if got.ndim == 1 else f" row {q} holds"
+            fail(f"{what}: codes must be in 0..{size - 1};{where} values {int(row.min())}..{int(row.max())}.")
+    return got.astype(np.int64)
+
+
+def check_quantize(value: object, table: np.ndarray, vectors: np.ndarray, what: str = "quantize(embed, vectors)") -> None:
+    n = vectors.shape[0]
+    got = expect_tensor(value, what, kind="i")
+    if got.shape != (n,):
+        message = f"{what} should have shape ({n},), one index per vector; got {got.shape}."
+        if got.shape == (table.shape[0],):
+            message += " That is one value per row of embed: take the nearest row for each vector."
+        fail(message)
+    got = _expect_codes(value, what, (n,), [table.shape[0]])
+    bad, distances = not_nearest(table, vectors, got)
+    if not bad.any():
+        return
+    first = int(np.argmax(bad))
+    message = (f"{what}: {int(bad.sum())} of {n} vectors do not get a nearest row of embed (Euclidean). "
+               f"First, vector {first}: {_describe_choice(distances, first, int(got[first]))}.")
+    cause = diagnose_metric(table, vectors[bad], got[bad])
+    fail(f"{message}\nLikely cause: {cause}" if cause else message)
+
+
+def first_non_greedy(tables: Sequence[np.ndarray], vectors: np.ndarray, codes: np.ndarray, *,
+                     drift: bool) -> tuple | None:
+    """Replay the path ``codes`` (float32 residuals, as the reference computes them); the first
+    step that does not take a nearest row: ``(q, mask of bad vectors, distances, residual)``.
+
+    ``drift``: allow for a residual computed otherwise (float64, another order of sums): its
+    uncertainty grows with the rows taken. Without, ``DELTA * |v|`` only (another machine's rounding
+    of the vectors themselves).
+    """
+    residual = vectors.astype(np.float32).copy()
+    delta = DELTA * np.sqrt((vectors.astype(np.float64) ** 2).sum(1))
+    for q, (table, row) in enumerate(zip(tables, codes)):
+        bad, distances = not_nearest(table, residual, row, delta)
+        if bad.any():
+            return q, bad, distances, residual
+        chosen = table[row]
+        if drift:
+            delta = delta + DELTA * np.sqrt((chosen.astype(np.float64) ** 2).sum(1))
+        residual = residual - chosen
+    return None
+
+
+def diagnose_path(tables: Sequence[np.ndarray], vectors: np.ndarray, codes: np.ndarray, q: int,
+                  bad: np.ndarray, residual: np.ndarray) -> str | None:
+    """Why step ``q`` of the path is not greedy, when a classic mistake explains it."""
+    if q >= 1:
+        own, _ = not_nearest(tables[q], vectors[bad], codes[q][bad], 0.0)
+        if (~own).mean() >= 0.9:
+            return MISTAKES["residual_not_subtracted"]
+        added = vectors[bad].astype(np.float32) + sum(t[c] for t, c in zip(tables[:q], codes[:q]))[bad]
+        plus, _ = not_nearest(tables[q], added, codes[q][bad], 0.0)
+        if (~plus).mean() >= 0.9:
+            return MISTAKES["residual_added"]
+    return diagnose_metric(tables[q], residual[bad], codes[q][bad])
+
+
+def check_rvq_codes(value: object, tables: Sequence[np.ndarray], vectors: np.ndarray, what: str) -> None:
+    """``value`` must be a greedy path for ``vectors``: every step a nearest row to the residual left
+    by the student's own previous choices."""
+    shape = (len(tables), vectors.shape[0])
+    got = _expect_codes(value, what, shape, [t.shape[0] for t in tables])
+    found = first_non_greedy(tables, vectors, got, drift=True)
+    if found is None:
+        return
+    q, bad, distances, residual = found
+    n = int(np.argmax(bad))
+    message = (f"{what}: the path is not greedy at codebook {q} for {int(bad.sum())} of {shape[1]} vectors. "
+               f"First, vector {n}: after your code{'s' * (q > 1)} {got[:q, n].tolist()} for codebook"
+               f"{f's 0..{q - 1}' if q > 1 else ' 0'}, the residual's nearest row of codebook {q} is not your "
+               f"code {int(got[q, n])}: "
+               f"{_describe_choice(distances, n, int(got[q, n]))}." if q else
+               f"{what}: codebook 0 does not take a nearest row for {int(bad.sum())} of {shape[1]} vectors. "
+               f"First, vector {n}: {_describe_choice(distances, n, int(got[0, n]))}.")
+    cause = diagnose_path(tables, vectors, got, q, bad, residual)
+    fail(f"{message}\nLikely cause: {cause}" if cause else message)
+
+
+def check_encode_codes(value: object, case: dict, expected: np.ndarray, embeddings: np.ndarray,
+                       tables: Sequence[np.ndarray]) -> None:
+    """Codes of ``encode``: the reference's, or (float rounding of another machine) another greedy
+    path on the reference's encoder output."""
+    what = f"encode(model, feature_extractor, audio, {case['sampling_rate']}, {case['bandwidth']!r})"
+    got = expect_tensor(value, what, kind="i")
+    n_q, frames = expected.shape
+    if got.shape != expected.shape:
+        message = f"{what} should have shape ({n_q}, {frames}): {n_q} codebooks at {case['bandwidth']} kbps, " \
+                  f"{frames} frames (ceil({case['samples']} / {case['hop_length']})); got {got.shape}."
+        if got.ndim == 4 and got.shape[2:] == expected.shape:
+            message += " Return audio_codes[0, 0]: one chunk, one example."
+        elif got.ndim == 2 and got.shape[1] == frames and got.shape[0] == case["layers"] != n_q:
+            message += f"\nLikely cause: {MISTAKES['all_layers']}"
+        elif got.ndim == 2 and got.shape[1] == frames:
+            message += f" At {case['bandwidth']} kbps the model uses num_quantizers = {n_q} codebooks."
+        fail(message)
+    got = _expect_codes(value, what, expected.shape, [case["codebook_size"]] * n_q)
+    if np.array_equal(got, expected):
+        return
+    found = first_non_greedy(tables[:n_q], embeddings, got, drift=False)
+    if found is None:
+        return   # another greedy path: float near-ties (another machine's rounding)
+    q, bad, _, _ = found
+    frame = int(np.argmax(bad))
+    differ = np.flatnonzero((got != expected).any(0))
+    fail(f"{what}: the codes differ from the expected ones in {len(differ)} of {frames} frames; first in "
+         f"frame {int(differ[0])}: expected {expected[:, differ[0]].tolist()}, got "
+         f"{got[:, differ[0]].tolist()}. They are not the model's codes for this audio: at frame {frame}, "
+         f"codebook {q} is not the nearest row to the residual of the encoder's output. Use the feature "
+         f"extractor and model.encode (float32 audio, at the model's rate, bandwidth={case['bandwidth']!r}).")
+
+
+# ------------------------------------------------------------------ arrays
+
+def _scaled(expected: np.ndarray, fraction: float) -> float:
+    peak = float(np.abs(expected).max()) if expected.size else 0.0
+    return fraction * max(peak, 1e-12)
+
+
+def check_rvq_decode(value: object, expected: np.ndarray, count: int) -> None:
+    got = expect_tensor(value, "rvq_decode(codebooks, codes)", shape=expected.shape, kind="f")
+
+    def mean(got_: np.ndarray, expected_: np.ndarray) -> str | None:
+        if count > 1 and np.allclose(got_.astype(np.float64) * count, expected_, rtol=1e-4,
+                                     atol=_scaled(expected_, 1e-5)):
+            return MISTAKES["mean"]
+        return None
+
+    assert_close(got, expected, "rvq_decode(codebooks, codes)", rtol=1e-5, atol=_scaled(expected, 1e-6),
+                 hints=[mean])
+
+
+def _curves_without_subtraction(tables: Sequence[np.ndarray], vector: np.ndarray) -> list[np.ndarray]:
+    """The curves of the residual never updated: each codebook's nearest row to the vector itself,
+    then either the distance to that row or to the sum of those rows."""
+    v = vector.astype(np.float64)[None]
+    rows = [table[int(np.argmin(_squared_distances(v, table)[0]))].astype(np.float64) for table in tables]
+    return [np.array([np.linalg.norm(v[0] - row) for row in rows]),
+            np.linalg.norm(v[0] - np.cumsum(rows, axis=0), axis=1)]
+
+
+def check_distance_curve(value: object, expected: np.ndarray, vector: np.ndarray, what: str,
+                         tables: Sequence[np.ndarray] = ()) -> None:
+    got = expect_tensor(value, what, kind="f")
+    if got.shape == (expected.shape[0] + 1,):
+        fail(f"{what} should have shape {expected.shape}; got {got.shape}.\nLikely cause: {MISTAKES['curve_k0']}")
+    got = expect_tensor(value, what, shape=expected.shape, kind="f")
+
+    def squared(got_: np.ndarray, expected_: np.ndarray) -> str | None:
+        if np.allclose(got_, expected_.astype(np.float64) ** 2, rtol=1e-4, atol=1e-8):
+            return MISTAKES["squared"]
+        return None
+
+    norm = float(np.linalg.norm(vector.astype(np.float64)))
+
+    def not_subtracted(got_: np.ndarray, expected_: np.ndarray) -> str | None:
+        if tables and any(np.allclose(got_, curve, rtol=1e-4, atol=1e-5 * max(norm, 1e-12))
+                          for curve in _curves_without_subtraction(tables, vector)):
+            return MISTAKES["residual_not_subtracted"]
+        return None
+
+    assert_close(got, expected, what, rtol=1e-4, atol=1e-5 * max(norm, 1e-12), hints=[squared, not_subtracted])
+
+
+def check_pre_quantize(value: object, case: dict, expected: np.ndarray, unmasked: np.ndarray | None) -> None:
+    what = "pre_quantize(model, input_values, padding_mask)"
+    got = expect_tensor(value, what, shape=expected.shape, kind="f")
+    if np.isnan(got).any() and not np.isnan(expected).any():
+        message = f"{what} holds NaN where the expected output has none ({int(np.isnan(got).sum())} values)."
+        if case.get("fill") == "nan":
+            message += f"\nLikely cause: {MISTAKES['nan_multiplied']}"
+        fail(message)
+    tolerance = _scaled(expected, 1e-4)
+
+    def not_masked(got_: np.ndarray, expected_: np.ndarray) -> str | None:
+        if unmasked is not None and np.allclose(got_, unmasked, rtol=1e-4, atol=tolerance):
+            return MISTAKES["padding_not_masked"]
+        return None
+
+    assert_close(got, expected, what, rtol=1e-4, atol=tolerance, hints=[not_masked])
+
+
+def check_decode(value: object, expected: np.ndarray, case: dict) -> None:
+    what = f"decode(model, codes) for codes of shape {tuple(case['codes_shape'])}"
+    got = expect_tensor(value, what, kind="f")
+    if got.shape != expected.shape:
+        message = f"{what} should have shape {expected.shape} (frames * hop_length samples); got {got.shape}."
+        if got.ndim == 3 and got.shape[-1] == expected.shape[0]:
+            message += " Return audio_values[0, 0]: the one channel of the one example."
+        fail(message)
+    assert_close(got, expected, what, rtol=1e-3, atol=_scaled(expected, 1e-4))
+
+
+def check_codebooks(value: object, case: dict, tables: Sequence[np.ndarray] | None) -> None:
+    what = f"codebooks(model, {case['bandwidth']!r})"
+    if not isinstance(value, (list, tuple)):
+        fail(f"{what} should return a list of tensors; got {describe(value)}.")
+    expected = case["expected_count"]
+    if len(value) != expected:
+        message = (f"{what} returned {len(value)} tables; expected {expected} (num_quantizers at "
+                   f"{case['bandwidth']} kbps is {case['num_quantizers']}; the model has {case['layers']}).")
+        if len(value) == case["layers"]:
+            message += f"\nLikely cause: {MISTAKES['all_layers']}"
+        fail(message)
+    for q, item in enumerate(value):
+        if tables is None:   # a model on the meta device: its tensors have no values
+            if not (isinstance(item, Opaque) and item.type_name == "torch.Tensor") and not isinstance(item, Tensor):
+                fail(f"{what}[{q}] should be a torch.Tensor; got {describe(item)}.")
+            continue
+        array = expect_tensor(item, f"{what}[{q}]", shape=tables[q].shape, kind="f")
+        if not np.array_equal(array.astype(np.float32), tables[q]):
+            fail(f"{what}[{q}] is not the model's codebook {q} (model.quantizer.layers[{q}].codebook.embed): "
+                 f"{int((array != tables[q]).sum())} of {array.size} values differ.")
+
+
+# ------------------------------------------------------------------ running a case
+
+def _models(case: dict):
+    """The fixture set that holds a case's model files (checkpoints are public; a few configs hidden)."""
+    from ...engine import fixtures
+    return fixtures.load("encodec_rvq", case.get("models", "public"))
+
+
+def run_downsampling_factor(student, case: dict) -> None:
+    check_downsampling_factor(student.call("downsampling_factor", model_arg(_models(case), case["id"])), case)
+
+
+def run_num_quantizers(student, case: dict) -> None:
+    config = config_arg(_models(case), case["model"])
+    for bandwidth, expected in zip(case["bandwidths"], case["expected"]):
+        check_num_quantizers(student.call("num_quantizers", config, bandwidth), bandwidth, expected, case)
+
+
+def _encode_args(case: dict, fixture_set) -> tuple:
+    models = _models(case)
+    return (model_arg(models, case["model"]), feature_extractor_arg(models, case["model"]),
+            fixture_set.read_array(case["audio"]))
+
+
+def run_encode(student, fixture_set, case: dict) -> None:
+    model, feature_extractor, audio = _encode_args(case, fixture_set)
+    got = student.call("encode", model, feature_extractor, audio, case["sampling_rate"], case["bandwidth"])
+    expected = fixture_set.read_array(case["expected"]).astype(np.int64)
+    check_encode_codes(got, case, expected, fixture_set.read_array(case["embeddings"]),
+                       model_tables(_models(case), case["model"], expected.shape[0]))
+
+
+def run_wrong_rate(student, fixture_set, case: dict) -> None:
+    model, feature_extractor, audio = _encode_args(case, fixture_set)
+    rate, model_rate = case["sampling_rate"], case["model_rate"]
+    check_value_error(lambda: student.call("encode", model, feature_extractor, audio, rate, case["bandwidth"]),
+                      f"encode(...) with sampling_rate={rate} for a {model_rate} Hz model",
+                      f"the audio is at {rate} Hz, the model works at {model_rate} Hz",
+                      [rate, model_rate], "give both rates")
+
+
+def run_wrong_bandwidth(student, fixture_set, case: dict) -> None:
+    model, feature_extractor, audio = _encode_args(case, fixture_set)
+    targets = case["targets"]
+    check_value_error(lambda: student.call("encode", model, feature_extractor, audio, case["sampling_rate"],
+                                           case["bandwidth"]),
+                      f"encode(..., bandwidth={case['bandwidth']!r})",
+                      f"{case['bandwidth']} kbps is not one of the model's target bandwidths {targets}",
+                      targets, "list the target bandwidths")
+
+
+def run_decode(student, fixture_set, case: dict) -> None:
+    codes = fixture_set.read_array(case["codes"]).astype(np.int64)
+    got = student.call("decode", model_arg(_models(case), case["model"]), tensor(codes))
+    check_decode(got, fixture_set.read_array(case["expected"]), case)
+
+
+def run_compression_ratio(student, case: dict) -> None:
+    codes = random_codes(case["seed"], case["codes_shape"], case["codebook_size"])
+    got = student.call("compression_ratio", case["num_samples"], tensor(codes), case["codebook_size"],
+                       bits_per_sample=case["bits_per_sample"])
+    check_ratio(got, case)
+
+
+def run_pre_quantize(student, fixture_set, case: dict) -> None:
+    values = fixture_set.read_array(case["input_values"])
+    mask = fixture_set.read_array(case["padding_mask"]).astype(case["mask_dtype"])
+    got = student.call("pre_quantize", model_arg(_models(case), case["model"]), tensor(values), tensor(mask))
+    unmasked = fixture_set.read_array(case["unmasked"]) if "unmasked" in case else None
+    check_pre_quantize(got, case, fixture_set.read_array(case["expected"]), unmasked)
+
+
+def run_codebooks(student, case: dict) -> None:
+    models = _models(case)
+    got = student.call("codebooks", model_arg(models, case["model"]), case["bandwidth"])
+    tables = None if case["meta"] else model_tables(models, case["model"], case["expected_count"])
+    check_codebooks(got, case, tables)
+
+
+def _tables_and_vectors(fixture_set, case: dict) -> tuple[list[np.ndarray], np.ndarray | None]:
+    if "generated" in case:
+        tables, vectors = generated(case["generated"])
+    elif "tables" in case:
+        tables, vectors = [np.array(t, dtype=np.float32) for t in case["tables"]], None
+    else:
+        tables, vectors = model_tables(_models(case), case["model"], case.get("count")), None
+    if vectors is None and isinstance(case.get("vectors"), str):
+        vectors = fixture_set.read_array(case["vectors"])
+    elif vectors is None and isinstance(case.get("vectors"), list):
+        vectors = np.array(case["vectors"], dtype=np.float32)
+    return tables, vectors
+
+
+def run_quantize(student, fixture_set, case: dict) -> None:
+    if "generated" in case:
+        tables, vectors = generated(case["generated"])
+        table = tables[0]
+    else:
+        table, vectors = fixture_set.read_array(case["embed"]), fixture_set.read_array(case["vectors"])
+    check_quantize(student.call("quantize", tensor(table), tensor(vectors)), table, vectors)
+
+
+def run_rvq_encode(student, fixture_set, case: dict) -> None:
+    tables, vectors = _tables_and_vectors(fixture_set, case)
+    got = student.call("rvq_encode", [tensor(t) for t in tables], tensor(vectors))
+    check_rvq_codes(got, tables, vectors, f"rvq_encode({len(tables)} codebooks, {len(vectors)} vectors)")
+
+
+def run_rvq_decode(student, fixture_set, case: dict) -> None:
+    tables, _ = _tables_and_vectors(fixture_set, case)
+    codes = fixture_set.read_array(case["codes"]).astype(np.int64)
+    got = student.call("rvq_decode", [tensor(t) for t in tables], tensor(codes))
+    check_rvq_decode(got, fixture_set.read_array(case["expected"]), codes.shape[0])
+
+
+def run_distance_curve(student, fixture_set, case: dict) -> None:
+    tables, vectors = _tables_and_vectors(fixture_set, case)
+    if "vector_values" in case:
+        vectors = np.array([case["vector_values"]], dtype=np.float32)
+        expected = np.array([case["expected_values"]], dtype=np.float32)
+    else:
+        expected = fixture_set.read_array(case["expected"])
+    sent = [tensor(t) for t in tables]
+    for index, vector in enumerate(vectors):
+        got = student.call("distance_curve", sent, tensor(vector))
+        check_distance_curve(got, expected[index], vector,
+                             f"distance_curve({len(tables)} codebooks, vector {index} of this case)", tables)
+
+
+# ------------------------------------------------------------------ speed
+
+SPEED_FACTOR = 10.0     # the student's median time may be up to this many times the reference's
+SPEED_REPEATS = 3
+SPEED_CHECKED = 2000    # vectors whose result is checked (the check is slower than the work)
+VECTORISE = ("It must be vectorised: no Python loop over vectors (nor over rows), and no [N, K, D] tensor of "
+             "differences either; one matrix product gives every |v|^2 - 2 v.e + |e|^2 (|v|^2 can even be "
+             "left out), then one argmin.")
+
+
+def speed_workloads(function: str) -> list[tuple[str, tuple, Callable[[object], None]]]:
+    """``(label, arguments, check of the result)`` for timing ``quantize`` or ``rvq_encode``.
+
+    Two workloads: the spec's (20000 vectors, 1024 rows of 128 dimensions), where the matrix product
+    dominates, and many vectors against small tables (64 rows of 8 dimensions, the tiny models'
+    size), where a Python loop over vectors cannot hide its per-vector cost: at the spec's size such
+    a loop, each step itself vectorised over the rows, is only a few times slower than a matrix
+    product on one thread.
+    """
+    def subsample(value: object, axis: int) -> object:
+        if isinstance(value, Tensor) and value.array.ndim == axis + 1:
+            part = value.array[:SPEED_CHECKED] if axis == 0 else value.array[:, :SPEED_CHECKED]
+            return Tensor(part, value.dtype)
+        return value
+
+    workloads = []
+    for label, rows, dim, count, seed in [("20000 vectors, 1024 rows of 128 dimensions", 1024, 128, 1, 61),
+                                          ("20000 vectors, 64 rows of 8 dimensions", 64, 8, 4, 63)]:
+        vectors = random_vectors(seed + 1, 20_000, dim)
+        if function == "quantize":
+            table = random_tables(seed, 1, rows, dim, 1.0)[0]
+            check = (lambda table_, vectors_: lambda value: check_quantize(
+                subsample(value, 0), table_, vectors_[:SPEED_CHECKED]))(table, vectors)
+            workloads.append((label, (tensor(table), tensor(vectors)), check))
+        else:
+            tables = random_tables(seed, 2 * count, rows, dim, 0.8)
+            check = (lambda tables_, vectors_: lambda value: check_rvq_codes(
+                subsample(value, 1), tables_, vectors_[:SPEED_CHECKED], "rvq_encode"))(tables, vectors)
+            workloads.append((f"{label}, {len(tables)} codebooks", ([tensor(t) for t in tables], tensor(vectors)),
+                              check))
+    return workloads
+
+
+def check_speed(student, reference, function: str, factor: float = SPEED_FACTOR,
+                repeats: int = SPEED_REPEATS) -> None:
+    """``function`` is timed against the reference in the same sandbox, interleaved, on each workload;
+    it passes when the median of its times is at most ``factor`` times the reference's median."""
+    import statistics
+    from ...engine.client import StudentCodeError
+
+    for label, args, check in speed_workloads(function):
+        warm = args[:-1] + (Tensor(args[-1].array[:64]),)   # the same tables, a few vectors
+        student.call(function, *warm)          # imports the module, warms the kernels; errors propagate
+        reference.call(function, *warm)
+        mine: list[float] = []
+        theirs: list[float] = []
+        for repeat in range(repeats):
+            for who in ("reference", "student") if repeat % 2 == 0 else ("student", "reference"):
+                if who == "reference":
+                    theirs.append(reference.timed(function, *args, timeout=120.0)[1])
+                    continue
+                limit = max(30.0, 4 * factor * min(theirs))   # slow but vectorised: measured, not cut
+                try:
+                    value, seconds = student.timed(function, *args, timeout=limit)
+                except StudentCodeError as error:
+                    if error.kind != "timeout":
+                        raise
+                    fail(f"{function} on {label} did not finish within {limit:.1f} s; the reference takes "
+                         f"{min(theirs):.3f} s in the same sandbox. {VECTORISE}")
+                if not mine:
+                    check(value)   # fast and wrong earns nothing
+                mine.append(seconds)
+            if repeat == 0 and mine[0] > 3 * factor * theirs[0]:
+                break   # clearly too slow: spare the submission's time budget
+            if repeat == 1 and max(mine) < factor / 3 * min(theirs):
+                break   # clearly fast enough, even comparing its slowest run with the reference's fastest
+        ours, ref = statistics.median(mine), statistics.median(theirs)
+        if ours > factor * ref:
+            runs = f"median of {len(mine)} runs" if len(mine) > 1 else "one run"
+            fail(f"{function} on {label} took {ours:.3f} s ({runs}); the reference takes "
+                 f"{ref:.3f} s in the same sandbox: {ours / ref:.1f} times as long, more than the {factor:g}x "
+                 f"allowed. {VECTORISE}")

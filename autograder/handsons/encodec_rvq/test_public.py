@@ -1,0 +1,104 @@
+"""Public checks of Hands-on 1 (students run these with `autograder check encodec_rvq`).
+
+The models are the tiny checkpoints in the fixtures (and the full-size
+``facebook/encodec_24khz`` architecture on the meta device); the audio is real
+music rendered with FluidSynth. Nearest rows are checked by distance: where
+rows tie, any of them is right.
+"""
+import pytest
+
+from ...engine import fixtures
+from . import grading
+
+FIXTURES = fixtures.load("encodec_rvq", "public")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("downsampling_factor"), ids=fixtures.case_id)
+def test_downsampling_factor(student, case):
+    """downsampling_factor"""
+    grading.run_downsampling_factor(student, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("num_quantizers"), ids=fixtures.case_id)
+def test_num_quantizers(student, case):
+    """num_quantizers at the target bandwidths and between them"""
+    grading.run_num_quantizers(student, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("encode"), ids=fixtures.case_id)
+def test_encode(student, case):
+    """encode real music"""
+    grading.run_encode(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("wrong_rate"), ids=fixtures.case_id)
+def test_encode_wrong_rate(student, case):
+    """encode rejects audio at another rate (ValueError giving both rates)"""
+    grading.run_wrong_rate(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("wrong_bandwidth"), ids=fixtures.case_id)
+def test_encode_wrong_bandwidth(student, case):
+    """encode rejects a bandwidth that is not a target (ValueError listing them)"""
+    grading.run_wrong_bandwidth(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("decode"), ids=fixtures.case_id)
+def test_decode(student, case):
+    """decode codes of real music"""
+    grading.run_decode(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("compression_ratio"), ids=fixtures.case_id)
+def test_compression_ratio(student, case):
+    """compression_ratio"""
+    grading.run_compression_ratio(student, case)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", FIXTURES.cases("pre_quantize"), ids=fixtures.case_id)
+def test_pre_quantize(student, case):
+    """pre_quantize on a padded batch whose padding is not zero"""
+    grading.run_pre_quantize(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("codebooks"), ids=fixtures.case_id)
+def test_codebooks(student, case):
+    """codebooks at a bandwidth"""
+    grading.run_codebooks(student, case)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", FIXTURES.cases("quantize"), ids=fixtures.case_id)
+def test_quantize(student, case):
+    """quantize gives a nearest row (Euclidean) to every vector"""
+    grading.run_quantize(student, FIXTURES, case)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", FIXTURES.cases("rvq_encode"), ids=fixtures.case_id)
+def test_rvq_encode(student, case):
+    """rvq_encode takes a nearest row to the residual at every step"""
+    grading.run_rvq_encode(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("rvq_decode"), ids=fixtures.case_id)
+def test_rvq_decode(student, case):
+    """rvq_decode sums the chosen rows"""
+    grading.run_rvq_decode(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("distance_curve"), ids=fixtures.case_id)
+def test_distance_curve(student, case):
+    """distance_curve"""
+    grading.run_distance_curve(student, FIXTURES, case)
