@@ -75,14 +75,13 @@ def mel_spectrogram(audio: torch.Tensor, n_fft: int, num_mels: int, sampling_rat
     ``hop_size=256``: ``pad = 384``) that is 385 samples, which give 1 frame.
 
     Errors:
-        TypeError: ``audio`` is not a ``torch.Tensor``, or its dtype is not
-            float32 or float64 (integer PCM: divide by 32768 first).
-        ValueError: ``audio`` is not 1-D or 2-D, has an empty batch
-            (``B = 0``), holds NaN or infinity, or is too short (above);
-            ``n_fft``, ``num_mels``, ``hop_size`` or ``win_size`` is not an
-            integer >= 1; ``win_size > n_fft``; ``hop_size > n_fft``;
-            ``sampling_rate <= 0``; ``fmin < 0``; ``fmax`` is not ``None``
-            and ``fmax <= fmin``.
+        ValueError: ``audio`` is too short (above): fewer than
+            ``max(pad + 1, n_fft - 2 * pad)`` samples. Raise it yourself,
+            before padding: ``torch.nn.functional.pad`` would raise a
+            RuntimeError. This is the one error the contract requires.
+        Other invalid input (not a float tensor, not 1-D or 2-D, NaN,
+        impossible parameters such as ``win_size > n_fft``) is not graded:
+        what your function does with it is up to you.
 
     Example: two clips of one second at 22.05 kHz, with the parameters of
     the HiFi-GAN V1, V2 and V3 vocoders::
@@ -133,11 +132,9 @@ def vocode(generator: torch.nn.Module, mel: torch.Tensor) -> torch.Tensor:
     (``mel.unsqueeze(0)``).
 
     Errors:
-        TypeError: ``mel`` is not a ``torch.Tensor``, or its dtype is not
-            float32 or float64.
-        ValueError: ``mel`` is not 3-D, has ``B = 0`` or ``frames = 0``,
-            holds NaN or infinity, or its ``num_mels`` (``mel.shape[1]``)
-            differs from ``generator.config.num_mels``.
+        None required. Invalid input (not a float tensor, not 3-D, no
+        frames, a ``num_mels`` the generator does not expect) is not graded:
+        what your function does with it is up to you.
 
     Example::
 

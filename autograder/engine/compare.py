@@ -87,8 +87,13 @@ def expect_int_list(value: object, what: str) -> list[int]:
 
 
 def assert_close(got: np.ndarray, expected: np.ndarray, what: str, *, rtol: float = 1e-5,
-                 atol: float = 1e-6, hints: Sequence[Hint] = ()) -> None:
-    """Fail unless ``got`` matches ``expected`` elementwise within tolerance."""
+                 atol: "float | np.ndarray" = 1e-6, hints: Sequence[Hint] = ()) -> None:
+    """Fail unless ``got`` matches ``expected`` elementwise within tolerance:
+    ``|got - expected| <= atol + rtol * |expected|``.
+
+    ``atol`` may be an array broadcastable to ``expected``'s shape: a tolerance
+    per element (for values whose accuracy depends on where they are).
+    """
     got = np.asarray(got)
     expected = np.asarray(expected)
     if got.shape != expected.shape:
@@ -101,14 +106,22 @@ def assert_close(got: np.ndarray, expected: np.ndarray, what: str, *, rtol: floa
         fail(f"{what} holds {int(bad_values.sum())} NaN/inf value(s) where finite values are expected "
              f"(first at index {index}).")
     diff = np.abs(got64 - exp64)
-    allowed = atol + rtol * np.abs(exp64)
+    atol_array = np.asarray(atol, dtype=np.float64)
+    allowed = np.broadcast_to(atol_array + rtol * np.abs(exp64), exp64.shape)
     off = diff > allowed
     if not off.any():
         return
     worst = tuple(int(i) for i in np.unravel_index(np.argmax(diff - allowed), diff.shape))
+    if atol_array.ndim == 0:
+        tolerance = f"rtol={rtol:g}, atol={float(atol_array):g}"
+        where = ""
+    else:
+        tolerance = (f"rtol={rtol:g}, atol per element from {atol_array.min():.3g} "
+                     f"to {atol_array.max():.3g}")
+        where = f" (allowed there: {allowed[worst]:.3g})"
     message = (f"{what} differs from the expected values: {int(off.sum())} of {off.size} element(s) "
-               f"({100 * off.mean():.1f}%) are outside the tolerance (rtol={rtol:g}, atol={atol:g}). "
-               f"Largest difference {diff[worst]:.4g} at index {worst}: expected {exp64[worst]:.6g}, "
+               f"({100 * off.mean():.1f}%) are outside the tolerance ({tolerance}). "
+               f"Largest difference {diff[worst]:.4g} at index {worst}{where}: expected {exp64[worst]:.6g}, "
                f"got {got64[worst]:.6g}.")
     fail(_with_hint(message, got, expected, hints))
 

@@ -1,0 +1,3 @@
+"""Hands-on 3: HiFi-GAN's log-mel spectrogram, and vocoding it with a HiFi-GAN generator."""
+NUMBER = 3
+TITLE = "HiFi-GAN: the log-mel spectrogram and vocoding"
