@@ -265,9 +265,6 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
         sub.name = _unique(sub.name, seen)
         order[sub.name] = index
         subs.append(sub)
-    # Collecting the graders once here imports them (and hypothesis, fixtures...) in
-    # the parent: every forked grader then starts with them loaded.
-    points = maxima(options.modules, options.visibilities)
     with _output_errors(out_dir):
         book = Gradebook(out_dir / "gradebook.sqlite", options.scope)
         book.start_run(len(paths))
@@ -284,7 +281,11 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
         done(Graded(sub.name, sub.source, earlier, sub.digest, options.roster.get(sub.name, sub.name), True))
     if pending:
         hidden = [Path(p).resolve() for p in paths] + [out_dir.resolve()]
-        with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden) as sandbox:
+        with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden, wait=False) as sandbox:
+            # Collecting the graders here imports them (and hypothesis, fixtures...) in the
+            # parent while the zygote imports its own: every forked grader starts with them.
+            points = maxima(options.modules, options.visibilities)
+            sandbox.wait_ready()
             # Closing the pool on any error kills the graders still running.
             with contextlib.closing(_fork_pool(sandbox, pending, out_dir, options)) as items:
                 for item in items:
@@ -293,6 +294,8 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
                         with _output_errors(out_dir):
                             book.record(item.name, item.student, item.digest, item.results)
                     done(item)
+    if not pending:
+        points = maxima(options.modules, options.visibilities)
     graded.sort(key=lambda g: order.get(g.name, len(order)))   # the table in the order given
     with _output_errors(out_dir):
         if options.html:

@@ -20,6 +20,7 @@ Modes:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import select
@@ -43,6 +44,7 @@ SUBMISSION_DIR, SCRATCH_DIR = "/submission", "/scratch"
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
              "nsswitch.conf", "hosts", "mime.types", "ssl/certs/ca-certificates.crt"]
 WORKER_UID_BASE = 61000  # private uids without /etc/passwd entries, one per job slot
+SANDBOX_JIT_CACHE = "/opt/ag/jit-cache"
 
 
 @dataclass
@@ -148,6 +150,41 @@ class _Args(list):
         self.extend([flag, source, destination])
 
 
+def _codec_paths(modules: list[str]) -> dict[str, Path]:
+    return {m: handsons.get(m).codec_path for m in modules if handsons.get(m).codec_path.exists()}
+
+
+def jit_cache() -> Path | None:
+    """Compiled library code (numba's cache: librosa compiles its kernels when it is
+    imported), made once per environment by running every plug-in's pre-loading outside the sandbox: trusted code only, never a worker. The zygote
+    copies it into its private scratch; without it every batch compiles again, for
+    seconds, because the sandbox's virtualenv is read-only. ``None`` if it cannot be
+    made (grading then just starts slower)."""
+    from importlib import metadata
+    codecs = _codec_paths(handsons.names())
+    key = hashlib.sha256(json.dumps([
+        sys.version, sys.prefix, sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()),
+        {name: path.read_text() for name, path in sorted(codecs.items())}]).encode()).hexdigest()[:16]
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    target = cache_home / "autograder" / f"jit-{key}"
+    if target.is_dir():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix="jit-", dir=target.parent))
+        script = ("import json, sys; from autograder.worker.zygote import load_codecs; "
+                  "load_codecs(json.loads(sys.argv[1]))")
+        subprocess.run([sys.executable, "-c", script, json.dumps({n: str(p) for n, p in codecs.items()})],
+                       env={**os.environ, "NUMBA_CACHE_DIR": str(building)}, check=True, timeout=600,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.chmod(building, 0o755)
+        os.replace(building, target)
+    except (OSError, subprocess.SubprocessError):
+        shutil.rmtree(locals().get("building", target / "missing"), ignore_errors=True)
+        return target if target.is_dir() else None   # another batch may have made it meanwhile
+    return target
+
+
 def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tuple[list[str], dict]:
     """The bubblewrap command line that starts the zygote, and the zygote's config."""
     args = _Args(["bwrap", "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -192,18 +229,20 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
                 mask(entry)
     codecs = {}
     args.bind(str(WORKER_LIB), f"{SANDBOX_LIB}/agworker")
-    for name in modules:
-        codec = handsons.get(name).codec_path
-        if codec.exists():
-            args.bind(str(codec), f"{SANDBOX_CODECS}/{name}.py")
-            codecs[name] = f"{SANDBOX_CODECS}/{name}.py"
+    for name, codec in _codec_paths(modules).items():
+        args.bind(str(codec), f"{SANDBOX_CODECS}/{name}.py")
+        codecs[name] = f"{SANDBOX_CODECS}/{name}.py"
+    compiled = jit_cache()
+    if compiled is not None:
+        args.bind(str(compiled), SANDBOX_JIT_CACHE)
     args.bind(str(handsons.PROVIDED_PACKAGE), f"{SANDBOX_PROVIDED}/{handsons.PROVIDED_PACKAGE.name}")
     args += ["--perms", "0755", "--dir", SUBMISSION_DIR, "--perms", "0755", "--dir", SCRATCH_DIR,
              "--chdir", SCRATCH_DIR]
     for key, value in _environment(SCRATCH_DIR).items():
         args += ["--setenv", key, value]
     config = {"mode": mode, "codecs": codecs, "lib_dir": SANDBOX_LIB, "provided_dir": SANDBOX_PROVIDED,
-              "submission_dir": SUBMISSION_DIR, "scratch_dir": SCRATCH_DIR}
+              "submission_dir": SUBMISSION_DIR, "scratch_dir": SCRATCH_DIR,
+              "jit_cache": SANDBOX_JIT_CACHE if compiled is not None else None}
     return list(args), config
 
 
@@ -224,7 +263,9 @@ class Sandbox:
     (forked grader processes inherit the control socket)."""
 
     def __init__(self, modules: list[str], mode: str | None = None,
-                 hidden_paths: list[Path] = (), start_timeout: float = 180.0):
+                 hidden_paths: list[Path] = (), start_timeout: float = 180.0, wait: bool = True):
+        """Start the zygote; with ``wait=False`` return at once (the caller does other
+        work while it imports its libraries) and call :meth:`wait_ready` before use."""
         self.mode = mode or detect_mode()
         self.modules = list(modules)
         self._tmp = tempfile.TemporaryDirectory(prefix="ag-sandbox-")
@@ -238,12 +279,13 @@ class Sandbox:
             ignore = shutil.ignore_patterns("__pycache__")
             shutil.copytree(WORKER_LIB, lib / "agworker", ignore=ignore)
             shutil.copytree(handsons.PROVIDED_PACKAGE, provided / handsons.PROVIDED_PACKAGE.name, ignore=ignore)
+            compiled = jit_cache()
             config = {"mode": "weak", "lib_dir": str(lib), "provided_dir": str(provided),
-                      "codecs": {m: str(handsons.get(m).codec_path) for m in modules
-                                 if handsons.get(m).codec_path.exists()},
-                      "submission_dir": "", "scratch_dir": ""}
+                      "codecs": {name: str(path) for name, path in _codec_paths(modules).items()},
+                      "submission_dir": "", "scratch_dir": "", "jit_cache": compiled and str(compiled)}
             prefix: list[str] = []
-            env = {**_environment(tempfile.gettempdir()), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+            env = {**_environment(tempfile.gettempdir()), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                   "NUMBA_CACHE_DIR": str(Path(self._tmp.name) / "numba")}
         else:
             prefix, config = bwrap_command(self.mode, modules, list(hidden_paths))
             prefix += ["--"]
@@ -259,7 +301,16 @@ class Sandbox:
             start_new_session=True)
         child_end.close()
         log.close()
-        deadline = time.monotonic() + start_timeout
+        self.uid_base = WORKER_UID_BASE
+        self._deadline, self._ready = time.monotonic() + start_timeout, False
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has imported everything (it says ``ready``)."""
+        if self._ready:
+            return
+        deadline = self._deadline
         line = b""
         while not line.endswith(b"\n"):
             remaining = deadline - time.monotonic()
@@ -270,10 +321,11 @@ class Sandbox:
                 self.close()
                 raise SandboxError(f"the sandbox did not start ({self.mode} mode): {log}")
             line += chunk
-        self.uid_base = WORKER_UID_BASE
+        self._ready = True
 
     def spawn(self, files: dict[str, bytes], limits: Limits, slot: int = 0) -> "WorkerPipes":
         """A fresh worker holding ``files`` (relative path -> bytes) as its submission."""
+        self.wait_ready()
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()

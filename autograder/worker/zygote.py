@@ -28,7 +28,8 @@ from . import jail, wire
 from .serve import serve
 
 
-def _load_codecs(paths: dict[str, str]) -> tuple[dict, list]:
+def load_codecs(paths: dict[str, str]) -> tuple[dict, list]:
+    """Import each plug-in's codec and run its ``preload``: its decoders and encoders."""
     decoders, encoders = {}, []
     for name, path in sorted(paths.items()):
         spec = importlib.util.spec_from_file_location(f"_codec_{name}", path)
@@ -44,7 +45,13 @@ def _load_codecs(paths: dict[str, str]) -> tuple[dict, list]:
 def main(config: dict, control_fd: int) -> None:
     # Plug-in codecs import the libraries students use: that is the pre-loading.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    decoders, encoders = _load_codecs(config["codecs"])
+    if config.get("jit_cache") and os.environ.get("NUMBA_CACHE_DIR"):
+        import shutil   # compiled library code made outside (read-only there): into a writable copy
+        try:
+            shutil.copytree(config["jit_cache"], os.environ["NUMBA_CACHE_DIR"], dirs_exist_ok=True)
+        except OSError:
+            pass
+    decoders, encoders = load_codecs(config["codecs"])
     try:
         import torch
         torch.set_num_threads(1)  # fair timing, and --jobs N scales on N cores
@@ -263,6 +270,8 @@ def _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
         jail.drop_privileges(request.get("uid"), request.get("gid"))
     else:
         jail.die_with_parent()
+    if strong:   # no user namespaces, no keyrings (after no_new_privs, which it needs)
+        jail.restrict_syscalls()
     # Submission first; provided helper code after it; never the current folder.
     sys.path[:] = [submission, config["provided_dir"]] + [
         p for p in sys.path if p and p not in ("", ".") and p != config["lib_dir"]]
