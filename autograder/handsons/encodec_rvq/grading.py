@@ -28,6 +28,7 @@ the residual ``r`` can change: ``4 delta (|r| + max_k |e_k|) + 4 delta^2``.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from typing import Callable, Sequence
@@ -617,10 +618,23 @@ def run_wrong_bandwidth(student, fixture_set, case: dict) -> None:
                       targets, "list the target bandwidths")
 
 
-def run_decode(student, fixture_set, case: dict) -> None:
+def _returned_array(value: object) -> np.ndarray | None:
+    """What student code returned, as an array, if it is a float tensor (for pictures only)."""
+    if isinstance(value, Tensor) and value.array.dtype.kind == "f":
+        return value.array
+    return None
+
+
+def run_decode(student, fixture_set, case: dict, artifacts=None) -> None:
     codes = fixture_set.read_array(case["codes"]).astype(np.int64)
     got = student.call("decode", model_arg(_models(case), case["model"]), tensor(codes))
-    check_decode(got, fixture_set.read_array(case["expected"]), case)
+    expected = fixture_set.read_array(case["expected"])
+    yours = _returned_array(got)
+    if artifacts is not None and yours is not None and yours.ndim == 1:
+        rate = json.loads(_models(case).read_bytes(f"models/{case['model']}/config.json"))["sampling_rate"]
+        artifacts.audio("decoded audio: expected", expected, rate)
+        artifacts.audio("decoded audio: yours", yours, rate)
+    check_decode(got, expected, case)
 
 
 def run_compression_ratio(student, case: dict) -> None:
@@ -681,7 +695,7 @@ def run_rvq_decode(student, fixture_set, case: dict) -> None:
     check_rvq_decode(got, fixture_set.read_array(case["expected"]), codes.shape[0])
 
 
-def run_distance_curve(student, fixture_set, case: dict) -> None:
+def run_distance_curve(student, fixture_set, case: dict, artifacts=None) -> None:
     tables, vectors = _tables_and_vectors(fixture_set, case)
     if "vector_values" in case:
         vectors = np.array([case["vector_values"]], dtype=np.float32)
@@ -691,6 +705,10 @@ def run_distance_curve(student, fixture_set, case: dict) -> None:
     sent = [tensor(t) for t in tables]
     for index, vector in enumerate(vectors):
         got = student.call("distance_curve", sent, tensor(vector))
+        yours = _returned_array(got)
+        if artifacts is not None and index == 0 and yours is not None and yours.ndim == 1:
+            artifacts.curves("distance to the vector after q codebooks", "codebooks q", "distance",
+                             expected=expected[index], yours=yours)
         check_distance_curve(got, expected[index], vector,
                              f"distance_curve({len(tables)} codebooks, vector {index} of this case)", tables)
 

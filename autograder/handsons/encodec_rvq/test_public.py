@@ -50,9 +50,9 @@ def test_encode_wrong_bandwidth(student, case):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("decode"), ids=fixtures.case_id)
-def test_decode(student, case):
+def test_decode(student, case, artifacts):
     """decode codes of real music"""
-    grading.run_decode(student, FIXTURES, case)
+    grading.run_decode(student, FIXTURES, case, artifacts)
 
 
 @pytest.mark.points(1)
@@ -99,6 +99,6 @@ def test_rvq_decode(student, case):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("distance_curve"), ids=fixtures.case_id)
-def test_distance_curve(student, case):
+def test_distance_curve(student, case, artifacts):
     """distance_curve"""
-    grading.run_distance_curve(student, FIXTURES, case)
+    grading.run_distance_curve(student, FIXTURES, case, artifacts)

@@ -277,6 +277,21 @@ def generator_arg(config: bytes, weights: bytes) -> Ext:
     return Ext("hifigan", {}, [bytes(config), bytes(weights)])
 
 
+def show_mel(artifacts, expected: np.ndarray, got: object) -> None:
+    """Expected and returned log-mel spectrograms and their difference (first item of a batch)."""
+    if isinstance(got, Tensor) and got.array.dtype.kind == "f" and got.array.shape == expected.shape:
+        first = (lambda a: a[0] if a.ndim == 3 else a)
+        artifacts.heatmaps("log-mel spectrogram (mels x frames)", expected=first(expected),
+                           yours=first(got.array), difference=first(got.array) - first(expected))
+
+
+def show_vocoded(artifacts, expected: np.ndarray, got: object, rate: int) -> None:
+    """Players for the expected and returned waveforms (first item of a batch)."""
+    artifacts.audio("vocoded: expected", expected[0], rate)
+    if isinstance(got, Tensor) and got.array.dtype.kind == "f" and got.array.ndim == 2:
+        artifacts.audio("vocoded: yours", got.array[0], rate)
+
+
 def check_vocode(value: object, expected: np.ndarray, mel_shape: tuple) -> None:
     """Fail unless ``value`` is the expected waveforms ``[B, frames * hop_size]``."""
     what = f"vocode(generator, <mel of shape {list(mel_shape)}>)"
