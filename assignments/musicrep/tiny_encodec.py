@@ -317,7 +317,7 @@ def held_out_audio(sample_rate: int, *, mono: bool = True) -> np.ndarray:
 # ------------------------------------------------------------------ fitting
 
 @contextlib.contextmanager
-def _one_thread():
+def one_thread():
     """Single-threaded torch, so sums are done in one order whatever the machine's cores."""
     import torch
 
@@ -417,7 +417,7 @@ def fit_codebooks(model, audio: np.ndarray, *, seed: int = DEFAULT_SEED,
     hop = model.config.hop_length
     offsets = sorted({round(i * hop / shifts) for i in range(shifts)})
     rms = []
-    with _one_thread(), torch.inference_mode():
+    with one_thread(), torch.inference_mode():
         residual = torch.cat([quantizer_inputs(model, audio[..., offset:]) for offset in offsets])
         for q, layer in enumerate(model.quantizer.layers):
             codebook = layer.codebook
@@ -440,7 +440,7 @@ def make_tiny_encodec(name: str, *, seed: int = DEFAULT_SEED, iterations: int = 
         raise KeyError(f"no tiny Encodec named {name!r}; known: {', '.join(FITTED)} "
                        f"(\"full24\" is for structure only: build_model('full24', device='meta'))")
     config = encodec_config(name)
-    with _one_thread():
+    with one_thread():
         model = build_model(config, seed=seed)
     audio = training_audio(config.sampling_rate, mono=config.audio_channels == 1)
     fit_codebooks(model, audio, seed=seed, iterations=iterations, shifts=shifts)

@@ -25,7 +25,6 @@ Which inputs are public and which hidden is decided here, in one place.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import tempfile
 from pathlib import Path
@@ -66,24 +65,14 @@ DECODE_FRAMES = 40
 CURVE_MARGIN = 1e-3   # distance-curve vectors: no near-tie along the path, so every greedy path is the same
 
 
-@contextlib.contextmanager
-def _one_thread():
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def build(public, hidden, reference) -> None:
+    from musicrep.tiny_encodec import one_thread
     from transformers.utils import logging
 
     bars = logging.is_progress_bar_enabled()
     logging.disable_progress_bar()
     try:
-        with _one_thread(), tempfile.TemporaryDirectory(prefix="encodec-fixtures-") as tmp:
+        with one_thread(), tempfile.TemporaryDirectory(prefix="encodec-fixtures-") as tmp:
             _Builder(public, hidden, reference, Path(tmp)).run()
     finally:
         if bars:

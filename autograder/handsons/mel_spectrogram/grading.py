@@ -20,6 +20,7 @@ outputs, made by the recipe), and the mistake it matches is named.
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -320,3 +321,41 @@ def check_no_grad(value: object, mel_shape: tuple) -> None:
         fail(f"{what} returned a tensor with requires_grad=True: it keeps the autograd graph and every "
              f"activation of the generator. Run the generator inside `with torch.no_grad():` "
              f"(no gradients kept; without no_grad the graph is built).")
+
+
+# ------------------------------------------------------------------ the checks, run
+# (public and hidden graders are the same checks on different fixture sets)
+
+def run_mel(student, fixture_set, case: dict, artifacts=None) -> None:
+    audio = fixture_set.read_array(case["audio"])
+    expected = fixture_set.read_array(case["expected"])
+    got = student.call("mel_spectrogram", Tensor(audio), *parameters(case))
+    mistakes = fixture_set.read_array(case["mistake_outputs"]) if "mistake_outputs" in case else None
+    if artifacts is not None:
+        show_mel(artifacts, expected, got)
+    check_mel(got, case, audio.shape, expected, fixture_set.read_array(case["librosa"]), mistakes)
+
+
+def run_too_short(student, fixture_set, case: dict) -> None:
+    audio = fixture_set.read_array(case["audio"])
+    check_too_short(lambda: student.call("mel_spectrogram", Tensor(audio), *parameters(case)), case, audio.shape)
+
+
+def _generator(fixture_set, case: dict) -> Ext:
+    config, weights = case["checkpoint"]
+    return generator_arg(fixture_set.read_bytes(config), fixture_set.read_bytes(weights))
+
+
+def run_vocode(student, fixture_set, case: dict, artifacts=None) -> None:
+    mel = fixture_set.read_array(case["mel"])
+    expected = fixture_set.read_array(case["expected"])
+    got = student.call("vocode", _generator(fixture_set, case), Tensor(mel))
+    if artifacts is not None:
+        rate = json.loads(fixture_set.read_bytes(case["checkpoint"][0]))["sampling_rate"]
+        show_vocoded(artifacts, expected, got, rate)
+    check_vocode(got, expected, mel.shape)
+
+
+def run_no_grad(student, fixture_set, case: dict) -> None:
+    mel = fixture_set.read_array(case["mel"])
+    check_no_grad(student.call("vocode", _generator(fixture_set, case), Tensor(mel, requires_grad=True)), mel.shape)
