@@ -126,7 +126,8 @@ class Gradebook:
                  for i, t in enumerate(tests)])
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:   # SQLite may have rolled back already (a full disk does)
+                self.db.execute("ROLLBACK")
             raise
 
     def close(self) -> None:

@@ -174,7 +174,33 @@ def _failure_message(call: pytest.CallInfo) -> tuple[str, str]:
     if isinstance(error, AssertionError):
         text = str(error).strip() or "a check failed"
         return text.split("\nassert ")[0] if text.startswith("\n") is False else text, "wrong"
+    flaky = _flaky_verdict(error)
+    if flaky is not None:
+        return flaky
     where = "setting up the check" if call.when == "setup" else "checking the result"
     detail = call.excinfo.exconly() if call.excinfo else "unknown"
     return (f"grader error while {where} (not a verdict on your code; the instructors are told): "
             f"{detail[:1500]}", "grader_error")
+
+
+def _flaky_verdict(error: BaseException | None) -> tuple[str, str] | None:
+    """A property-based check (hypothesis) runs a failing example again before it reports
+    it; when student code then behaves differently (its answers vary, it ran out of time),
+    hypothesis says the test is flaky. That is a verdict on the student's code, not a
+    grader error, when what failed was a verdict (or student code) every time."""
+    try:
+        from hypothesis.errors import FlakyFailure
+    except ImportError:
+        return None
+    if not isinstance(error, FlakyFailure):
+        return None
+    # hypothesis wraps BaseExceptions (pytest.fail's) in a carrier whose cause is the original
+    inner = [e.__cause__ if type(e).__name__ == "_WrappedBaseException" and e.__cause__ else e
+             for e in error.exceptions]
+    verdicts = (pytest.fail.Exception, AssertionError, StudentCodeError)
+    if not inner or not all(isinstance(e, verdicts) for e in inner):
+        return None
+    first = inner[0]
+    text = str(first.msg) if isinstance(first, pytest.fail.Exception) else (str(first).strip() or "a check failed")
+    return (f"{text}\nRun again on the same input, your code did not fail the same way: its results vary "
+            f"from run to run (or it ran out of time).", "wrong")

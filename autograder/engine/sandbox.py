@@ -282,7 +282,9 @@ class Sandbox:
             compiled = jit_cache()
             config = {"mode": "weak", "lib_dir": str(lib), "provided_dir": str(provided),
                       "codecs": {name: str(path) for name, path in _codec_paths(modules).items()},
-                      "submission_dir": "", "scratch_dir": "", "jit_cache": compiled and str(compiled)}
+                      "submission_dir": "", "scratch_dir": "", "jit_cache": compiled and str(compiled),
+                      # the workers' folders go in here, which close() removes whatever state they are in
+                      "work_dir": self._tmp.name}
             prefix: list[str] = []
             env = {**_environment(tempfile.gettempdir()), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                    "NUMBA_CACHE_DIR": str(Path(self._tmp.name) / "numba")}
@@ -369,6 +371,11 @@ class Sandbox:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        for _ in range(40):   # weak mode: workers dying with the zygote may still be writing in there
+            shutil.rmtree(self._tmp.name, ignore_errors=True)
+            if not os.path.exists(self._tmp.name):
+                break
+            time.sleep(0.05)
         self._tmp.cleanup()
 
     def __enter__(self) -> "Sandbox":

@@ -11,6 +11,7 @@ import ctypes.util
 import os
 import resource
 import signal
+import sys
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 LINUX = hasattr(_libc, "unshare")   # elsewhere (macOS: weak mode) only the rlimits below apply
@@ -24,6 +25,7 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 24, 38, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -88,6 +90,62 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
         _check(_libc.capset(header, data), "capset")
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     die_with_parent()  # credentials changed: the kernel cleared the earlier setting
+
+
+# A seccomp filter for workers (after no_new_privs): an unprivileged process may still
+# create a user namespace, where it holds every capability again (a door to the
+# kernel's less-guarded code: mounts, netfilter...), and may use the kernel keyrings,
+# which are shared by every process of one uid (so by the workers of one job slot).
+# Both are refused; so are other kernel interfaces no student code needs, and any
+# system call of another ABI (32-bit int 0x80, x32), which would bypass the filter.
+_SECCOMP_ARCH = {   # machine -> (AUDIT_ARCH, clone, unshare, clone3, refused calls, x32 bit)
+    "x86_64": (0xC000003E, 56, 272, 435, {"keyctl": 250, "add_key": 248, "request_key": 249, "bpf": 321,
+                                         "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425},
+               0x40000000),
+    "aarch64": (0xC00000B7, 220, 97, 435, {"keyctl": 219, "add_key": 217, "request_key": 218, "bpf": 280,
+                                          "perf_event_open": 241, "userfaultfd": 282, "io_uring_setup": 425},
+                None),
+}
+CLONE_NEWUSER = 0x10000000
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_program(machine: str) -> list[tuple[int, int, int, int]] | None:
+    """The filter as BPF instructions (code, jt, jf, k); None where the machine is not known."""
+    if machine not in _SECCOMP_ARCH:
+        return None
+    arch, clone, unshare, clone3, refused, x32 = _SECCOMP_ARCH[machine]
+    load, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, errno = 0x7FFF0000, lambda number: 0x00050000 | number
+    eperm, enosys = errno(1), errno(38)
+    program = [(load, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, enosys), (load, 0, 0, 0)]
+    if x32 is not None:
+        program += [(jge, 0, 1, x32), (ret, 0, 0, enosys)]
+    for number in refused.values():
+        program += [(jeq, 0, 1, number), (ret, 0, 0, eperm)]
+    program += [(jeq, 0, 1, clone3), (ret, 0, 0, enosys)]   # its flags are out of reach: libc falls back to clone
+    for number in (clone, unshare):   # flags are the first argument (low 32 bits at offset 16)
+        program += [(jeq, 0, 4, number), (load, 0, 0, 16), (jset, 0, 1, CLONE_NEWUSER), (ret, 0, 0, eperm),
+                    (load, 0, 0, 0)]
+    return program + [(ret, 0, 0, allow)]
+
+
+def restrict_syscalls() -> bool:
+    """Install the worker's seccomp filter (needs no_new_privs); False where unsupported."""
+    program = seccomp_program(os.uname().machine) if LINUX and sys.byteorder == "little" else None
+    if program is None:
+        return False
+    filters = (_SockFilter * len(program))(*[_SockFilter(*instruction) for instruction in program])
+    fprog = _SockFprog(len(program), filters)
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
+    return True
 
 
 def set_limits(memory_bytes: int, processes: int, file_bytes: int, open_files: int,

@@ -278,7 +278,14 @@ def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | 
                           str(node.get("reason", ""))[:300])
         raise ProtocolError(f"unknown value tag {tag!r}")
 
-    return dec(tree, 0)
+    try:
+        return dec(tree, 0)
+    except ProtocolError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as error:
+        # The tree comes from the worker, which student code controls: any malformed
+        # part ("items" that is not a list...) is the worker's fault, never the grader's.
+        raise ProtocolError(f"malformed value ({type(error).__name__}: {error})"[:300]) from None
 
 
 def encode_args(args: tuple, kwargs: dict, ext_encoders: list[ExtEncoder] = ()) -> tuple[dict, list[bytes]]:

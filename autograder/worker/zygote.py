@@ -64,9 +64,12 @@ def main(config: dict, control_fd: int) -> None:
         try:
             message, fds, _, _ = socket.recv_fds(control, 65536, 8)
         except (ConnectionError, OSError):
+            message, fds = b"", []
+        if not message:  # the grader is gone (killed, perhaps: then nobody else removes the weak mode's folders)
+            if config["mode"] == "weak" and config.get("work_dir"):
+                import shutil
+                shutil.rmtree(config["work_dir"], ignore_errors=True)
             return
-        if not message:
-            return  # the grader is gone
         if len(fds) != 5:
             for fd in fds:
                 os.close(fd)
@@ -129,8 +132,8 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
                          uid if uid is not None else 0, gid if gid is not None else 0)
     else:
         import tempfile
-        submission = tempfile.mkdtemp(prefix="ag-submission-")
-        scratch = tempfile.mkdtemp(prefix="ag-scratch-")
+        submission = tempfile.mkdtemp(prefix="ag-submission-", dir=config.get("work_dir") or None)
+        scratch = tempfile.mkdtemp(prefix="ag-scratch-", dir=config.get("work_dir") or None)
         os.chmod(submission, 0o755)            # readable by the worker's uid, writable by none
         if uid is not None:
             os.chown(scratch, uid, gid)
