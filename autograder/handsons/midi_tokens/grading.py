@@ -308,6 +308,13 @@ def check_rejected(call, case: dict) -> None:
         if not re.search(rf"(?<![\d.]){bad}(?![\d.])", error.detail):
             fail(f"the ValueError should name the first bad token (index {bad}: {case['why']}); "
                  f"its message was: {error.detail!r}")
+        # A message naming every index would name the bad one too, whatever it is: it must
+        # point at one token. (Even a message quoting the whole token list names far fewer.)
+        count = len(case["tokens"])
+        named = {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", error.detail) if int(n) < count}
+        if len(named) > max(3, count // 2):
+            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']}); its message "
+                 f"names {len(named)} of the {count} token indices: {error.detail[:300]!r}")
         return
     fail(f"tokens_to_midi accepted invalid tokens ({case['why']}) and returned {describe(value)}; "
          f"it should raise a ValueError naming token {bad}.")
