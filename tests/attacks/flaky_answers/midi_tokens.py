@@ -1,0 +1,22 @@
+"""Attack: a different outcome the second time the same input comes (a wrong answer
+the first time, an exception the next), so that the property-based checks, which
+run a failing example again before reporting it, find the failure "flaky": that
+must cost the check its points, never pass for a grader error (which the
+instructors look into, and which is never counted against a student)."""
+import mido
+
+SEEN = set()
+
+
+def midi_to_tokens(midi):
+    return [0, 0, 60, 0, 64]
+
+
+def tokens_to_midi(tokens, bpm=120):
+    key = (tuple(tokens), bpm)
+    if key in SEEN:
+        raise ValueError("not the same answer twice")
+    SEEN.add(key)
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(mido.MidiTrack())
+    return midi

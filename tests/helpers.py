@@ -1,0 +1,227 @@
+"""Helpers of the tests that run ``autograder grade`` as a command (attacks, faults).
+
+``run_cli`` runs the command under a small supervisor that is a *child subreaper*:
+any process the grading leaves behind (a daemon that escaped the sandbox, a worker
+that survived its grader) is re-parented to it instead of to init, so it is found,
+reported and killed, and never outlives the test.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.engine import handsons
+from autograder.engine.sandbox import WORKER_UID_BASE
+
+REPO = handsons.REPO_ROOT
+AUTOGRADER = [str(Path(sys.executable).with_name("autograder"))]
+MODULE = "midi_tokens"
+
+_SUPERVISOR = r'''
+import ctypes, json, os, signal, subprocess, sys, time
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
+report, grace = sys.argv[1], float(sys.argv[2])
+child = subprocess.Popen(sys.argv[3:], start_new_session=True)
+with open(report + ".pid", "w") as handle:
+    handle.write(str(child.pid))
+code = child.wait()
+
+def reap():
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+def descendants():
+    parents = {}
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            parents[int(name)] = (int(fields[1]), fields[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    mine, found = {os.getpid()}, True
+    while found:
+        found = False
+        for pid, (parent, state) in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                found = True
+    return sorted(p for p in mine - {os.getpid()} if parents[p][1] != "Z")
+
+def describe(pid):
+    info = {"pid": pid}
+    for key, path in (("cmdline", "cmdline"), ("status", "status")):
+        try:
+            with open(f"/proc/{pid}/{path}", "rb") as handle:
+                info[key] = handle.read().replace(b"\0", b" ").decode(errors="replace")[:300]
+        except OSError:
+            pass
+    uid = [line.split()[1] for line in info.get("status", "").splitlines() if line.startswith("Uid:")]
+    info["uid"] = int(uid[0]) if uid else -1
+    info.pop("status", None)
+    try:   # which submission it came from: its root is a sandbox holding the submission's file
+        with open(f"/proc/{pid}/root/submission/midi_tokens.py", "rb") as handle:
+            info["submission"] = handle.read(400).decode(errors="replace")
+    except OSError:
+        pass
+    return info
+
+deadline = time.monotonic() + grace
+while True:
+    reap()
+    left = descendants()
+    if not left or time.monotonic() > deadline:
+        break
+    time.sleep(0.2)
+details = [describe(pid) for pid in left]
+for pid in left:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+time.sleep(0.2)
+reap()
+with open(report, "w") as handle:
+    json.dump({"returncode": code, "leftovers": details}, handle)
+'''
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    leftovers: list[dict] = field(default_factory=list)   # processes still alive after the command
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def start_cli(args: list[str], report: Path, env: dict | None = None, cwd: Path | None = None,
+              grace: float = 5.0, wrap: list[str] = ()) -> subprocess.Popen:
+    """Start ``autograder ARGS`` (after the command prefix ``wrap``, if any) under the
+    supervisor; ``report`` receives its exit code and leftovers, ``report.pid`` the
+    command's pid (its process group is the command's own)."""
+    command = [sys.executable, "-c", _SUPERVISOR, str(report), str(grace), *wrap, *AUTOGRADER, *args]
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            errors="replace", env=environment, cwd=cwd)
+
+
+def finish_cli(process: subprocess.Popen, report: Path, started: float, timeout: float) -> Run:
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(report)
+        stdout, stderr = process.communicate(timeout=60)
+        stderr += f"\n[test: the command ran past {timeout} s and was killed]"
+    data = json.loads(report.read_text()) if report.exists() else {"returncode": -1, "leftovers": []}
+    return Run(data["returncode"], stdout, stderr, time.monotonic() - started, data["leftovers"])
+
+
+def run_cli(args: list[str], tmp: Path, env: dict | None = None, cwd: Path | None = None,
+            timeout: float = 600, grace: float = 5.0) -> Run:
+    """Run ``autograder ARGS`` to the end; its exit code, output and leftover processes."""
+    report = tmp / f"run-{time.monotonic_ns()}.json"
+    started = time.monotonic()
+    return finish_cli(start_cli(args, report, env, cwd, grace), report, started, timeout)
+
+
+def kill_group(report: Path, sig: int = signal.SIGKILL) -> None:
+    """Signal the command's whole process group (the grader and the graders it forked)."""
+    pid_file = Path(str(report) + ".pid")
+    for _ in range(100):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        time.sleep(0.05)
+    try:
+        os.killpg(int(pid_file.read_text()), sig)
+    except (OSError, ValueError):
+        pass
+
+
+def grade_args(paths, out: Path, *extra: str) -> list[str]:
+    return ["grade", *map(str, paths), "--out", str(out), "--module", MODULE, *extra]
+
+
+def results(out: Path, name: str) -> dict:
+    """``OUT/<name>/results.json``, read strictly (valid UTF-8 and JSON)."""
+    return json.loads((out / name / "results.json").read_bytes().decode("utf-8"))
+
+
+def grades(out: Path) -> dict[str, dict]:
+    """``OUT/grades.csv`` as {submission: row}."""
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({row["submission"] for row in rows}) == len(rows), "a submission has two rows in grades.csv"
+    return {row["submission"]: row for row in rows}
+
+
+def gradebook_rows(out: Path) -> list[tuple]:
+    """(submission, content hash, score) of every grading the gradebook holds."""
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return sorted(db.execute("SELECT submission, content_sha256, score FROM gradings").fetchall())
+
+
+def outcome(result: dict) -> dict:
+    """What a grading decided, without timings: score and each check's status and points."""
+    return {"score": result["score"],
+            "tests": sorted((t["name"], t["status"], t["score"], t["max_score"]) for t in result["tests"])}
+
+
+def full_marks(result: dict) -> bool:
+    return bool(result["tests"]) and all(t["status"] == "passed" for t in result["tests"]) and \
+        result["score"] == sum(t["max_score"] for t in result["tests"])
+
+
+def worker_orphans(since: float) -> list[str]:
+    """Processes of a worker uid (the sandbox's unprivileged uids) re-parented to init
+    and started after ``since`` (a time.time()): what a sandbox that let a process
+    escape its namespace would leave. Workers of other graders running on the machine
+    have a living parent (their warden) and are not counted."""
+    boot = time.time() - float(Path("/proc/uptime").read_text().split()[0])
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{name}/status").read_text()
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        uid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))
+        started = boot + int(fields[19]) / ticks
+        if uid >= WORKER_UID_BASE and int(fields[1]) == 1 and started >= since - 1 and fields[0] != "Z":
+            found.append(f"{name} (uid {uid}): {cmdline[:200]}")
+    return found
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Live processes whose command line holds ``text`` (other than this test's own)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and "pytest" not in cmdline:
+            found.append(f"{name}: {cmdline[:200]}")
+    return found
