@@ -5,10 +5,13 @@ Each case loads a small hostile or broken module as the submission's
 """
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -284,14 +287,23 @@ def test_budget_stops_a_submission_that_hangs_everywhere(sandbox):
     assert kinds[:2] == ["timeout", "timeout"] and kinds[-1] == "budget"
 
 
-def test_weak_mode_still_grades(tmp_path, monkeypatch):
-    """Where namespaces are unavailable (a student laptop), checks still run, unconfined."""
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    with Sandbox([MODULE], mode="weak") as weak:
-        code = student(weak, "def f(x):\n    return x * 2\ndef g():\n    while True: pass\n")
-        assert code.call(MODULE, "f", 21) == 42
-        assert failure(code, "g", timeout=1).kind == "timeout"
-        assert code.call(MODULE, "f", 1) == 2
-        code.close()
-    time.sleep(0.5)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith("ag-s")]  # nothing left behind
+def test_weak_mode_still_grades(monkeypatch):
+    """Where namespaces are unavailable (a student laptop), checks still run, unconfined,
+    and leave nothing in the temporary folder."""
+    # Workers run under another uid: the folder must be reachable by it (pytest's is not).
+    base = Path(tempfile.mkdtemp(prefix="weak-mode-test-"))
+    base.chmod(0o755)
+    monkeypatch.setenv("TMPDIR", str(base))
+    monkeypatch.setattr(tempfile, "tempdir", None)   # gettempdir() caches: look at TMPDIR again
+    try:
+        with Sandbox([MODULE], mode="weak") as weak:
+            assert any(base.iterdir())   # the sandbox's folders are made here...
+            code = student(weak, "def f(x):\n    return x * 2\ndef g():\n    while True: pass\n")
+            assert code.call(MODULE, "f", 21) == 42
+            assert failure(code, "g", timeout=1).kind == "timeout"
+            assert code.call(MODULE, "f", 1) == 2
+            code.close()
+        time.sleep(0.5)
+        assert not list(base.iterdir())   # ...and nothing is left behind
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
