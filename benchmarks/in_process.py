@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from autograder.engine import handsons
+from autograder.engine.client import StudentCodeError
 from autograder.engine.plugin import GradingPlugin
-from autograder.engine.runner import grader_files, run_graders
+from autograder.engine.runner import SILENT, grader_files, run_graders
 from autograder.worker import wire
 
 
@@ -67,7 +68,11 @@ class InProcessCode:
         tree, blobs = wire.encode_args(args, kwargs, list(ext_encoders))
         real_args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in tree["args"]]
         real_kwargs = {k: wire.decode(v, blobs, self.decoders, make_tensor) for k, v in tree["kwargs"].items()}
-        result = getattr(self._module(module), function)(*real_args, **real_kwargs)
+        try:
+            result = getattr(self._module(module), function)(*real_args, **real_kwargs)
+        except Exception as error:   # as the worker reports it: graders check the exception and its message
+            name = type(error).__name__
+            raise StudentCodeError("exception", f"{function}() raised {name}: {error}", "", name, str(error)) from None
         out: list[bytes] = []
         return wire.decode(wire.encode(result, out, self.encoders), out)
 
@@ -81,5 +86,8 @@ class InProcessCode:
 
 
 def grade_in_process(code: InProcessCode, options) -> list[dict]:
-    tests, _ = run_graders(code, grader_files(options.modules, options.visibilities), plugin=GradingPlugin(code))
+    tests, _ = run_graders(code, grader_files(options.modules, options.visibilities), SILENT,
+                           plugin=GradingPlugin(code))
+    failed = [t["name"] for t in tests if t["status"] != "passed"]
+    assert not failed, f"in-process grading of the reference should pass everything: {failed[:5]}"
     return tests

@@ -110,6 +110,12 @@ class GradingPlugin:
         self._artifacts[request.node.nodeid] = kept
         return kept
 
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # The reference's worker lives only as long as consecutive checks need it (memory).
+        if self._reference is not None and (nextitem is None or "reference" not in nextitem.fixturenames):
+            self._reference.close()
+            self._reference = None
+
     def pytest_sessionfinish(self, session) -> None:
         if self._reference is not None:
             self._reference.close()

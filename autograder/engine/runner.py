@@ -7,6 +7,7 @@ graded by a fork of the parent with a fresh worker, ``jobs`` at a time.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import re
@@ -359,6 +360,7 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
                     target.mkdir(parents=True, exist_ok=True)
                     (target / "results.json").unlink(missing_ok=True)  # never read a previous run's
                     (target / PARTIAL).unlink(missing_ok=True)
+                gc.freeze()   # forked graders then share the parent's pages instead of copying them
                 pid = os.fork()
                 if pid == 0:
                     _child(sandbox, sub, options, slot, target)

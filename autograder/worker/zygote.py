@@ -58,6 +58,12 @@ def main(config: dict, control_fd: int) -> None:
     except ImportError:
         pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # wardens are reaped automatically
+    # Forks share the pre-loaded libraries' memory until a page is written. The cyclic
+    # garbage collector writes into every object it visits: frozen objects it never
+    # visits, so wardens and workers do not copy the zygote's pages.
+    import gc
+    gc.collect()
+    gc.freeze()
     control = socket.socket(fileno=control_fd)
     os.write(1, b"ready\n")
     while True:
