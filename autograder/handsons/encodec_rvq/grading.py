@@ -763,6 +763,7 @@ def check_speed(student, reference, function: str, factor: float = SPEED_FACTOR,
     import statistics
     from ...engine.client import StudentCodeError
 
+    student.fresh()   # timed like the reference: in a fresh worker
     for label, args, check in speed_workloads(function):
         warm = args[:-1] + (Tensor(args[-1].array[:64]),)   # the same tables, a few vectors
         student.call(function, *warm)          # imports the module, warms the kernels; errors propagate
