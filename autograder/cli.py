@@ -56,7 +56,7 @@ def _score_table(rows, modules: list[str], maxima: dict[str, float], title: str)
 @instructor_command()
 def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .zip files."),
           out: Path = typer.Option(Path("out"), "--out", help="Where results go."),
-          jobs: int = typer.Option(1, "--jobs", min=1, help="Submissions graded in parallel."),
+          jobs: int = typer.Option(1, "--jobs", min=1, max=256, help="Submissions graded in parallel."),
           module: Optional[str] = typer.Option(None, "--module", help="Grade only this hands-on."),
           gradescope: bool = typer.Option(False, "--gradescope", help="Read /autograder/submission, "
                                           "write /autograder/results/results.json."),

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import secrets
 import select
 import shutil
 import socket
@@ -44,6 +45,7 @@ SUBMISSION_DIR, SCRATCH_DIR = "/submission", "/scratch"
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
              "nsswitch.conf", "hosts", "mime.types", "ssl/certs/ca-certificates.crt"]
 WORKER_UID_BASE = 61000  # private uids without /etc/passwd entries, one per job slot
+UID_BLOCK, UID_BLOCKS = 256, 250   # a batch's uids: base + UID_BLOCK * k + slot
 SANDBOX_JIT_CACHE = "/opt/ag/jit-cache"
 
 
@@ -303,7 +305,9 @@ class Sandbox:
             start_new_session=True)
         child_end.close()
         log.close()
-        self.uid_base = WORKER_UID_BASE
+        # Each batch its own uids: the process limit counts per uid, so a fork bomb in one
+        # batch must not starve the workers of another batch running on the same machine.
+        self.uid_base = WORKER_UID_BASE + UID_BLOCK * secrets.randbelow(UID_BLOCKS)
         self._deadline, self._ready = time.monotonic() + start_timeout, False
         if wait:
             self.wait_ready()
