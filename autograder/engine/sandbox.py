@@ -82,13 +82,17 @@ def _bwrap_probe(args: list[str]) -> bool:
 FORCE_WEAK_VARIABLE = "AUTOGRADER_SANDBOX"   # "weak": behave as where the strong sandbox is missing
 
 
+def _weak_forced() -> bool:
+    return os.environ.get(FORCE_WEAK_VARIABLE, "").strip().lower() == "weak"
+
+
 @functools.lru_cache(maxsize=1)
 def detect_mode() -> str:
     """``root``, ``userns`` or ``weak`` (see the module docstring).
 
     ``AUTOGRADER_SANDBOX=weak`` forces weak mode (to test or show what happens on a
     machine without namespaces); nothing can force a strong mode that does not work."""
-    if os.environ.get(FORCE_WEAK_VARIABLE, "").strip().lower() == "weak":
+    if _weak_forced():
         return "weak"
     if sys.platform != "linux" or shutil.which("bwrap") is None:
         return "weak"
@@ -98,7 +102,7 @@ def detect_mode() -> str:
 
 
 def weak_reason() -> str:
-    if os.environ.get(FORCE_WEAK_VARIABLE, "").strip().lower() == "weak":
+    if _weak_forced():
         return f"{FORCE_WEAK_VARIABLE}=weak is set"
     if sys.platform != "linux":
         return f"this is {sys.platform}, and the strong sandbox needs Linux namespaces"
@@ -158,10 +162,11 @@ def _codec_paths(modules: list[str]) -> dict[str, Path]:
 
 def jit_cache() -> Path | None:
     """Compiled library code (numba's cache: librosa compiles its kernels when it is
-    imported), made once per environment by running every plug-in's pre-loading outside the sandbox: trusted code only, never a worker. The zygote
-    copies it into its private scratch; without it every batch compiles again, for
-    seconds, because the sandbox's virtualenv is read-only. ``None`` if it cannot be
-    made (grading then just starts slower)."""
+    imported), made once per environment by running every plug-in's pre-loading
+    outside the sandbox: trusted code only, never a worker. The zygote copies it into
+    its private scratch; without it every batch compiles again, for seconds, because
+    the sandbox's virtualenv is read-only. ``None`` if it cannot be made (grading
+    then just starts slower)."""
     from importlib import metadata
     codecs = _codec_paths(handsons.names())
     key = hashlib.sha256(json.dumps([
@@ -171,6 +176,7 @@ def jit_cache() -> Path | None:
     target = cache_home / "autograder" / f"jit-{key}"
     if target.is_dir():
         return target
+    building = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix="jit-", dir=target.parent))
@@ -182,7 +188,8 @@ def jit_cache() -> Path | None:
         os.chmod(building, 0o755)
         os.replace(building, target)
     except (OSError, subprocess.SubprocessError):
-        shutil.rmtree(locals().get("building", target / "missing"), ignore_errors=True)
+        if building is not None:
+            shutil.rmtree(building, ignore_errors=True)
         return target if target.is_dir() else None   # another batch may have made it meanwhile
     return target
 
