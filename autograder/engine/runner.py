@@ -370,6 +370,8 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
             free_slots.append(slot)
             target = out_dir / sub.name
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EX_OUTPUT:
+                with _output_errors(target):
+                    _check_writable(target)   # the grader could not say why; this says it (full, read-only...)
                 raise OutputError(f"cannot write the results of {sub.name} in {target} (disk full or "
                                   f"not writable?)")
             results = None
