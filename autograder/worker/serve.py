@@ -12,6 +12,8 @@ import sys
 import time
 import traceback
 
+import numpy as np
+
 from . import wire
 
 TRACEBACK_CHARS = 4000
@@ -92,12 +94,14 @@ class Server:
             make_tensor = None
             if torch is not None:
                 def make_tensor(value: wire.Tensor):
-                    tensor = torch.from_numpy(value.array.copy())
+                    # Decoded arrays are fresh (never views of a blob): copied only if not writable.
+                    tensor = torch.from_numpy(np.require(value.array, requirements=["C", "W"]))
                     return tensor.requires_grad_(True) if value.requires_grad else tensor
             spec = header["args"]
             args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in spec["args"]]
             kwargs = {str(k): wire.decode(v, blobs, self.decoders, make_tensor)
                       for k, v in spec["kwargs"].items()}
+            blobs.clear()   # decoded: the encoded copies are not kept through the call
         except Exception as error:
             return self.respond({"status": "error", "kind": "internal",
                                  "message": f"the worker could not build the arguments: {_describe(error)}"})

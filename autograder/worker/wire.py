@@ -221,7 +221,10 @@ def encode(obj: Any, blobs: list[bytes], ext_encoders: list[ExtEncoder] = ()) ->
             return {"t": "opaque", "type": _type_name(value), "repr": "",
                     "reason": f"could not read the tensor ({type(error).__name__}: {error})"}
 
-    return enc(obj, 0)
+    try:
+        return enc(obj, 0)
+    finally:
+        del enc   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
 
 
 def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | None = None,
@@ -286,6 +289,8 @@ def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | 
         # The tree comes from the worker, which student code controls: any malformed
         # part ("items" that is not a list...) is the worker's fault, never the grader's.
         raise ProtocolError(f"malformed value ({type(error).__name__}: {error})"[:300]) from None
+    finally:
+        del dec   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
 
 
 def encode_args(args: tuple, kwargs: dict, ext_encoders: list[ExtEncoder] = ()) -> tuple[dict, list[bytes]]:
@@ -311,6 +316,7 @@ def encode_args(args: tuple, kwargs: dict, ext_encoders: list[ExtEncoder] = ()) 
         return encode(value, blobs, ext_encoders)
 
     tree = {"args": [plain(a) for a in args], "kwargs": {k: plain(v) for k, v in kwargs.items()}}
+    del plain   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
     return tree, blobs
 
 
