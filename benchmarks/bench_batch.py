@@ -12,12 +12,17 @@ Prints medians over ``--repeat`` runs of whole ``autograder grade`` processes
 - the peak memory of the whole process tree grading one submission (sum of PSS);
 - a submission whose every function loops forever;
 - the graders' time with student code sandboxed against the same graders calling
-  the references in-process (no worker, no protocol).
+  the references in-process (no worker, no protocol);
+- one full submission and the looping one inside a container like Gradescope's
+  default (a cgroup: 768 MiB of memory, 0.5 of a CPU), page cache dropped first so
+  that the libraries' pages are charged to it: the score, the time and the cgroup's
+  peak usage (page cache included). Needs root and writable cgroups; said otherwise.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -75,6 +80,78 @@ def looping_submission(root: Path) -> Path:
     return folder
 
 
+class Container:
+    """A cgroup (v2, or v1's memory and cpu controllers) with a memory limit and a CPU quota."""
+
+    def __init__(self, memory_mib: int, cpus: float):
+        self.folders: list[Path] = []
+        name = f"ag-bench-{os.getpid()}"
+        period = 100_000
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+        if v2.exists() and "memory" in v2.read_text():
+            folder = Path("/sys/fs/cgroup") / name
+            folder.mkdir()
+            self.folders = [folder]
+            (folder / "memory.max").write_text(str(memory_mib << 20))
+            (folder / "memory.swap.max").write_text("0")
+            (folder / "cpu.max").write_text(f"{int(cpus * period)} {period}")
+            self.peak_file, self.events_file = folder / "memory.peak", folder / "memory.events"
+        else:
+            memory, cpu = Path("/sys/fs/cgroup/memory") / name, Path("/sys/fs/cgroup/cpu") / name
+            memory.mkdir()
+            self.folders.append(memory)
+            cpu.mkdir()
+            self.folders.append(cpu)
+            (memory / "memory.limit_in_bytes").write_text(str(memory_mib << 20))
+            (cpu / "cpu.cfs_period_us").write_text(str(period))
+            (cpu / "cpu.cfs_quota_us").write_text(str(int(cpus * period)))
+            self.peak_file, self.events_file = memory / "memory.max_usage_in_bytes", memory / "memory.oom_control"
+
+    def enter(self) -> None:
+        """In the child, before exec: join every controller."""
+        for folder in self.folders:
+            (folder / "cgroup.procs").write_text(str(os.getpid()))
+
+    def peak_mib(self) -> float:
+        return int(self.peak_file.read_text()) / (1 << 20)
+
+    def oom_kills(self) -> int:
+        """Processes the kernel killed for want of memory in the container."""
+        for line in self.events_file.read_text().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
+
+    def close(self) -> None:
+        for folder in self.folders:
+            folder.rmdir()
+
+
+def in_container(paths: list[Path], out: Path) -> tuple[float, float, float, int] | str:
+    """(wall seconds, score, peak MiB, processes killed for memory) of grading ``paths`` in a Gradescope-like container,
+    or why it could not be measured."""
+    try:
+        container = Container(768, 0.5)
+    except OSError as error:
+        return f"no writable cgroup ({error.strerror})"
+    try:
+        subprocess.run(["sync"], check=False)
+        try:
+            Path("/proc/sys/vm/drop_caches").write_text("3")
+        except OSError:
+            pass   # warm page cache: the peak then counts less of the libraries
+        shutil.rmtree(out, ignore_errors=True)
+        command = [sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out), "--jobs", "1"]
+        started = time.monotonic()
+        subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       preexec_fn=container.enter)
+        wall = time.monotonic() - started
+        score = sum(json.loads((out / p.name / "results.json").read_text())["score"] for p in paths)
+        return wall, score, container.peak_mib(), container.oom_kills()
+    finally:
+        container.close()
+
+
 def in_process_ratio(paths: list[Path], repeat: int) -> float:
     """Graders' time, sandboxed / in-process (pairwise median)."""
     from autograder.engine.runner import Options, grade_one
@@ -129,6 +206,16 @@ def main() -> None:
               f"default limits (10 s per call, 240 s budget)")
 
         print(f"graders with sandboxed workers / in-process references: {in_process_ratio(batch, repeat):.2f}x")
+
+        for label, paths in (("one full submission", batch[:1]), ("every function looping", [loops])):
+            found = in_container(paths, tmp / "container")
+            if isinstance(found, str):
+                print(f"{label} in a 768 MiB, 0.5-CPU container: not measured, {found}")
+                continue
+            wall, score, peak, killed = found
+            print(f"{label} in a 768 MiB, 0.5-CPU container (page cache dropped first): score {score:g}, "
+                  f"whole process {wall:.1f} s, cgroup peak {peak:.0f} MiB (page cache included), "
+                  f"{killed} process(es) killed for memory")
 
 
 if __name__ == "__main__":
