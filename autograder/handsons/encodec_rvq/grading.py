@@ -767,54 +767,68 @@ def speed_workloads(function: str) -> list[tuple[str, tuple, Callable[[object], 
     return workloads
 
 
-def _reference_times(reference, function: str, args: tuple, warm: tuple, runs: int) -> list[float]:
-    """Seconds of ``runs`` calls of the reference, in a fresh worker of its own that is closed
-    after: never alongside the student's, as two workers holding the workload would double the
-    memory (Gradescope's container has 768 MiB for everything)."""
+def _reference_times(reference, function: str, workloads: list, runs: list[int]) -> list[list[float]]:
+    """Seconds of ``runs[i]`` calls of the reference on workload ``i``, in one fresh worker that is
+    closed after: never alongside the student's, as two workers holding a workload would double
+    the memory (Gradescope's container has 768 MiB for everything)."""
     reference.fresh()
-    reference.call(function, *warm)
-    times = [reference.timed(function, *args, timeout=120.0)[1] for _ in range(runs)]
+    times = []
+    for (_, args, _), count in zip(workloads, runs):
+        if count:
+            reference.call(function, *_warm(args))
+        times.append([reference.timed(function, *args, timeout=120.0)[1] for _ in range(count)])
     reference.fresh()
     return times
 
 
+def _warm(args: tuple) -> tuple:
+    """The same tables, a few vectors: imports the module and warms the kernels."""
+    return args[:-1] + (Tensor(args[-1].array[:64]),)
+
+
 def check_speed(student, reference, function: str, factor: float = SPEED_FACTOR,
                 repeats: int = SPEED_REPEATS) -> None:
-    """``function`` is timed against the reference in the same sandbox on each workload, each in a
-    fresh worker, one after the other; it passes when the median of its times is at most ``factor``
-    times the reference's median. A borderline result is measured again, the reference both before
-    and after the student, so that a change of the machine's load hits both."""
+    """``function`` is timed against the reference in the same sandbox on each workload: the
+    reference in a fresh worker, then the student in a fresh worker, one after the other. It passes
+    when the median of its times is at most ``factor`` times the reference's median. A workload
+    whose result is borderline is timed again, the reference both before and after the student,
+    so that a change of the machine's load hits both."""
     import statistics
     from ...engine.client import StudentCodeError
 
-    for label, args, check in speed_workloads(function):
-        warm = args[:-1] + (Tensor(args[-1].array[:64]),)   # the same tables, a few vectors
-        student.fresh()   # closed while the reference runs; timed in a fresh worker, like the reference
-        theirs = _reference_times(reference, function, args, warm, 1)
-        student.call(function, *warm)          # imports the module, warms the kernels; errors propagate
-        mine: list[float] = []
+    workloads = speed_workloads(function)
+    student.fresh()   # closed while the reference runs
+    theirs = _reference_times(reference, function, workloads, [1] * len(workloads))
+    mine: list[list[float]] = []
+    for (label, args, check), ref_times in zip(workloads, theirs):
+        student.call(function, *_warm(args))   # errors propagate
+        times: list[float] = []
         for repeat in range(repeats):
-            limit = max(30.0, 4 * factor * min(theirs))   # slow but vectorised: measured, not cut
+            limit = max(30.0, 4 * factor * min(ref_times))   # slow but vectorised: measured, not cut
             try:
                 value, seconds = student.timed(function, *args, timeout=limit)
             except StudentCodeError as error:
                 if error.kind != "timeout":
                     raise
                 fail(f"{function} on {label} did not finish within {limit:.1f} s; the reference takes "
-                     f"{min(theirs):.3f} s in the same sandbox. {VECTORISE}")
-            if not mine:
+                     f"{min(ref_times):.3f} s in the same sandbox. {VECTORISE}")
+            if not times:
                 check(value)   # fast and wrong earns nothing
-            mine.append(seconds)
-            if max(mine) < factor / 3 * min(theirs):
+            times.append(seconds)
+            if max(times) < factor / 3 * min(ref_times):
                 break   # clearly fast enough, even comparing its slowest run with the reference's fastest
-            if repeat == 0 and mine[0] > 3 * factor * theirs[0]:
+            if repeat == 0 and times[0] > 3 * factor * ref_times[0]:
                 break   # clearly too slow: spare the submission's time budget
-        student.fresh()   # its memory is freed before the reference runs again
-        if len(mine) > 1:
-            theirs += _reference_times(reference, function, args, warm, len(mine) - 1)
-        ours, ref = statistics.median(mine), statistics.median(theirs)
+        mine.append(times)
+    student.fresh()   # its memory is freed before the reference runs again
+    more = [len(times) - 1 for times in mine]
+    if any(more):
+        for ref_times, again in zip(theirs, _reference_times(reference, function, workloads, more)):
+            ref_times += again
+    for (label, _, _), times, ref_times in zip(workloads, mine, theirs):
+        ours, ref = statistics.median(times), statistics.median(ref_times)
         if ours > factor * ref:
-            runs = f"median of {len(mine)} runs" if len(mine) > 1 else "one run"
+            runs = f"median of {len(times)} runs" if len(times) > 1 else "one run"
             fail(f"{function} on {label} took {ours:.3f} s ({runs}); the reference takes "
                  f"{ref:.3f} s in the same sandbox: {ours / ref:.1f} times as long, more than the {factor:g}x "
                  f"allowed. {VECTORISE}")
