@@ -29,7 +29,7 @@ from .client import StudentCode, TimePolicy
 from .gradebook import Gradebook
 from .plugin import GradingPlugin, points_of
 from .results import build_results, clean_text, failed_results, grades_csv, write_atomic, write_results
-from .sandbox import Limits, Sandbox, detect_mode
+from .sandbox import Limits, Sandbox
 from .submission import Submission, SubmissionError, load_submission
 
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore", "--rootdir", str(handsons.REPO_ROOT)]
@@ -404,12 +404,13 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
 
 
 def _return_freed_memory() -> None:
-    """Blocks of 1 MiB and more get mappings of their own, returned to the system when freed.
+    """Blocks of 4 MiB and more get mappings of their own, returned to the system when freed.
     glibc otherwise raises this threshold after the first big block is freed, and the heap keeps
-    what a grader's big workloads used (~20 MiB of the peak). Elsewhere than glibc: nothing."""
+    what a grader's big workloads used (~20 MiB of the peak; 1 MiB costs more system time for
+    no less memory). Elsewhere than glibc: nothing."""
     import ctypes
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(-3, 1 << 20)   # M_MMAP_THRESHOLD
+        ctypes.CDLL(None).mallopt(-3, 4 << 20)   # M_MMAP_THRESHOLD
 
 
 def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, target: Path) -> None:
