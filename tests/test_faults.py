@@ -81,7 +81,7 @@ def test_a_killed_batch_resumes_to_the_same_results(tmp_path, batch_of_submissio
     report = tmp_path / "killed-run.json"
     since = time.time()
     started = time.monotonic()
-    tmpdir = tmp_path / "tmp"   # what a killed grader cannot remove (its sandbox's log) stays in here
+    tmpdir = tmp_path / "tmp"   # the sandbox's temporary files: none may outlive a killed grader
     tmpdir.mkdir()
     process = start_cli(grade_args(subs, out, "--jobs", "2", *FAST), report, env={"TMPDIR": str(tmpdir)})
     recorded: list = []
@@ -98,7 +98,7 @@ def test_a_killed_batch_resumes_to_the_same_results(tmp_path, batch_of_submissio
     assert not killed.leftovers, f"processes outlived the killed grader: {killed.leftovers}"
     assert not worker_orphans(since)
     assert not (out / "grades.csv").exists(), "a killed batch must not leave a grades.csv"
-    assert all(p.name.startswith("ag-sandbox-") for p in tmpdir.iterdir()), list(tmpdir.iterdir())
+    assert not list(tmpdir.iterdir()), list(tmpdir.iterdir())
 
     # The same command again completes the batch: what was recorded is kept, not graded twice.
     again = run_cli(grade_args(subs, out, "--jobs", "2", *FAST), tmp_path)

@@ -181,8 +181,9 @@ def jit_cache() -> Path | None:
         target.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix="jit-", dir=target.parent))
         script = ("import json, sys; from autograder.worker.zygote import load_codecs; "
-                  "load_codecs(json.loads(sys.argv[1]))")
-        subprocess.run([sys.executable, "-c", script, json.dumps({n: str(p) for n, p in codecs.items()})],
+                  "load_codecs(json.loads(sys.argv[1]), sys.argv[2])")
+        subprocess.run([sys.executable, "-c", script, json.dumps({n: str(p) for n, p in codecs.items()}),
+                        str(handsons.PROVIDED_PACKAGE.parent)],
                        env={**os.environ, "NUMBA_CACHE_DIR": str(building)}, check=True, timeout=600,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.chmod(building, 0o755)
@@ -277,7 +278,8 @@ class Sandbox:
         work while it imports its libraries) and call :meth:`wait_ready` before use."""
         self.mode = mode or detect_mode()
         self.modules = list(modules)
-        self._tmp = tempfile.TemporaryDirectory(prefix="ag-sandbox-")
+        # Weak mode only: a folder for copies of the worker's code and the workers' folders.
+        self._tmp = tempfile.TemporaryDirectory(prefix="ag-sandbox-") if self.mode == "weak" else None
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = parent_end
         if self.mode == "weak":
@@ -304,14 +306,14 @@ class Sandbox:
         bootstrap = (f"import json, sys; sys.path.insert(0, {config['lib_dir']!r}); "
                      f"from agworker.zygote import main; "
                      f"main(json.loads({json.dumps(config)!r}), {child_end.fileno()})")
-        self.log_path = Path(self._tmp.name) / "zygote.log"
-        log = open(self.log_path, "wb")
+        # The zygote's stderr, in a file without a name: nothing is left behind even when the
+        # grader is killed with SIGKILL.
+        self._log = tempfile.TemporaryFile(prefix="ag-zygote-")
         self.process = subprocess.Popen(
             prefix + [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=log, pass_fds=[child_end.fileno()], env=env,
+            stdout=subprocess.PIPE, stderr=self._log, pass_fds=[child_end.fileno()], env=env,
             start_new_session=True)
         child_end.close()
-        log.close()
         # Each batch its own uids: the process limit counts per uid, so a fork bomb in one
         # batch must not starve the workers of another batch running on the same machine.
         self.uid_base = WORKER_UID_BASE + UID_BLOCK * secrets.randbelow(UID_BLOCKS)
@@ -330,7 +332,7 @@ class Sandbox:
             ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, remaining))
             chunk = os.read(self.process.stdout.fileno(), 64) if ready else b""
             if not chunk:
-                log = self.log_path.read_text(errors="replace")[-3000:]
+                log = self.log_tail()
                 self.close()
                 raise SandboxError(f"the sandbox did not start ({self.mode} mode): {log}")
             line += chunk
@@ -352,7 +354,7 @@ class Sandbox:
         except OSError as error:
             for fd in (req_r, req_w, resp_r, resp_w, out_r, out_w, err_r, err_w):
                 os.close(fd)
-            raise SandboxError(f"the sandbox is gone ({error}); see {self.log_path}") from None
+            raise SandboxError(f"the sandbox is gone ({error}); its log ends with: {self.log_tail()}") from None
         finally:
             life_warden.close()
         for fd in (req_r, resp_w, out_w, err_w):
@@ -382,12 +384,24 @@ class Sandbox:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        self._log.close()
+        if self._tmp is None:
+            return
         for _ in range(40):   # weak mode: workers dying with the zygote may still be writing in there
             shutil.rmtree(self._tmp.name, ignore_errors=True)
             if not os.path.exists(self._tmp.name):
                 break
             time.sleep(0.05)
         self._tmp.cleanup()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of what the zygote wrote on its stderr."""
+        try:
+            self._log.seek(0, os.SEEK_END)
+            self._log.seek(max(0, self._log.tell() - chars))
+            return self._log.read().decode(errors="replace")
+        except (OSError, ValueError):   # closed
+            return ""
 
     def __enter__(self) -> "Sandbox":
         return self
