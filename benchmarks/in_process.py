@@ -21,6 +21,8 @@ from autograder.worker import wire
 
 
 def _codecs() -> tuple[dict, list]:
+    if str(handsons.PROVIDED_PACKAGE.parent) not in sys.path:   # as workers have it
+        sys.path.append(str(handsons.PROVIDED_PACKAGE.parent))
     decoders, encoders = {}, []
     for handson in handsons.all_handsons():
         codec = handson.import_plugin("codec")

@@ -28,8 +28,12 @@ from . import jail, wire
 from .serve import serve
 
 
-def load_codecs(paths: dict[str, str]) -> tuple[dict, list]:
-    """Import each plug-in's codec and run its ``preload``: its decoders and encoders."""
+def load_codecs(paths: dict[str, str], provided_dir: str | None = None) -> tuple[dict, list]:
+    """Import each plug-in's codec and run its ``preload``: its decoders and encoders.
+    ``provided_dir`` (the folder holding the provided helper package) goes on ``sys.path``
+    first, so codecs import that package from where workers will find it."""
+    if provided_dir and provided_dir not in sys.path:
+        sys.path.insert(0, provided_dir)
     decoders, encoders = {}, []
     for name, path in sorted(paths.items()):
         spec = importlib.util.spec_from_file_location(f"_codec_{name}", path)
@@ -51,7 +55,7 @@ def main(config: dict, control_fd: int) -> None:
             shutil.copytree(config["jit_cache"], os.environ["NUMBA_CACHE_DIR"], dirs_exist_ok=True)
         except OSError:
             pass
-    decoders, encoders = load_codecs(config["codecs"])
+    decoders, encoders = load_codecs(config["codecs"], config["provided_dir"])
     try:
         import torch
         torch.set_num_threads(1)  # fair timing, and --jobs N scales on N cores
@@ -283,7 +287,7 @@ def _worker(request, config, token, req_r, resp_w, out_w, err_w, life, reader,
         jail.restrict_syscalls()
     # Submission first; provided helper code after it; never the current folder.
     sys.path[:] = [submission, config["provided_dir"]] + [
-        p for p in sys.path if p and p not in ("", ".") and p != config["lib_dir"]]
+        p for p in sys.path if p and p not in ("", ".", config["lib_dir"], config["provided_dir"])]
     os.environ.update({"HOME": scratch, "TMPDIR": scratch})
     sys.stdout = open(1, "w", buffering=1, closefd=False)
     sys.stderr = open(2, "w", buffering=1, closefd=False)

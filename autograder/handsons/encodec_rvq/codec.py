@@ -24,7 +24,6 @@ import copy
 import hashlib
 import io
 import os
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -40,34 +39,6 @@ def _quiet():
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         yield
-
-
-def _provided():
-    """``musicrep.encodec`` and ``musicrep.tiny_encodec``, the provided helper code.
-
-    Workers have the provided folder on ``sys.path``; the zygote (which runs
-    :func:`preload`) does not, so there it is looked up beside this file: the
-    sandbox mounts codecs at ``/opt/ag/codecs`` and the provided code at
-    ``/opt/ag/provided``; unconfined, this file is in the checkout, beside
-    ``assignments/``.
-    """
-    try:
-        from musicrep import encodec, tiny_encodec
-        return encodec, tiny_encodec
-    except ImportError:
-        pass
-    here = Path(__file__).resolve()
-    candidates = [here.parent.parent / "provided"] + \
-        ([here.parents[3] / "assignments"] if len(here.parents) > 3 else [])
-    for folder in candidates:
-        if (folder / "musicrep" / "__init__.py").is_file():
-            sys.path.insert(0, str(folder))
-            try:
-                from musicrep import encodec, tiny_encodec
-                return encodec, tiny_encodec
-            finally:
-                sys.path.remove(str(folder))
-    raise ImportError("the provided package musicrep is not available")
 
 
 def _checkpoint_folder(meta: dict, blobs: list[bytes]) -> tuple[str, Path]:
@@ -101,7 +72,7 @@ def _pristine(meta: dict, blobs: list[bytes]) -> tuple:
     """(model, feature extractor) of the checkpoint, loaded once per worker."""
     key, folder = _checkpoint_folder(meta, blobs)
     if key not in _PRISTINE:
-        encodec, tiny_encodec = _provided()
+        from musicrep import encodec, tiny_encodec   # the provided package (see the zygote's load_codecs)
         with _quiet():
             if (folder / "model.safetensors").is_file():
                 model, feature_extractor = encodec.load_encodec(folder)
@@ -136,7 +107,7 @@ def preload() -> None:
     from transformers.utils import logging
 
     logging.disable_progress_bar()
-    _, tiny_encodec = _provided()
+    from musicrep import tiny_encodec
     with _quiet():   # the model-building code paths, once (on the meta device: no memory, no threads)
         tiny_encodec.build_model(EncodecConfig(num_filters=2, hidden_size=8, codebook_dim=8, codebook_size=64,
                                                num_lstm_layers=1), device="meta")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -53,27 +52,6 @@ def _generator(meta: dict, blobs: list[bytes]):
     return hifigan.load_pretrained_folder(_checkpoint_folder(blobs))
 
 
-def _import_provided_hifigan() -> None:
-    """Import ``musicrep.hifigan`` in the zygote, from where workers find ``musicrep``.
-
-    In the sandbox the provided package is mounted beside the codecs
-    (``<root>/codecs/<name>.py``, ``<root>/provided/musicrep``): it is imported
-    from there, so workers share it. Elsewhere (the weak sandbox) nothing is
-    imported: a ``musicrep`` loaded from another place would make student code
-    look for its submodules there; workers then import it on first use.
-    """
-    provided = Path(__file__).resolve().parent.parent / "provided"
-    if not (provided / "musicrep" / "hifigan.py").is_file():
-        return
-    sys.path.insert(0, str(provided))
-    try:
-        import musicrep.hifigan  # noqa: F401
-    except ImportError:
-        pass
-    finally:
-        sys.path.remove(str(provided))
-
-
 def _warm_librosa() -> None:
     """Run once what students call, so that librosa's lazy imports (numba, scipy.signal...:
     seconds in a fresh worker) are paid here, once."""
@@ -100,7 +78,10 @@ def preload() -> None:
         _warm_librosa()
     except Exception:
         pass
-    _import_provided_hifigan()
+    try:
+        import musicrep.hifigan  # noqa: F401  (the provided package: see the zygote's load_codecs)
+    except ImportError:
+        pass
 
 
 DECODERS = {"hifigan": _generator}
