@@ -8,7 +8,6 @@ function its points.
 """
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -223,7 +222,7 @@ class StudentCode:
             self._kill()
             raise StudentCodeError("too_large", f"{what} returned more than {_size(error.limit)} of data "
                                                 f"(the most the grader reads); it was not checked.", output) from None
-        except (wire.ChannelClosed, BrokenPipeError, ConnectionError) as error:
+        except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
             self.spent += time.monotonic() - started
             worker.drain()
             output = worker.output.text()

@@ -224,7 +224,7 @@ def encode(obj: Any, blobs: list[bytes], ext_encoders: list[ExtEncoder] = ()) ->
     try:
         return enc(obj, 0)
     finally:
-        del enc   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
+        enc = None   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
 
 
 def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | None = None,
@@ -290,7 +290,7 @@ def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | 
         # part ("items" that is not a list...) is the worker's fault, never the grader's.
         raise ProtocolError(f"malformed value ({type(error).__name__}: {error})"[:300]) from None
     finally:
-        del dec   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
+        dec = None   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
 
 
 def encode_args(args: tuple, kwargs: dict, ext_encoders: list[ExtEncoder] = ()) -> tuple[dict, list[bytes]]:
@@ -316,7 +316,7 @@ def encode_args(args: tuple, kwargs: dict, ext_encoders: list[ExtEncoder] = ()) 
         return encode(value, blobs, ext_encoders)
 
     tree = {"args": [plain(a) for a in args], "kwargs": {k: plain(v) for k, v in kwargs.items()}}
-    del plain   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
+    plain = None   # a recursive closure is a reference cycle: it would keep ``blobs`` until a gc pass
     return tree, blobs
 
 
