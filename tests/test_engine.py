@@ -281,6 +281,37 @@ def test_processes_and_files_are_limited(sandbox):
     assert error is not None and "SIGXFSZ" in str(error) or code2_result == "stopped"
 
 
+def test_multiprocessing_gets_a_private_bounded_dev_shm(sandbox):
+    source = """
+        import multiprocessing, os
+        def square(x):
+            return x * x
+        def pool():
+            with multiprocessing.get_context("fork").Pool(2) as workers:
+                return workers.map(square, [1, 2, 3])
+        def listing():
+            return sorted(os.listdir("/dev/shm"))
+        def mark():
+            with open("/dev/shm/mark", "w") as f:
+                f.write("x")
+        def fill():
+            try:
+                for n in range(5):   # 100 MiB in files under the file size limit
+                    with open(f"/dev/shm/part{n}", "wb") as f:
+                        for _ in range(20):
+                            f.write(b"x" * (1 << 20))
+            except OSError:
+                return "stopped"
+            return "written"
+    """
+    code = student(sandbox, source)
+    assert code.call(MODULE, "pool") == [1, 4, 9]   # multiprocessing's semaphores live in /dev/shm
+    code.call(MODULE, "mark")
+    assert code.call(MODULE, "listing") == ["mark"]
+    assert code.call(MODULE, "fill") == "stopped"
+    assert student(sandbox, source).call(MODULE, "listing") == [], "each worker has its own /dev/shm"
+
+
 def test_budget_stops_a_submission_that_hangs_everywhere(sandbox):
     code = student(sandbox, "def f():\n    while True: pass\n", floor_seconds=1.0, budget_seconds=2.5)
     kinds = [failure(code, "f").kind for _ in range(4)]

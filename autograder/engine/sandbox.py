@@ -58,13 +58,15 @@ class Limits:
     open_files: int = 256
     cpu_seconds: int = 600
     scratch_bytes: int = 256 << 20
+    shm_bytes: int = 64 << 20     # its /dev/shm (multiprocessing's semaphores and shared memory)
     output_bytes: int = 64 << 10  # what the grader keeps of its stdout+stderr per call
     result_bytes: int = 64 << 20  # the largest answer the grader reads (it must be able to check it)
 
     def as_request(self) -> dict:
         return {"memory_bytes": self.memory_bytes, "processes": self.processes,
                 "file_bytes": self.file_bytes, "open_files": self.open_files,
-                "cpu_seconds": self.cpu_seconds, "scratch_bytes": self.scratch_bytes}
+                "cpu_seconds": self.cpu_seconds, "scratch_bytes": self.scratch_bytes,
+                "shm_bytes": self.shm_bytes}
 
 
 class SandboxError(RuntimeError):
