@@ -1,8 +1,9 @@
-"""Attack: fill the disks: huge files in the scratch folder until it is full, in
-/dev/shm, /tmp, /var/tmp, the home folder and every folder it can write; a sparse
-file claiming a terabyte (SIGXFSZ ignored, so the limit must refuse it); tens of
-thousands of small files (inodes). Files outside the scratch folder carry the
-test's marker in their name: the test looks for them on the machine."""
+"""Attack: fill the disks: huge files in the worker's private folders (the scratch
+folder and /dev/shm, both bounded tmpfs) until they are full, in /tmp, /var/tmp, the
+home folder and every folder it can write; a sparse file claiming a terabyte
+(SIGXFSZ ignored, so the limit must refuse it); tens of thousands of small files
+(inodes). Files carry the test's marker in their name: the test looks for them on
+the machine."""
 import os
 import signal
 
@@ -10,6 +11,7 @@ MARK = "@@MARK@@"
 MARKDIR = "@@MARKDIR@@"
 CHUNK = b"\x03" * (8 << 20)
 OUTSIDE = []
+PRIVATE = ("/scratch", "/dev/shm")   # the worker's own tmpfs mounts, bounded in size
 
 
 def _fill(path, chunks):
@@ -37,7 +39,7 @@ def _attack():
             folders.append(root)
     total = 0
     for folder in dict.fromkeys(folders):
-        inside = folder == "/scratch" or folder.startswith("/scratch/")
+        inside = folder in PRIVATE or folder.startswith(tuple(f"{p}/" for p in PRIVATE))
         for number in range(8 if inside else 1):   # 8 x 128 MiB: past the file-size limit and the space
             path = os.path.join(folder, f"{MARK}-fill-{number}")
             written = _fill(path, 16)
