@@ -85,6 +85,13 @@ class Container:
 
     def __init__(self, memory_mib: int, cpus: float):
         self.folders: list[Path] = []
+        try:
+            self._make(memory_mib, cpus)
+        except OSError:
+            self.close()   # what was made before the failure
+            raise
+
+    def _make(self, memory_mib: int, cpus: float) -> None:
         name = f"ag-bench-{os.getpid()}"
         period = 100_000
         v2 = Path("/sys/fs/cgroup/cgroup.controllers")
@@ -125,6 +132,7 @@ class Container:
     def close(self) -> None:
         for folder in self.folders:
             folder.rmdir()
+        self.folders = []
 
 
 def in_container(paths: list[Path], out: Path) -> tuple[float, float, float, int] | str:
