@@ -138,12 +138,11 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
     if strong:
         jail.private_namespaces(network=True)
         jail.mount_tmpfs(submission, 64 << 20, 0o755, 0, 0)
-        jail.mount_tmpfs(scratch, request["limits"]["scratch_bytes"], 0o700,
-                         uid if uid is not None else 0, gid if gid is not None else 0)
+        owner = (uid if uid is not None else 0, gid if gid is not None else 0)
+        jail.mount_tmpfs(scratch, request["limits"]["scratch_bytes"], 0o700, *owner)
         # A private, small /dev/shm: multiprocessing's locks and queues need one (bubblewrap's /dev
         # has only a read-only folder there); its files are bounded by the mount's size.
-        jail.mount_tmpfs("/dev/shm", request["limits"]["shm_bytes"], 0o700,
-                         uid if uid is not None else 0, gid if gid is not None else 0)
+        jail.mount_tmpfs("/dev/shm", request["limits"]["shm_bytes"], 0o700, *owner)
     else:
         import tempfile
         submission = tempfile.mkdtemp(prefix="ag-submission-", dir=config.get("work_dir") or None)

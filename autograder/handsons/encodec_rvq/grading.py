@@ -431,13 +431,13 @@ def check_rvq_codes(value: object, tables: Sequence[np.ndarray], vectors: np.nda
         return
     q, bad, residual = found
     n = int(np.argmax(bad))
+    choice = _describe_choice(tables[q], residual[n], int(got[q, n]))
     message = (f"{what}: the path is not greedy at codebook {q} for {int(bad.sum())} of {shape[1]} vectors. "
                f"First, vector {n}: after your code{'s' * (q > 1)} {got[:q, n].tolist()} for codebook"
                f"{f's 0..{q - 1}' if q > 1 else ' 0'}, the residual's nearest row of codebook {q} is not your "
-               f"code {int(got[q, n])}: "
-               f"{_describe_choice(tables[q], residual[n], int(got[q, n]))}." if q else
+               f"code {int(got[q, n])}: {choice}." if q else
                f"{what}: codebook 0 does not take a nearest row for {int(bad.sum())} of {shape[1]} vectors. "
-               f"First, vector {n}: {_describe_choice(tables[0], residual[n], int(got[0, n]))}.")
+               f"First, vector {n}: {choice}.")
     cause = diagnose_path(tables, vectors, got, q, bad, residual)
     fail(f"{message}\nLikely cause: {cause}" if cause else message)
 
