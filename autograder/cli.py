@@ -232,25 +232,46 @@ def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.
 @fixtures_app.command("regen")
 def fixtures_regen(module: Optional[str] = typer.Argument(None)):
     """Regenerate the fixtures of every hands-on (or one) from its recipe and the reference."""
-    from .engine.fixtures import regenerate
+    from .engine.fixtures import RecipeError, regenerate
     for name in _modules(module):
         started = time.monotonic()
-        files = regenerate(name)
+        try:
+            files = regenerate(name)
+        except RecipeError as error:
+            console.print(f"[red]Not regenerated:[/] {escape(str(error))}. The stored {name} fixtures are "
+                          f"unchanged.", highlight=False)
+            raise typer.Exit(1)
         console.print(f"{name}: {len(files)} files in {time.monotonic() - started:.1f} s")
 
 
 @fixtures_app.command("verify")
 def fixtures_verify(module: Optional[str] = typer.Argument(None)):
-    """Regenerate into a temporary folder; compare byte for byte with the stored files and the manifest."""
-    from .engine.fixtures import verify
+    """Regenerate into a temporary folder and compare with the stored files and the manifest:
+    identical, equivalent (float drift far inside the graders' tolerance) or different."""
+    from .engine.fixtures import RecipeError, describe_machine, verify
     started = time.monotonic()
-    problems = verify(_modules(module))
-    for line in problems:
-        console.print(f"[red]DIFFERS[/] {escape(line)}", highlight=False)
-    if problems:
-        console.print(f"{len(problems)} difference(s): regenerate with `autograder fixtures regen` if intended.")
+    try:
+        report = verify(_modules(module))
+    except RecipeError as error:
+        console.print(f"[red]Cannot verify:[/] {escape(str(error))}.", highlight=False)
         raise typer.Exit(1)
-    console.print(f"fixtures are current and deterministic ({time.monotonic() - started:.1f} s)")
+    for check in report.files:
+        if check.status != "identical":
+            mark = "[yellow]EQUIVALENT[/]" if check.status == "equivalent" else "[red]DIFFERENT[/]"
+            console.print(f"{mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
+    for bound in report.bounds.values():
+        console.print(f"  drift bound, {escape(bound)}", highlight=False)
+    for name, made_on in report.made_on.items():
+        console.print(f"{name}: made on {escape(describe_machine(made_on)) if made_on else 'an unrecorded machine'}",
+                      highlight=False)
+    console.print(f"verified on {escape(describe_machine(report.verified_on))}", highlight=False)
+    counts = (f"{report.count('identical')} identical, {report.count('equivalent')} equivalent (float drift within "
+              f"its bound), {report.count('different')} different")
+    if report.problems:
+        console.print(f"[red]{counts}[/]: regenerate with `autograder fixtures regen` if the change is intended.")
+        raise typer.Exit(1)
+    note = " Only float rounding differs: fine." if report.count("equivalent") else ""
+    console.print(f"fixtures are current: {counts} ({time.monotonic() - started:.1f} s).{note}")
 
 
 def main() -> None:

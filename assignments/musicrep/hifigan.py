@@ -51,6 +51,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -305,24 +306,33 @@ class WeightNormConv1d(nn.Module):
     def has_weight_norm(self) -> bool:
         return "weight_v" in self._parameters
 
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """PyTorch's default convolution initialization, drawn from ``generator``.
+    def reset_parameters(self, generator: "np.random.Generator | None" = None) -> None:
+        """PyTorch's default convolution initialization.
 
         ``weight_v`` and ``bias`` are uniform in ``[-b, b]`` with
         ``b = 1 / sqrt(fan_in)`` (``fan_in = weight.shape[1] * kernel_size``,
         as PyTorch computes it). ``weight_g`` is set to the *expected* norm of
         a slice of ``weight_v``, ``b * sqrt(n / 3)``, rather than its actual
-        norm: so every stored value is drawn straight from the generator and a
-        seed gives the same bytes on every machine.
+        norm. With ``generator`` (a ``numpy.random.Generator``) every value is
+        drawn from it and a seed gives the same bytes on every machine (torch's
+        own draws differ between CPUs); without, from torch's global generator.
         """
         weight = self.weight_v if self.has_weight_norm else self.weight
         fan_in = weight.shape[1] * self.kernel_size
         bound = 1.0 / math.sqrt(fan_in)
+
+        def uniform(tensor: torch.Tensor) -> None:
+            if generator is None:
+                tensor.uniform_(-bound, bound)
+            else:
+                values = generator.uniform(-bound, bound, tuple(tensor.shape)).astype(np.float32)
+                tensor.copy_(torch.from_numpy(values))
+
         with torch.no_grad():
-            weight.uniform_(-bound, bound, generator=generator)
+            uniform(weight)
             if self.has_weight_norm:
                 self.weight_g.fill_(bound * math.sqrt(fan_in / 3.0))
-            self.bias.uniform_(-bound, bound, generator=generator)
+            uniform(self.bias)
 
     def current_weight(self) -> torch.Tensor:
         """The weight the convolution uses (``g * v / ||v||`` while normalized)."""
@@ -484,10 +494,10 @@ class HifiGanGenerator(nn.Module):
         return self
 
     def reset_parameters(self, seed: int) -> "HifiGanGenerator":
-        """Redraw every parameter from a ``torch.Generator`` seeded with ``seed`` (see
+        """Redraw every parameter from numpy's generator seeded with ``seed`` (see
         :meth:`WeightNormConv1d.reset_parameters`); the same seed and config give the
-        same values everywhere. Returns ``self``."""
-        generator = torch.Generator().manual_seed(int(seed))
+        same values on every machine. Returns ``self``."""
+        generator = np.random.default_rng(int(seed))
         for conv in self._convs():
             conv.reset_parameters(generator)
         return self
@@ -681,8 +691,8 @@ def make_tiny_checkpoint(out_dir: str | os.PathLike, seed: int = 0, *,
     ``weight_g``/``weight_v`` included).
 
     Byte-deterministic: the same ``seed`` (and config) writes the same bytes,
-    on any machine (every stored value is drawn from a seeded
-    ``torch.Generator``; see :meth:`WeightNormConv1d.reset_parameters`).
+    on any machine (every stored value is drawn from numpy's seeded
+    generator; see :meth:`WeightNormConv1d.reset_parameters`).
 
     Args:
         out_dir: the folder to write (created if needed).

@@ -29,7 +29,10 @@ Configs (:func:`encodec_config`):
   structure only (no weights are stored: build it on the meta device).
 
 Everything is seeded and byte-deterministic: the same name and seed give the
-same ``model.safetensors`` bytes (with the same library versions). Example::
+same ``model.safetensors`` bytes (with the same library versions) on every
+machine: weights come from numpy's seeded generator, and the codebooks from
+float64 encoder outputs and k-means in exact, elementwise arithmetic, never
+from torch's CPU-dependent random draws or float32 kernels. Example::
 
     from musicrep.tiny_encodec import write_tiny_checkpoint
     from musicrep.encodec import load_encodec
@@ -41,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import math
 import os
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -101,10 +105,10 @@ def build_model(config, *, seed: int = DEFAULT_SEED, device: str | None = None):
     """``EncodecModel(config)`` with seeded random weights and all-zero codebooks, in eval mode.
 
     ``config`` is an ``EncodecConfig`` or a name of :data:`CONFIG_NAMES`.
-    Convolution weights are drawn from He's normal (``std = sqrt(2 / fan_in)``,
-    what ``EncodecModel`` means to do): with PyTorch's default init, which is
-    what weight-normed convolutions keep, the signal shrinks a hundredfold
-    through the tiny encoders and their outputs are nearly constant.
+    Every weight is drawn by :func:`seeded_weights` from numpy's seeded
+    ``Generator``, never from torch's random functions, whose draws differ
+    between CPUs (vectorised kernels): the same seed gives the same bytes on
+    every machine.
 
     ``device="meta"`` builds it without memory (for structure: strides,
     number of codebooks...). The global torch random state is left as it was.
@@ -114,32 +118,67 @@ def build_model(config, *, seed: int = DEFAULT_SEED, device: str | None = None):
 
     if isinstance(config, str):
         config = encodec_config(config)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):   # EncodecModel's own init draws from torch: discarded
         with torch.device(device) if device is not None else contextlib.nullcontext():
             model = EncodecModel(config)
-        if device != "meta":
-            _he_init(model)
+    if device != "meta":
+        seeded_weights(model, seed)
     return model.eval()
 
 
-def _he_init(model) -> None:
-    """He-normal weights for every (transposed) convolution, from the global torch RNG."""
+def seeded_weights(model, seed: int) -> None:
+    """Draw every parameter of ``model`` from ``numpy.random.default_rng(seed)``, in place.
+
+    - (transposed) convolutions: He's normal, ``std = sqrt(2 / fan_in)`` (what
+      ``EncodecModel`` means to do: with PyTorch's default init, which
+      weight-normed convolutions keep, the signal shrinks a hundredfold through
+      the tiny encoders and their outputs are nearly constant); weight norm's
+      magnitude is the drawn weight's norm (``weight = v``), summed exactly
+      (``math.fsum``); biases uniform in ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``;
+    - LSTMs: uniform in ``[-1/sqrt(hidden), 1/sqrt(hidden)]`` (PyTorch's default);
+    - normalisation layers: weight 1, bias 0.
+
+    numpy's generator gives the same float64 numbers on every machine and
+    float64 to float32 is exact rounding: no kernel of this CPU decides a value.
+    A parameter this function does not know is an error, not a silent torch draw.
+    """
     import torch
     from torch import nn
 
+    rng = np.random.default_rng(seed)
+
+    def draw(tensor, values: np.ndarray) -> None:
+        tensor.copy_(torch.from_numpy(values.astype(np.float32).reshape(tuple(tensor.shape))))
+        done.add(id(tensor))
+
+    done: set[int] = set()
     with torch.no_grad():
         for module in model.modules():
-            if not isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)):
-                continue
-            parametrized = hasattr(module, "parametrizations")
-            weight = module.parametrizations.weight.original1 if parametrized else module.weight
-            # Conv1d weights are [out, in, k]; ConvTranspose1d weights [in, out, k].
-            fan_in = weight.shape[1 if isinstance(module, nn.Conv1d) else 0] * weight.shape[2]
-            weight.copy_(torch.randn(weight.shape) * (2.0 / fan_in) ** 0.5)
-            if parametrized:  # weight = g * v / |v|: take g = |v| so that weight = v
-                magnitude = module.parametrizations.weight.original0
-                magnitude.copy_(weight.flatten(1).norm(dim=1).view_as(magnitude))
+            if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)):
+                parametrized = hasattr(module, "parametrizations")
+                weight = module.parametrizations.weight.original1 if parametrized else module.weight
+                # Conv1d weights are [out, in, k]; ConvTranspose1d weights [in, out, k].
+                fan_in = weight.shape[1 if isinstance(module, nn.Conv1d) else 0] * weight.shape[2]
+                values = rng.standard_normal(tuple(weight.shape)) * math.sqrt(2.0 / fan_in)
+                draw(weight, values)
+                if parametrized:   # weight = g * v / |v|: take g = |v| so that weight = v
+                    v = values.astype(np.float32).astype(np.float64).reshape(values.shape[0], -1)
+                    magnitude = module.parametrizations.weight.original0
+                    draw(magnitude, np.array([math.sqrt(math.fsum(x * x for x in row)) for row in v]))
+                if module.bias is not None:
+                    bound = 1.0 / math.sqrt(fan_in)
+                    draw(module.bias, rng.uniform(-bound, bound, tuple(module.bias.shape)))
+            elif isinstance(module, nn.LSTM):
+                bound = 1.0 / math.sqrt(module.hidden_size)
+                for parameter in module.parameters(recurse=False):
+                    draw(parameter, rng.uniform(-bound, bound, tuple(parameter.shape)))
+            elif isinstance(module, (nn.GroupNorm, nn.LayerNorm)) and module.weight is not None:
+                draw(module.weight, np.ones(tuple(module.weight.shape)))
+                draw(module.bias, np.zeros(tuple(module.bias.shape)))
+    unknown = [name for name, parameter in model.named_parameters() if id(parameter) not in done]
+    if unknown:
+        raise RuntimeError(f"seeded_weights does not know how to draw {', '.join(unknown[:5])}: "
+                           f"extend it (never keep torch's own, machine-dependent draws)")
 
 
 # ------------------------------------------------------------------ music
@@ -345,7 +384,8 @@ def quantizer_inputs(model, audio: np.ndarray):
     if not ((audio.ndim == 1 and channels == 1) or (audio.ndim == 2 and audio.shape[0] == channels)):
         raise ValueError(f"audio must be [samples] for a mono model, [channels, samples] for a model of "
                          f"{config.audio_channels} channels; got shape {audio.shape}")
-    values = torch.as_tensor(audio).reshape(config.audio_channels, -1)[None]
+    dtype = next(model.parameters()).dtype   # float64 for the exact copy fit_codebooks uses
+    values = torch.as_tensor(audio, dtype=dtype).reshape(config.audio_channels, -1)[None]
     length = values.shape[-1]
     chunk = config.chunk_length or length
     stride = config.chunk_stride or length
@@ -360,55 +400,93 @@ def quantizer_inputs(model, audio: np.ndarray):
     return torch.cat(frames).contiguous()
 
 
-def _nearest(centroids, vectors):
-    """Index of the nearest centroid of every vector (``|c|^2 - 2 v.c``, the same argmin)."""
+def exact_model(model):
+    """A float64 copy of ``model``: its outputs, rounded to float32, are the same on every CPU.
+
+    float32 convolutions and LSTMs round differently from one CPU kernel to
+    another (~1e-7); in float64 the difference is ~1e-16, and rounding to
+    float32 absorbs it (a value lies that close to a float32 rounding boundary
+    about once in 10^8). What the fixtures store is computed this way.
+    """
+    import copy
+
+    return copy.deepcopy(model).double().eval()
+
+
+def exact_embeddings(model, audio: np.ndarray) -> np.ndarray:
+    """:func:`quantizer_inputs` of ``audio`` through :func:`exact_model` (pass one already made
+    to save the copy): float32 ``[N, D]``, the same bytes on every machine."""
     import torch
 
-    return torch.addmm(centroids.pow(2).sum(1), vectors, centroids.T, alpha=-2).argmin(1)
+    exact = model if next(model.parameters()).dtype == torch.float64 else exact_model(model)
+    with one_thread():
+        return quantizer_inputs(exact, audio).numpy().astype(np.float32)
 
 
-def kmeans(vectors, k: int, *, seed: int, iterations: int = KMEANS_ITERATIONS):
-    """Lloyd's k-means of ``vectors`` ``[N, D]`` into ``k`` centroids, seeded.
+def squared_distances(vectors: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``|v - e|^2`` of every vector ``[N, D]`` to every row ``[K, D]``: float64 ``[N, K]``.
+
+    One dimension at a time, with elementwise operations only (no matrix
+    product, no reduction): IEEE arithmetic, in one order, whatever the BLAS
+    or the SIMD width, so the same bits on every machine.
+    """
+    v, e = np.asarray(vectors, dtype=np.float64), np.asarray(table, dtype=np.float64)
+    total = np.zeros((v.shape[0], e.shape[0]))
+    for d in range(v.shape[1]):
+        total += np.square(v[:, d, None] - e[None, :, d])
+    return total
+
+
+def nearest_rows(vectors: np.ndarray, table: np.ndarray, block: int = 4096) -> np.ndarray:
+    """Index of the nearest row of ``table`` for every vector (the first where rows tie),
+    computed exactly as :func:`squared_distances`: int64 ``[N]``."""
+    return np.concatenate([squared_distances(vectors[i:i + block], table).argmin(1)
+                           for i in range(0, len(vectors), block)] or [np.zeros(0, dtype=np.int64)])
+
+
+def kmeans(vectors: np.ndarray, k: int, *, seed: int, iterations: int = KMEANS_ITERATIONS):
+    """Lloyd's k-means of ``vectors`` ``[N, D]`` into ``k`` centroids, seeded; numpy, float64.
 
     Starts from ``k`` distinct vectors drawn at random; an emptied cluster
-    restarts at the vector worst served at that point. Returns
-    ``(centroids [k, D], assignment [N], counts [k])``.
+    restarts at the vector worst served at that point. Distances are
+    :func:`squared_distances`, sums are in index order (``np.add.at``): the same
+    result on every machine. Returns ``(centroids [k, D], assignment [N], counts [k])``.
     """
-    import torch
-
+    vectors = np.asarray(vectors, dtype=np.float64)
     n = vectors.shape[0]
     if n < k:
         raise ValueError(f"{n} vectors cannot make {k} clusters: use more audio")
-    generator = torch.Generator().manual_seed(seed)
-    centroids = vectors[torch.randperm(n, generator=generator)[:k]].clone()
+    centroids = vectors[np.random.default_rng(seed).permutation(n)[:k]].copy()
     for _ in range(iterations):
-        assignment = _nearest(centroids, vectors)
-        counts = torch.bincount(assignment, minlength=k)
-        sums = torch.zeros_like(centroids).index_add_(0, assignment, vectors)
+        assignment = nearest_rows(vectors, centroids)
+        counts = np.bincount(assignment, minlength=k)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, assignment, vectors)
         empty = counts == 0
-        centroids = torch.where(empty[:, None], centroids, sums / counts.clamp(min=1)[:, None].to(sums.dtype))
+        centroids = np.where(empty[:, None], centroids, sums / np.maximum(counts, 1)[:, None])
         if empty.any():
-            error = (vectors - centroids[assignment]).pow(2).sum(1)
-            worst = error.topk(int(empty.sum())).indices
+            error = squared_distances(vectors, centroids)[np.arange(n), assignment]
+            worst = np.argsort(-error, kind="stable")[:int(empty.sum())]
             centroids[empty] = vectors[worst]
-    assignment = _nearest(centroids, vectors)
-    return centroids, assignment, torch.bincount(assignment, minlength=k)
+    assignment = nearest_rows(vectors, centroids)
+    return centroids, assignment, np.bincount(assignment, minlength=k)
 
 
 def fit_codebooks(model, audio: np.ndarray, *, seed: int = DEFAULT_SEED,
                   iterations: int = KMEANS_ITERATIONS, shifts: int = SHIFTS) -> list[float]:
     """Fit every codebook of ``model`` in place, stage by stage, to ``audio``.
 
-    The training vectors are the quantizer's inputs (:func:`quantizer_inputs`)
+    The training vectors are the quantizer's inputs (:func:`exact_embeddings`)
     for ``audio`` started at ``shifts`` offsets within a frame (0, ``hop /
     shifts``, ...): more frames, and more varied, than the audio alone has, so
     that the later codebooks are not fitted to residuals that a small set of
     frames lets fall to zero (they would be useless, and full of near-ties, on
     music the model never saw). Codebook 1 is k-means of these vectors,
-    codebook ``q + 1`` k-means of the residuals left by codebooks ``1..q``, each
-    with seed ``seed + q``. ``cluster_size`` and ``embed_avg`` are set
-    consistently (counts, and codebook times counts). Single-threaded, so
-    deterministic.
+    codebook ``q + 1`` k-means of the residuals left by codebooks ``1..q`` (as
+    stored, float32), each with seed ``seed + q``. ``cluster_size`` and
+    ``embed_avg`` are set consistently (counts, and codebook times counts).
+    Exact arithmetic throughout (see :func:`exact_model`, :func:`kmeans`): the
+    same codebooks on every machine.
 
     Returns the RMS norm of the training residual after each stage.
     """
@@ -416,19 +494,23 @@ def fit_codebooks(model, audio: np.ndarray, *, seed: int = DEFAULT_SEED,
 
     hop = model.config.hop_length
     offsets = sorted({round(i * hop / shifts) for i in range(shifts)})
+    exact = exact_model(model)
+    residual = np.concatenate([exact_embeddings(exact, audio[..., offset:]) for offset in offsets])
+    residual = residual.astype(np.float64)
     rms = []
-    with one_thread(), torch.inference_mode():
-        residual = torch.cat([quantizer_inputs(model, audio[..., offset:]) for offset in offsets])
+    with torch.no_grad():
         for q, layer in enumerate(model.quantizer.layers):
             codebook = layer.codebook
             centroids, assignment, counts = kmeans(residual, codebook.codebook_size, seed=seed + q,
                                                    iterations=iterations)
-            codebook.embed.copy_(centroids)
-            codebook.cluster_size.copy_(counts.to(codebook.cluster_size.dtype))
-            codebook.embed_avg.copy_(centroids * counts[:, None].to(centroids.dtype))
+            stored = centroids.astype(np.float32)
+            codebook.embed.copy_(torch.from_numpy(stored))
+            codebook.cluster_size.copy_(torch.from_numpy(counts.astype(np.float32)))
+            codebook.embed_avg.copy_(torch.from_numpy((stored.astype(np.float64) * counts[:, None])
+                                                      .astype(np.float32)))
             codebook.inited.fill_(1.0)
-            residual = residual - centroids[assignment]
-            rms.append(float(residual.pow(2).sum(1).mean().sqrt()))
+            residual = residual - stored[assignment]
+            rms.append(math.sqrt(float(np.mean(np.sum(np.square(residual), axis=1)))))
     return rms
 
 
@@ -440,8 +522,7 @@ def make_tiny_encodec(name: str, *, seed: int = DEFAULT_SEED, iterations: int = 
         raise KeyError(f"no tiny Encodec named {name!r}; known: {', '.join(FITTED)} "
                        f"(\"full24\" is for structure only: build_model('full24', device='meta'))")
     config = encodec_config(name)
-    with one_thread():
-        model = build_model(config, seed=seed)
+    model = build_model(config, seed=seed)
     audio = training_audio(config.sampling_rate, mono=config.audio_channels == 1)
     fit_codebooks(model, audio, seed=seed, iterations=iterations, shifts=shifts)
     return model

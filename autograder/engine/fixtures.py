@@ -14,10 +14,12 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -70,6 +72,21 @@ def case_id(case: dict) -> str:
 
 # ------------------------------------------------------------------ writing
 
+@dataclass(frozen=True)
+class Drift:
+    """How far a float array a recipe stores may move on another CPU (float32 kernels round
+    differently) and still be *equivalent*: ``|new - old| <= rtol * |old| + peak * max |old|``,
+    chosen far inside the tolerance the graders apply to that value (``graders`` says which).
+    Only expected outputs have one; inputs, integers and checkpoints must be identical."""
+    kind: str
+    rtol: float
+    peak: float
+    graders: str
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "rtol": self.rtol, "peak": self.peak, "graders": self.graders}
+
+
 class FixtureWriter:
     """Where a recipe puts one visibility's files; deterministic bytes only."""
 
@@ -78,6 +95,7 @@ class FixtureWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.cases: list[dict] = []
         self.files: list[str] = []
+        self.drift: dict[str, Drift] = {}
 
     def _target(self, name: str) -> Path:
         if name in self.files:
@@ -91,9 +109,16 @@ class FixtureWriter:
         self._target(name).write_bytes(data)
         return name
 
-    def add_array(self, name: str, array: np.ndarray) -> str:
+    def add_array(self, name: str, array: np.ndarray, drift: Drift | None = None) -> str:
+        """``drift``: for an expected float output of the reference, how far it may move on
+        another CPU (see :class:`Drift`); without, the file must be identical everywhere."""
+        array = np.ascontiguousarray(array)
+        if drift is not None:
+            if array.dtype.kind != "f":
+                raise ValueError(f"{name}: only float arrays may drift, not {array.dtype}")
+            self.drift[name] = drift
         buffer = io.BytesIO()
-        np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        np.lib.format.write_array(buffer, array, allow_pickle=False)
         return self.add_bytes(name, buffer.getvalue())
 
     def add_json(self, name: str, obj) -> str:
@@ -127,6 +152,19 @@ def dumps(obj) -> bytes:
 
 # ------------------------------------------------------------------ recipes
 
+class RecipeError(Exception):
+    """A recipe could not build a case. The message says which case and why;
+    ``autograder fixtures`` prints it (no traceback) and exits non-zero."""
+
+
+def require(condition: object, case: str, why: str) -> None:
+    """What a recipe checks about a case it builds: ``RecipeError("<case>: <why>")`` when it does
+    not hold. Never a float threshold that another machine's rounding can miss (rank and take
+    the best instead, or store the choice)."""
+    if not condition:
+        raise RecipeError(f"{case}: {why}")
+
+
 def load_reference(module: str) -> ModuleType:
     """The reference solution of ``module``, imported from ``solutions/`` (trusted code)."""
     path = handsons.get(module).reference_path
@@ -155,6 +193,66 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def machine() -> dict:
+    """What decides how this machine rounds floats: the CPU, its vector extensions, the kernels
+    torch and numpy's BLAS chose (and any variable that forced them)."""
+    import platform
+    info: dict = {"machine": platform.machine()}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        info["cpu"] = fields.get("model name", "?")
+        flags = set(fields.get("flags", "").split())
+        info["vector_extensions"] = [f for f in ("sse4_2", "avx", "fma", "avx2", "avx512f") if f in flags]
+    except OSError:
+        info["cpu"] = platform.processor() or "?"
+    try:
+        import torch
+        info["torch_kernels"] = torch.backends.cpu.get_cpu_capability()
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{p.get('internal_api')} {p.get('architecture') or ''}".strip() for p in threadpool_info()
+                if p.get("user_api") == "blas"]
+        info["blas"] = sorted(set(blas))
+    except ImportError:
+        pass
+    from .sandbox import CPU_KERNEL_VARIABLES
+    forced = {name: os.environ[name] for name in CPU_KERNEL_VARIABLES if os.environ.get(name)}
+    if forced:
+        info["forced"] = forced
+    return info
+
+
+def describe_machine(info: dict) -> str:
+    parts = [info.get("cpu", "?")]
+    if info.get("vector_extensions"):
+        parts.append("/".join(info["vector_extensions"]))
+    if info.get("torch_kernels"):
+        parts.append(f"torch {info['torch_kernels']} kernels")
+    if info.get("blas"):
+        parts.append(", ".join(info["blas"]))
+    if info.get("forced"):
+        parts.append("forced: " + " ".join(f"{k}={v}" for k, v in info["forced"].items()))
+    return "; ".join(parts)
+
+
+def _run_recipe(module: str, recipe, writers: dict, reference) -> None:
+    """``recipe.build``; whatever goes wrong is a :class:`RecipeError` naming the recipe, the case
+    and the line (never a bare traceback for the TA)."""
+    import traceback
+    try:
+        recipe.build(public=writers["public"], hidden=writers["hidden"], reference=reference)
+    except RecipeError as error:
+        raise RecipeError(f"the {module} recipe could not build {error}") from None
+    except Exception as error:   # noqa: BLE001 - any failure of a recipe is reported the same way
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if "/handsons/" in f.filename]
+        where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+        raise RecipeError(f"the {module} recipe failed{where}: {type(error).__name__}: {error}") from None
+
+
 def build_into(module: str, root: Path) -> dict[str, dict]:
     """Run ``module``'s recipe into ``root/<module>/``; manifest entries of what it wrote."""
     handson = handsons.get(module)
@@ -163,7 +261,7 @@ def build_into(module: str, root: Path) -> dict[str, dict]:
     if target.exists():
         shutil.rmtree(target)
     writers = {v: FixtureWriter(target / v) for v in handsons.VISIBILITIES}
-    recipe.build(public=writers["public"], hidden=writers["hidden"], reference=load_reference(module))
+    _run_recipe(module, recipe, writers, load_reference(module))
     versions = library_versions()
     recipe_path = handson.folder.joinpath("recipe.py").relative_to(handsons.REPO_ROOT).as_posix()
     entries = {}
@@ -173,6 +271,8 @@ def build_into(module: str, root: Path) -> dict[str, dict]:
             relative = f"{module}/{visibility}/{name}"
             entries[relative] = {"sha256": sha256(target / visibility / name), "recipe": recipe_path,
                                  "visibility": visibility, "versions": versions}
+            if name in writer.drift:
+                entries[relative]["drift"] = writer.drift[name].as_json()
     return entries
 
 
@@ -182,7 +282,8 @@ def read_manifest(root: Path = handsons.FIXTURES_DIR) -> dict:
 
 
 def regenerate(module: str, root: Path = handsons.FIXTURES_DIR) -> list[str]:
-    """Rebuild ``module``'s fixtures in place (through a temporary folder) and the manifest."""
+    """Rebuild ``module``'s fixtures in place (through a temporary folder) and the manifest.
+    A recipe that fails (:class:`RecipeError`) leaves the stored fixtures as they were."""
     root = Path(root)
     with tempfile.TemporaryDirectory(prefix="ag-fixtures-") as tmp:
         entries = build_into(module, Path(tmp))
@@ -195,6 +296,7 @@ def regenerate(module: str, root: Path = handsons.FIXTURES_DIR) -> list[str]:
     manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith(f"{module}/")}
     manifest["files"].update(entries)
     manifest["files"] = dict(sorted(manifest["files"].items()))
+    manifest["made_on"] = dict(sorted({**manifest.get("made_on", {}), module: machine()}.items()))
     (root / MANIFEST).write_bytes(dumps(manifest))
     load.cache_clear()
     return sorted(entries)
@@ -254,12 +356,70 @@ def _json_difference(old, new, path: str) -> str:
     return f"{path or '/'}: {json.dumps(old)[:80]} -> {json.dumps(new)[:80]}"
 
 
-def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> list[str]:
-    """Regenerate ``modules`` in a temporary folder and compare with ``root`` and its
-    manifest, byte for byte. One line per problem; ``[]`` means all is current."""
+def drift_within(stored: bytes, fresh: bytes, drift: dict) -> tuple[bool, str]:
+    """Whether a regenerated float array is *equivalent* to the stored one (every value within
+    ``drift``'s bound); and the measured drift, in words."""
+    try:
+        old = np.load(io.BytesIO(stored), allow_pickle=False)
+        new = np.load(io.BytesIO(fresh), allow_pickle=False)
+    except ValueError as error:
+        return False, f"unreadable array ({error})"
+    if old.shape != new.shape or old.dtype != new.dtype or old.dtype.kind != "f":
+        return False, f"array changed from {old.dtype}{list(old.shape)} to {new.dtype}{list(new.shape)}"
+    a, b = old.astype(np.float64), new.astype(np.float64)
+    if not (np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[np.isinf(a)], b[np.isinf(a)])):
+        return False, "NaN or infinite values moved"
+    finite = np.isfinite(a)
+    a, b = a[finite], b[finite]
+    peak = float(np.abs(a).max()) if a.size else 0.0
+    bound = drift["rtol"] * np.abs(a) + drift["peak"] * peak
+    difference = np.abs(a - b)
+    share = float(np.max(difference / np.maximum(bound, np.finfo(np.float64).tiny))) if a.size else 0.0
+    measured = (f"drift {float(difference.max()) if a.size else 0.0:.2g}, {share:.2g} of its bound "
+                f"({drift['kind']}; {int(np.sum(a != b))} of {old.size} values differ)")
+    return bool(np.all(difference <= bound)), measured
+
+
+@dataclass
+class FileCheck:
+    """One fixture file compared with what its recipe makes on this machine."""
+    name: str
+    status: str          # "identical", "equivalent" (float drift within its bound) or "different"
+    detail: str = ""
+
+
+def describe_drift(drift: dict) -> str:
+    return (f"{drift['kind']}: |new - old| <= {drift['rtol']:g} |old| + {drift['peak']:g} max |old|, a tenth of "
+            f"what the graders allow ({drift['graders']})")
+
+
+@dataclass
+class Verification:
+    files: list[FileCheck]
+    made_on: dict        # module -> the machine that made its stored fixtures (manifest)
+    verified_on: dict    # this machine
+    bounds: dict         # drift kind -> its bound, in words
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per file that is different (``[]``: current, on this machine)."""
+        return [f"{f.name}: {f.detail}" for f in self.files if f.status == "different"]
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> Verification:
+    """Regenerate ``modules`` in a temporary folder and compare with ``root`` and its manifest.
+
+    Per file: *identical*; *equivalent* (a float output with a :class:`Drift` bound in the
+    manifest, moved by float rounding only, within that bound); or *different* (anything else:
+    inputs, integers, JSON, MIDI and checkpoints must be byte-identical on every machine)."""
     root = Path(root)
-    manifest = read_manifest(root)["files"]
-    problems = []
+    stored_manifest = read_manifest(root)
+    manifest = stored_manifest["files"]
+    checks: list[FileCheck] = []
+    bounds: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="ag-verify-") as tmp:
         for module in modules:
             fresh = build_into(module, Path(tmp))
@@ -268,17 +428,30 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> list[str]:
             for name in sorted(set(fresh) | stored_names | {k for k in manifest if k.startswith(f"{module}/")}):
                 new_path, old_path = Path(tmp) / name, root / name
                 if name not in fresh:
-                    problems.append(f"{name}: stored, but the recipe no longer makes it")
+                    checks.append(FileCheck(name, "different", "stored, but the recipe no longer makes it"))
                     continue
                 if name not in stored_names:
-                    problems.append(f"{name}: made by the recipe, but not stored (run fixtures regen)")
+                    checks.append(FileCheck(name, "different", "made by the recipe, but not stored (run fixtures "
+                                                               "regen)"))
                     continue
                 old_bytes, new_bytes = old_path.read_bytes(), new_path.read_bytes()
                 recorded = manifest.get(name, {}).get("sha256")
                 if recorded != hashlib.sha256(old_bytes).hexdigest():
-                    problems.append(f"{name}: the manifest does not match the stored file "
-                                    f"({'no entry' if recorded is None else 'sha256 differs'})")
-                if old_bytes != new_bytes:
-                    problems.append(f"{name}: regenerated differently: "
-                                    f"{describe_difference(name, old_bytes, new_bytes)}")
-    return problems
+                    checks.append(FileCheck(name, "different", f"the manifest does not match the stored file "
+                                                               f"({'no entry' if recorded is None else 'sha256 differs'})"))
+                    continue
+                if old_bytes == new_bytes:
+                    checks.append(FileCheck(name, "identical"))
+                    continue
+                drift = fresh[name].get("drift")
+                if drift is not None and drift == manifest[name].get("drift"):
+                    bounds[drift["kind"]] = describe_drift(drift)
+                    within, measured = drift_within(old_bytes, new_bytes, drift)
+                    checks.append(FileCheck(name, "equivalent" if within else "different",
+                                            measured if within else f"regenerated differently, beyond the "
+                                                                    f"drift bound: {measured}"))
+                    continue
+                checks.append(FileCheck(name, "different", f"regenerated differently: "
+                                                           f"{describe_difference(name, old_bytes, new_bytes)}"))
+    made_on = {m: stored_manifest.get("made_on", {}).get(m, {}) for m in modules}
+    return Verification(checks, made_on, machine(), bounds)

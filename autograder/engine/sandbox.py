@@ -258,8 +258,16 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
     return list(args), config
 
 
+# Variables that choose the CPU kernels of torch, MKL, OpenBLAS and numpy: set for the grader,
+# they reach the workers too, so that student code and the reference compute as the grader was
+# asked to (how the suite checks that scores do not depend on the CPU).
+CPU_KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE",
+                        "NPY_DISABLE_CPU_FEATURES")
+
+
 def _environment(scratch: str) -> dict[str, str]:
-    return {
+    kernels = {name: os.environ[name] for name in CPU_KERNEL_VARIABLES if os.environ.get(name)}
+    return {**kernels,
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch,
         "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
         "PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",

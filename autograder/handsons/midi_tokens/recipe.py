@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ...engine.fixtures import require
 from . import inputs
 
 PUBLIC_MIDI = ("velocity_zero_note_off", "oldest_closed_first", "stray_note_offs", "open_at_end",
@@ -54,8 +55,10 @@ def _exact_times(midi) -> list:
 def build(public, hidden, reference) -> None:
     midis = inputs.edge_case_midis() + inputs.real_music_midis()
     for case in midis:
-        assert inputs.is_tie_free(case.midi), case.name          # rounding never ambiguous
-        assert not inputs.ambiguous_program_changes(case.midi), case.name
+        require(inputs.is_tie_free(case.midi), case.name, "a note time is within 1e-3 hundredth of a second of "
+                "k + 0.5: its rounding would be ambiguous")   # exact arithmetic (Fractions): the same everywhere
+        require(not inputs.ambiguous_program_changes(case.midi), case.name,
+                "a program_change and a note-on of its channel share a tick: the instrument would be ambiguous")
         writer = public if case.name in PUBLIC_MIDI else hidden
         tokens = reference.midi_to_tokens(case.midi)
         fields = {"description": case.description, "midi": writer.add_bytes(f"{case.name}.mid",
