@@ -318,7 +318,7 @@ def _wait_any(running: dict, limit: float) -> tuple[int, int, bool]:
     """(pid, status, stopped) of the first grader to end; one that runs past ``limit``
     seconds is killed (``stopped``)."""
     while True:
-        for pid, (_, _, started) in list(running.items()):
+        for pid, (_, _, started, _) in list(running.items()):
             ended, status = os.waitpid(pid, os.WNOHANG)
             if ended:
                 return pid, status, False
@@ -327,6 +327,17 @@ def _wait_any(running: dict, limit: float) -> tuple[int, int, bool]:
                 _, status = os.waitpid(pid, 0)
                 return pid, status, True
         time.sleep(0.05)
+
+
+def _read_ready(fd: int) -> str:
+    """What a pipe holds now (never waits: something the grader started may still hold it open); closes it."""
+    os.set_blocking(fd, False)
+    try:
+        return os.read(fd, 1000).decode(errors="replace")
+    except (BlockingIOError, OSError):
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _status_text(status: int) -> str:
@@ -365,19 +376,20 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
                     (target / "results.json").unlink(missing_ok=True)  # never read a previous run's
                     (target / PARTIAL).unlink(missing_ok=True)
                 gc.freeze()   # forked graders then share the parent's pages instead of copying them
+                why_read, why_write = os.pipe()   # the grader says there why it could not write its results
                 pid = os.fork()
                 if pid == 0:
-                    _child(sandbox, sub, options, slot, target)
-                running[pid] = (sub, slot, time.monotonic())
+                    os.close(why_read)
+                    _child(sandbox, sub, options, slot, target, why_write)
+                os.close(why_write)
+                running[pid] = (sub, slot, time.monotonic(), why_read)
             pid, status, stopped = _wait_any(running, limit)
-            sub, slot, started = running.pop(pid)
+            sub, slot, started, why_read = running.pop(pid)
             free_slots.append(slot)
+            why = _read_ready(why_read)
             target = out_dir / sub.name
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EX_OUTPUT:
-                with _output_errors(target):
-                    _check_writable(target)   # the grader could not say why; this says it (full, read-only...)
-                raise OutputError(f"cannot write the results of {sub.name} in {target} (disk full or "
-                                  f"not writable?)")
+                raise OutputError(f"cannot write the results of {sub.name} in {target}: {why or 'unknown reason'}")
             results = None
             if not stopped and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
                 try:
@@ -401,10 +413,12 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
                 (target / PARTIAL).unlink(missing_ok=True)
             yield Graded(sub.name, sub.source, results, sub.digest)
     finally:
-        for pid in running:   # the batch stopped early (output error): no grader outlives it
+        for pid, (_, _, _, why_read) in running.items():   # the batch stopped early: no grader outlives it
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(why_read)
 
 
 def _return_freed_memory() -> None:
@@ -417,16 +431,25 @@ def _return_freed_memory() -> None:
         ctypes.CDLL(None).mallopt(-3, 4 << 20)   # M_MMAP_THRESHOLD
 
 
-def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, target: Path) -> None:
+def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, target: Path, why: int) -> None:
+    """Grade ``sub`` into ``target``; exit status 0, or ``EX_OUTPUT`` with the system's reason
+    (``No space left on device``...) written to the pipe ``why``: the parent cannot find it out
+    afterwards (a probe of a few bytes may well fit where a results.json did not)."""
     code = 1
+
+    def cannot_write(error: OSError) -> int:
+        with contextlib.suppress(OSError):
+            os.write(why, (error.strerror or str(error)).encode()[:1000])
+        return EX_OUTPUT
+
     try:
         die_with_parent()   # a killed batch leaves no grader behind to write stale results
         _return_freed_memory()
         try:
             log = os.open(target / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             partial = os.open(target / PARTIAL, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        except OSError:
-            code = EX_OUTPUT
+        except OSError as error:
+            code = cannot_write(error)
             raise
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -442,8 +465,8 @@ def _child(sandbox: Sandbox, sub: Submission, options: Options, slot: int, targe
         results = grade_one(sandbox, sub, options, slot, artifacts if options.html else None, on_result=keep)
         try:
             write_results(target / "results.json", results)
-        except OSError:
-            code = EX_OUTPUT
+        except OSError as error:
+            code = cannot_write(error)
             raise
         code = 0
     except BaseException:
