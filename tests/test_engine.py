@@ -318,6 +318,49 @@ def test_budget_stops_a_submission_that_hangs_everywhere(sandbox):
     assert kinds[:2] == ["timeout", "timeout"] and kinds[-1] == "budget"
 
 
+@pytest.fixture
+def one_busy_cpu():
+    """This process and its children on CPU 0, with two busy loops there too: a worker gets about a
+    third of a CPU, as on a machine grading other batches."""
+    import os
+    import subprocess
+    import sys
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        with Sandbox([MODULE]) as box:
+            yield box
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+        os.sched_setaffinity(0, before)
+
+
+def test_time_waiting_for_a_cpu_is_not_charged(one_busy_cpu):
+    """Limits count what the worker did, not the machine's load: 1.5 s of CPU work passes a 2.5 s
+    limit though it takes three times as long on a shared CPU; sleeping counts, and is stopped."""
+    code = student(one_busy_cpu, """
+        import time
+        def work(seconds):
+            end = time.process_time() + seconds
+            while time.process_time() < end:
+                pass
+            return "done"
+        def sleep(seconds):
+            time.sleep(seconds)
+    """, floor_seconds=2.5, budget_seconds=60.0)
+    code.call(MODULE, "work", 0.01)   # imported, warm
+    started = time.monotonic()
+    assert code.call(MODULE, "work", 1.5) == "done"
+    wall = time.monotonic() - started
+    assert wall > 2.5, f"the CPU was not shared as intended ({wall:.1f} s)"
+    assert code.spent < 2.5 < wall
+    error = failure(code, "sleep", 30)
+    assert error.kind == "timeout" and "did not finish within 2.5 s" in error.message
+
+
 def test_weak_mode_still_grades(monkeypatch):
     """Where namespaces are unavailable (a student laptop), checks still run, unconfined,
     and leave nothing in the temporary folder."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import signal
 import time
 from dataclasses import dataclass, field
@@ -43,12 +44,18 @@ class StudentCodeError(Exception):
 
 @dataclass
 class TimePolicy:
-    """Wall-clock limits: per call ``max(floor, factor * reference time)``, per
-    module import ``import_seconds``, and a budget for the whole submission."""
+    """Time limits: per call ``max(floor, factor * reference time)``, per module import
+    ``import_seconds``, and a budget for the whole submission.
+
+    They count the time a call takes minus the time its worker was ready to run but waited
+    for a CPU (the warden reports it): on a busy machine (another batch, the other job slot)
+    a worker is not charged for the machine's load. A call is stopped in any case after
+    ``backstop_factor`` times its limit of plain wall-clock time."""
     floor_seconds: float = 10.0
     factor: float = 20.0
     import_seconds: float = 30.0
     budget_seconds: float = 240.0
+    backstop_factor: float = 4.0
     reference_seconds: dict[str, float] = field(default_factory=dict)  # "module.function" -> s
     grading_seconds: float | None = None   # a submission's whole grading; None: from the budget
 
@@ -86,12 +93,46 @@ class _Output:
         return tail
 
 
+class CallClock:
+    """The time a call has used: wall time minus what its worker waited for a CPU."""
+
+    GRACE = 0.3   # seconds to wait, at the limit, for the warden's latest report (sent every 0.25 s)
+
+    def __init__(self, worker: "Worker", limit: float, backstop_factor: float):
+        self.worker, self.limit = worker, limit
+        self.started = time.monotonic()
+        self.backstop = self.started + backstop_factor * limit
+        self.waited_before = worker.waited
+        self._expired: float | None = None
+
+    def waited(self) -> float:
+        return max(0.0, self.worker.waited - self.waited_before)
+
+    def used(self) -> float:
+        return max(0.0, time.monotonic() - self.started - self.waited())
+
+    def remaining(self) -> float:
+        now = time.monotonic()
+        if now >= self.backstop:
+            return 0.0
+        left = self.limit - self.used()
+        if left > 0:
+            self._expired = None
+            return min(left, self.backstop - now)
+        if self._expired is None:
+            self._expired = now
+        return self._expired + self.GRACE - now
+
+
 class Worker:
     """One live worker process."""
 
     def __init__(self, pipes: WorkerPipes, output_cap: int, result_cap: int | None = None):
         self.pipes = pipes
         self.output = _Output(output_cap)
+        self.waited = 0.0            # seconds the worker waited for a CPU, as its warden last said
+        self.lifeline = b""          # what the warden sent besides waiting reports (how the worker ended)
+        self.lifeline_open = True
         self.open_outputs = [pipes.stdout, pipes.stderr]
         for fd in self.open_outputs:
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
@@ -102,10 +143,44 @@ class Worker:
         # Requests are written against the call's deadline: a worker that stops reading
         # them (student code can patch its own request loop) must not block the grader.
         fcntl.fcntl(pipes.requests, fcntl.F_SETFL, fcntl.fcntl(pipes.requests, fcntl.F_GETFL) | os.O_NONBLOCK)
-        self.reader = wire.FrameReader(pipes.responses, pipes.token, self.open_outputs, self._read_output,
+        pipes.lifeline.setblocking(False)
+        self.reader = wire.FrameReader(pipes.responses, pipes.token, self._watched(), self._read_output,
                                        max_bytes=result_cap)
 
+    def _watched(self) -> tuple[int, ...]:
+        return tuple(self.open_outputs) + ((self.pipes.lifeline.fileno(),) if self.lifeline_open else ())
+
+    def _read_lifeline(self) -> None:
+        """The warden's reports: ``{"waited": s}`` lines while the worker lives, then how it ended."""
+        try:
+            chunk = self.pipes.lifeline.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:   # the warden is gone: stop watching
+            self.lifeline_open = False
+            self.reader.watch = self._watched()
+            return
+        self.lifeline += chunk
+        *lines, self.lifeline = self.lifeline.split(b"\n")
+        kept = []
+        for line in lines:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                report = None
+            if isinstance(report, dict) and set(report) == {"waited"} and isinstance(report["waited"], (int, float)):
+                self.waited = max(self.waited, float(report["waited"]))
+            else:
+                kept.append(line)
+        if kept:   # the end report: keep it for end_report()
+            self.lifeline = b"\n".join(kept) + b"\n" + self.lifeline
+
     def _read_output(self, fd: int) -> None:
+        if fd == self.pipes.lifeline.fileno():
+            self._read_lifeline()
+            return
         for _ in range(16):  # bounded, so a flood cannot starve the answer
             try:
                 chunk = os.read(fd, 1 << 20)
@@ -113,7 +188,7 @@ class Worker:
                 return
             if not chunk:     # closed: stop watching it
                 self.open_outputs.remove(fd)
-                self.reader.watch = tuple(self.open_outputs)
+                self.reader.watch = self._watched()
                 return
             self.output.add(chunk)
 
@@ -121,27 +196,22 @@ class Worker:
         for fd in list(self.open_outputs):
             self._read_output(fd)
 
-    def request(self, header: dict, blobs: list[bytes], timeout: float) -> tuple[dict, list[bytes]]:
+    def request(self, header: dict, blobs: list[bytes], clock: CallClock) -> tuple[dict, list[bytes]]:
         self.drain()
-        deadline = time.monotonic() + timeout
-        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs, deadline=deadline)
-        answer = self.reader.read(deadline=deadline)
+        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs, deadline=clock.backstop)
+        answer = self.reader.read(deadline=clock.remaining)
         self.drain()
         return answer
 
     def end_report(self, wait: float = 2.0) -> str:
         """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
-        sock = self.pipes.lifeline
-        sock.settimeout(wait)
-        data = b""
-        try:
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except OSError:
-            pass
+        give_up = time.monotonic() + wait
+        while not self.lifeline.endswith(b"\n") and self.lifeline_open:
+            left = give_up - time.monotonic()
+            if left <= 0 or not select.select([self.pipes.lifeline], [], [], left)[0]:
+                break
+            self._read_lifeline()
+        data = self.lifeline
         try:
             report = json.loads(data.decode().splitlines()[-1]) if data.strip() else {}
         except (ValueError, IndexError):
@@ -206,36 +276,40 @@ class StudentCode:
         limit = min(limit, remaining)
         worker = self._worker()
         worker.output = _Output(self.limits.output_bytes)
-        started = time.monotonic()
+        clock = CallClock(worker, limit, self.time.backstop_factor)
         try:
-            header, blobs = worker.request(header, blobs, limit)
+            header, blobs = worker.request(header, blobs, clock)
         except wire.Timeout:
-            self.spent += time.monotonic() - started
+            self.spent += clock.used()
             output = worker.output.text()
             self._kill()
             budget_note = " (what was left of the submission's time budget)" if cut_by_budget else ""
-            raise StudentCodeError("timeout", f"{what} did not finish within {limit:.1f} s{budget_note}; it was "
-                                              f"stopped. Look for an infinite loop or very slow code.", output) from None
+            waited = clock.waited()
+            load_note = (f", not counting {waited:.1f} s it waited for a CPU (the machine was busy)"
+                         if waited >= 0.5 else "")
+            raise StudentCodeError("timeout", f"{what} did not finish within {limit:.1f} s{budget_note}"
+                                              f"{load_note}; it was stopped. Look for an infinite loop or very "
+                                              f"slow code.", output) from None
         except wire.TooLarge as error:
-            self.spent += time.monotonic() - started
+            self.spent += clock.used()
             output = worker.output.text()
             self._kill()
             raise StudentCodeError("too_large", f"{what} returned more than {_size(error.limit)} of data "
                                                 f"(the most the grader reads); it was not checked.", output) from None
         except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
-            self.spent += time.monotonic() - started
+            self.spent += clock.used()
             worker.drain()
             output = worker.output.text()
             ended = worker.end_report()
             self._kill()
             raise StudentCodeError("crash", _crash_message(what, ended), output) from None
         except wire.ProtocolError as error:
-            self.spent += time.monotonic() - started
+            self.spent += clock.used()
             output = worker.output.text()
             self._kill()
             raise StudentCodeError("protocol", f"{what}: the worker's answer was not readable ({error}); "
                                                f"student code must not write to the grader's channel.", output) from None
-        elapsed = time.monotonic() - started
+        elapsed = clock.used()
         self.spent += elapsed
         return header, blobs, elapsed
 

@@ -349,7 +349,7 @@ def write_frame(fd: int, token: bytes, header: dict, blobs: list[bytes] = (),
 
 
 class FrameReader:
-    """Reads frames from a pipe, with an optional deadline (``time.monotonic``).
+    """Reads frames from a pipe, with an optional deadline.
 
     While it waits, whatever arrives on the ``watch`` descriptors (the worker's
     stdout and stderr) is handed to ``on_output`` at once, so a worker that
@@ -364,13 +364,15 @@ class FrameReader:
         self.max_bytes = max_bytes or MAX_FRAME
         self.buffer = bytearray()
 
-    def _fill(self, need: int, deadline: float | None) -> None:
+    def _fill(self, need: int, deadline: "float | Callable[[], float] | None") -> None:
         while len(self.buffer) < need:
             wait = None
             if deadline is not None:
-                wait = deadline - time.monotonic()
+                wait = deadline() if callable(deadline) else deadline - time.monotonic()
                 if wait <= 0:
                     raise Timeout("no answer before the deadline")
+                if callable(deadline):
+                    wait = min(wait, 0.5)   # asked again: what arrives meanwhile may move it
             ready, _, _ = select.select([self.fd, *self.watch], [], [], wait)
             for fd in ready:
                 if fd != self.fd and self.on_output:
@@ -387,7 +389,9 @@ class FrameReader:
         del self.buffer[:n]
         return out
 
-    def read(self, deadline: float | None = None) -> tuple[dict, list[bytes]]:
+    def read(self, deadline: "float | Callable[[], float] | None" = None) -> tuple[dict, list[bytes]]:
+        """The next frame. ``deadline``: a ``time.monotonic`` time, or a function giving the
+        seconds left (asked at least every 0.5 s)."""
         self._fill(_PREFIX.size, deadline)
         magic, token, header_len, count = _PREFIX.unpack(self._take(_PREFIX.size))
         if self.token is None and magic == MAGIC:

@@ -15,6 +15,7 @@ warden), so no worker inherits another submission's code in its memory.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -105,6 +106,8 @@ def main(config: dict, control_fd: int) -> None:
 def _lifeline_open(fd: int) -> bool:
     try:
         return bool(os.read(fd, 4096))
+    except BlockingIOError:
+        return True
     except OSError:
         return False
 
@@ -185,13 +188,22 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
     poller.register(life, select.POLLIN | select.POLLHUP)
     poller.register(child_fd, select.POLLIN)
     memory_limit, interval, reason = request["limits"]["memory_bytes"], 0.25, None
+    os.set_blocking(life, False)   # the waiting reports are dropped rather than block this loop
+    reported = 0.0
     while True:
-        events = dict(poller.poll(int(interval * 1000) if strong else None))
+        events = dict(poller.poll(int(interval * 1000)))
         if child_fd in events:
             break
         if life in events and not _lifeline_open(life):
             os.kill(child, signal.SIGKILL)  # the grader let go: end the worker's namespace
             break
+        waited = _runqueue_wait(1 if strong else child)
+        if waited is not None and waited - reported >= 0.05:
+            # How long the worker was ready to run but waited for a CPU (the machine's load):
+            # the grader does not count it against the worker's time limits.
+            with contextlib.suppress(OSError):
+                os.write(life, (json.dumps({"waited": round(waited, 3)}) + "\n").encode())
+                reported = waited
         if strong:
             # The address-space limit is per process: a worker that forks could use it many
             # times over. Its processes together get one memory limit, checked here.
@@ -213,10 +225,24 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
         report = {"exit": os.WEXITSTATUS(status)}
     if reason:
         report["reason"] = reason
+    os.set_blocking(life, True)
     try:
         os.write(life, (json.dumps(report) + "\n").encode())
     except OSError:
         pass
+
+
+def _runqueue_wait(pid: int) -> float | None:
+    """Seconds the worker's main thread has spent runnable but waiting for a CPU
+    (``/proc/PID/schedstat``), or None where it cannot be read: in strong mode until the
+    worker has mounted its namespace's /proc (its pid is 1 there), or without schedstats."""
+    if pid == 1 and os.path.exists("/proc/self"):
+        return None
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _namespace_memory() -> tuple[int, int]:
