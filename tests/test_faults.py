@@ -347,3 +347,48 @@ def test_d_check_in_weak_mode_says_so_once_and_runs_the_public_checks(tmp_path, 
     passed = [line for line in run.output.splitlines() if line.startswith("PASS")]
     assert len(passed) == 14 and "FAIL" not in run.output
     assert list(weak_tmp.iterdir()) == [], "weak mode left folders behind"
+
+
+# ------------------------------------------------------------------ (e) two batches on one machine
+
+def test_e_each_autograder_process_claims_its_own_block_of_worker_uids():
+    from autograder.engine.sandbox import claim_uid_block
+    first, first_lock = claim_uid_block()
+    second, second_lock = claim_uid_block()
+    try:
+        assert first_lock is not None and second_lock is not None, "no lock folder could be written"
+        assert first != second                  # exclusive while held...
+    finally:
+        os.close(second_lock)
+    again, again_lock = claim_uid_block()
+    try:
+        assert again == second                  # ...and free again once released
+    finally:
+        os.close(again_lock)
+        os.close(first_lock)
+
+
+def test_e_a_fork_bomb_in_one_batch_changes_nothing_in_another(tmp_path):
+    """Two batches at once on this machine, one holding a fork bomb: the other's results are what
+    it gets alone (the process limit is per uid, and each batch has uids of its own)."""
+    calm = [_folder(tmp_path / "calm", "reference", {f"{MODULE}.py": REFERENCE.read_text()}),
+            _folder(tmp_path / "calm", "partial", {f"{MODULE}.py": (REPO / "examples" / "partial" /
+                                                                   f"{MODULE}.py").read_text()})]
+    bomb = _folder(tmp_path / "hostile", "fork_bomb", {f"{MODULE}.py": (
+        REPO / "tests" / "attacks" / "fork_bomb" / f"{MODULE}.py").read_text()})
+    started = time.monotonic()
+    hostile = start_cli(grade_args([bomb], tmp_path / "hostile-out", "--budget", "15", "--call-timeout-floor", "5"),
+                        tmp_path / "hostile.json")
+    time.sleep(3)   # the bomb is going off
+    beside = run_cli(grade_args(calm, tmp_path / "beside", *FAST), tmp_path)
+    hostile_run = finish_cli(hostile, tmp_path / "hostile.json", started, timeout=600)
+    alone = run_cli(grade_args(calm, tmp_path / "alone", *FAST), tmp_path)
+    assert beside.returncode == alone.returncode == 0, beside.output[-2000:] + alone.output[-2000:]
+    assert hostile_run.returncode == 0 and not hostile_run.leftovers, hostile_run.output[-2000:]
+
+    def lines(out: Path, name: str) -> list[tuple]:
+        return sorted((t["name"], t["status"], t["score"], t["output"]) for t in results(out, name)["tests"])
+
+    for name in ("reference", "partial"):
+        assert lines(tmp_path / "beside", name) == lines(tmp_path / "alone", name), name
+    assert full_marks(results(tmp_path / "beside", "reference"))

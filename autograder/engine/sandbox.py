@@ -19,6 +19,7 @@ Modes:
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
@@ -46,6 +47,8 @@ ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd",
              "nsswitch.conf", "hosts", "mime.types", "ssl/certs/ca-certificates.crt"]
 WORKER_UID_BASE = 61000  # private uids without /etc/passwd entries, one per job slot
 UID_BLOCK, UID_BLOCKS = 256, 250   # a batch's uids: base + UID_BLOCK * k + slot
+# Where the autograder processes of one machine claim their blocks of uids (a lock file each).
+UID_LOCK_FOLDERS = (Path("/run/lock"), Path("/var/lock"), Path("/tmp"))
 SANDBOX_JIT_CACHE = "/opt/ag/jit-cache"
 
 
@@ -278,6 +281,30 @@ def _environment(scratch: str) -> dict[str, str]:
     }
 
 
+def claim_uid_block() -> tuple[int, int | None]:
+    """``(k, lock)``: the first block of worker uids that no other autograder process on this
+    machine holds, claimed with an exclusive ``flock`` on its lock file (released when ``lock``
+    and every fork's copy of it are closed, whatever ends the process). Where no lock folder can
+    be written, a block drawn at random, without a lock."""
+    for base in UID_LOCK_FOLDERS:
+        folder = base / "autograder-worker-uids"
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            continue
+        for block in range(UID_BLOCKS):
+            try:
+                lock = os.open(folder / f"{block}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                break   # not writable: the next folder
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return block, lock
+            except OSError:   # held by another batch
+                os.close(lock)
+    return secrets.randbelow(UID_BLOCKS), None
+
+
 class Sandbox:
     """One zygote, started once, serving fresh workers to any number of graders
     (forked grader processes inherit the control socket)."""
@@ -326,7 +353,12 @@ class Sandbox:
         child_end.close()
         # Each batch its own uids: the process limit counts per uid, so a fork bomb in one
         # batch must not starve the workers of another batch running on the same machine.
-        self.uid_base = WORKER_UID_BASE + UID_BLOCK * secrets.randbelow(UID_BLOCKS)
+        self._uid_lock: int | None = None
+        if self.mode == "root" or (self.mode == "weak" and os.geteuid() == 0):
+            block, self._uid_lock = claim_uid_block()
+        else:
+            block = 0   # workers keep the caller's uid: nothing to share out
+        self.uid_base = WORKER_UID_BASE + UID_BLOCK * block
         self._deadline, self._ready = time.monotonic() + start_timeout, False
         if wait:
             self.wait_ready()
@@ -386,6 +418,9 @@ class Sandbox:
             self.control.close()
         except OSError:
             pass
+        if self._uid_lock is not None:   # (forked graders hold it too, until they end)
+            os.close(self._uid_lock)
+            self._uid_lock = None
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, 9)
