@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,27 +40,43 @@ def _submission(root: Path, name: str, module: str, source: str) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory) -> dict[str, dict[str, dict]]:
-    """module -> submission name -> results.json, for every module's batch."""
+# Other CPU kernels than this machine's (torch's default, MKL's SSE4.2, OpenBLAS's Prescott): the
+# grader and its workers round floats as another CPU would.
+OTHER_KERNELS = {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                 "OPENBLAS_CORETYPE": "Prescott"}
+
+
+def _grade_everything(root: Path, env: dict | None = None) -> dict[str, dict[str, dict]]:
+    """module -> submission name -> results.json: the reference, the stub, the alternative and
+    every mistake of each module, graded in one batch per module."""
     out: dict[str, dict[str, dict]] = {}
     for module in MODULES:
-        root = tmp_path_factory.mktemp(f"graders-{module}")
+        folder = root / module
         reference = handsons.get(module).reference_path.read_text()
-        paths = [_submission(root, "reference", module, reference),
-                 _submission(root, "stub", module, handsons.get(module).stub_path.read_text())]
+        paths = [_submission(folder, "reference", module, reference),
+                 _submission(folder, "stub", module, handsons.get(module).stub_path.read_text())]
         alternative = TESTS / "alternatives" / f"{module}.py"
         if alternative.exists():
-            paths.append(_submission(root, "alternative", module, alternative.read_text()))
+            paths.append(_submission(folder, "alternative", module, alternative.read_text()))
         for mistake in mistakes_of(module):
-            paths.append(_submission(root, f"mistake-{mistake.name}", module, mistake.apply(reference)))
-        results = root / "out"
+            paths.append(_submission(folder, f"mistake-{mistake.name}", module, mistake.apply(reference)))
+        results = folder / "out"
         run = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths),
                               "--out", str(results), "--module", module, "--jobs", "2"],
-                             capture_output=True, text=True, timeout=1800)
+                             capture_output=True, text=True, timeout=1800, env={**os.environ, **(env or {})})
         assert run.returncode == 0, run.stdout + run.stderr
         out[module] = {p.name: json.loads((results / p.name / "results.json").read_text()) for p in paths}
     return out
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory) -> dict[str, dict[str, dict]]:
+    return _grade_everything(tmp_path_factory.mktemp("graders"))
+
+
+@pytest.fixture(scope="session")
+def graded_on_other_kernels(tmp_path_factory) -> dict[str, dict[str, dict]]:
+    return _grade_everything(tmp_path_factory.mktemp("graders-other-kernels"), OTHER_KERNELS)
 
 
 def _lines(results: dict) -> list[dict]:
@@ -111,3 +128,16 @@ def test_each_mistake_loses_points_where_it_should(graded, module, mistake):
         if mistake.says:
             messages = [t["output"] for t in hits if t["score"] < t["max_score"]]
             assert any(mistake.says in m for m in messages), messages
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_score_is_the_same_on_other_cpu_kernels(graded, graded_on_other_kernels, module):
+    """The reference, the stub, the alternative and every mistake: the same score on every check,
+    with this CPU's kernels and with another's (float rounding must never decide a point)."""
+    here, there = graded[module], graded_on_other_kernels[module]
+    assert set(here) == set(there)
+    for name in here:
+        ours = {_name(t): t["score"] for t in _lines(here[name])}
+        theirs = {_name(t): t["score"] for t in _lines(there[name])}
+        assert theirs == ours, (name, {k: (ours.get(k), theirs.get(k)) for k in ours if ours.get(k) != theirs.get(k)})
+        assert there[name]["extra_data"]["grader_errors"] == 0, name
