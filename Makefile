@@ -1,14 +1,11 @@
-# Two commands (SPEC section 7): `make demo` and `make test`. Each sets up what is
-# missing first: system packages (when root with apt), then .venv at the repo root.
+# Two commands (README): `make demo` and `make test`. Each sets up what is missing first:
+# system packages (when root with apt), then .venv at the repository root (scripts/setup-venv.sh
+# makes it, repairs a half-made one, and updates it when pyproject.toml changes).
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-# Where pip finds the CPU build of torch. Empty here (the machine has it locally);
-# elsewhere: make TORCH_INDEX=https://download.pytorch.org/whl/cpu test
-TORCH_INDEX ?=
-TORCH_PIN := torch==2.13.0
+BIN := .venv/bin
+# Optional dependency groups the repository's own tests need.
+EXTRAS ?=
 
 .PHONY: demo test setup system-deps clean
 
@@ -18,17 +15,11 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
-setup: system-deps $(STAMP)
+setup: system-deps
+	@bash scripts/setup-venv.sh "$(PYTHON)" "$(EXTRAS)"
 
 system-deps:
 	@bash scripts/system-deps.sh
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -q -e .
-	@touch $@
-
 clean:
-	rm -rf $(VENV) out
+	rm -rf .venv out

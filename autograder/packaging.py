@@ -92,14 +92,11 @@ def build_gradescope_zip(output: Path) -> list[str]:
 # ---------------------------------------------------------------- the student release
 
 STUDENT_PLUGIN_PARTS = ("__init__.py", "codec.py", "grading.py", "strategies.py", "test_public.py")
-STUDENT_MAKEFILE = """# Two commands, each setting up what is missing first (.venv, system packages when root).
+STUDENT_MAKEFILE = """# Two commands, each setting up what is missing first: system packages (when root with apt),
+# then .venv (scripts/setup-venv.sh makes it, repairs a half-made one, updates it).
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-# Where pip finds the CPU build of torch (PyPI's Linux default is a multi-GB CUDA build).
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+BIN := .venv/bin
 
 .PHONY: check notebook setup
 
@@ -110,15 +107,9 @@ notebook: setup
 \tcd assignments && ../$(BIN)/jupyter nbconvert --to notebook --execute session.ipynb --output session.executed.ipynb
 \t@echo "Ran the notebook into assignments/session.executed.ipynb; open session.ipynb in Jupyter or VS Code (kernel: .venv) to work in it."
 
-setup: $(STAMP)
+setup:
 \t@bash scripts/system-deps.sh || true
-
-$(STAMP): pyproject.toml
-\t@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-\t$(BIN)/python -m pip install -q --upgrade pip
-\t$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "torch==2.13.0"
-\t$(BIN)/python -m pip install -q -e .
-\t@touch $@
+\t@bash scripts/setup-venv.sh "$(PYTHON)"
 """
 
 STUDENT_README = """# Representation learning for music: the hands-ons
@@ -187,7 +178,8 @@ def release_files() -> dict[str, bytes]:
     files += _plugin_files(root)
     for handson in handsons.all_handsons():
         files += sorted(p for p in handson.fixtures_dir("public").rglob("*") if p.is_file())
-    files += [root / "pyproject.toml", root / "scripts" / "system-deps.sh", root / ".gitignore"]
+    files += [root / "pyproject.toml", root / "scripts" / "system-deps.sh", root / "scripts" / "setup-venv.sh",
+              root / ".gitignore"]
     out = {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
     manifest = read_manifest()
     manifest["files"] = {k: v for k, v in manifest["files"].items() if v.get("visibility") == "public"}
