@@ -181,6 +181,23 @@ def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Ma
     console.print(f"total: {total:g} points")
 
 
+@instructor_command("rules")
+def rules_command(write: bool = typer.Option(False, "--write", help="Write autograder/handsons/<name>/RULES.md.")):
+    """Each docstring rule and the public and hidden checks that exercise it."""
+    from .engine.rules import problems, table_markdown, write_tables
+    if write:
+        for path in write_tables():
+            console.print(f"wrote {path.relative_to(handsons.REPO_ROOT)}")
+    else:
+        for name in handsons.names():
+            typer.echo(table_markdown(name))
+    found = [line for name in handsons.names() for line in problems(name)]
+    for line in found:
+        console.print(f"[red]{escape(line)}[/]", highlight=False)
+    if found:
+        raise typer.Exit(1)
+
+
 @instructor_command("similarity")
 def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders or .zip files."),
                out: Path = typer.Option(Path("similarity.html"), "--out", help="The HTML report."),

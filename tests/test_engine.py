@@ -78,7 +78,12 @@ def test_values_cross_without_pickle(sandbox):
     ("def f():\n    import ctypes; ctypes.string_at(0)\n", "f", "crash", "SIGSEGV"),
     ("def f():\n    import os; os._exit(0)\n", "f", "crash", "exit code 0"),
     ("def f():\n    raise SystemExit(3)\n", "f", "exit", "sys.exit(3)"),
-    ("def f():\n    return bytearray(8 << 30)\n", "f", "exception", "MemoryError"),
+    ("def f():\n    return bytearray(8 << 30)\n", "f", "memory", "ran out of the worker's 2.0 GiB memory limit (MemoryError"),
+    ("def f():\n    import torch\n    return torch.empty(1 << 31)\n", "f", "memory",
+     "ran out of the worker's 2.0 GiB memory limit (RuntimeError"),
+    ("def f():\n    import threading, time\n    for _ in range(200):\n"
+     "        threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n", "f", "processes",
+     "ran into the worker's limit of 64 processes and threads"),
     ("def f():\n    raise NotImplementedError\n", "f", "not_implemented", "not implemented yet"),
     ("def f():\n    return 1 / 0\n", "f", "exception", "ZeroDivisionError"),
     ("import sys\nsys.exit(1)\n", "f", "import", "sys.exit(1) while being imported"),

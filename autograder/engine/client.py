@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import select
 import signal
 import time
@@ -302,7 +303,8 @@ class StudentCode:
             output = worker.output.text()
             ended = worker.end_report()
             self._kill()
-            raise StudentCodeError("crash", _crash_message(what, ended), output) from None
+            kind = "memory" if ended == "memory limit" else "crash"
+            raise StudentCodeError(kind, _crash_message(what, ended, self.limits), output) from None
         except wire.ProtocolError as error:
             self.spent += clock.used()
             output = worker.output.text()
@@ -325,12 +327,13 @@ class StudentCode:
             header, _, _ = self._exchange(f"importing {module}.py", {"op": "import", "module": module}, [],
                                           self.time.import_seconds)
         except StudentCodeError as error:
-            if error.kind in ("timeout", "crash"):
+            if error.kind in ("timeout", "crash", "memory"):
                 error = StudentCodeError("import", f"{error.message} (while importing {module}.py)", error.output)
                 self.import_failures[module] = error
             raise error
         if header.get("status") != "ok":
-            failure = _error_from(header, module, None, self.worker.output.text() if self.worker else "")
+            failure = _error_from(header, module, None, self.worker.output.text() if self.worker else "",
+                                  self.limits)
             if failure.kind in ("import", "missing_module"):
                 self.import_failures[module] = failure
             raise failure
@@ -348,7 +351,7 @@ class StudentCode:
             f"{function}()", {"op": "call", "module": module, "function": function, "args": tree}, blobs, limit)
         output = self.worker.output.text() if self.worker else ""
         if header.get("status") != "ok":
-            raise _error_from(header, module, function, output)
+            raise _error_from(header, module, function, output, self.limits)
         self.calls.append((f"{module}.{function}", elapsed))
         try:
             return wire.decode(header.get("value"), out_blobs)
@@ -367,10 +370,10 @@ def _size(n: int) -> str:
     return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
 
 
-def _crash_message(what: str, ended: str) -> str:
+def _crash_message(what: str, ended: str, limits: Limits) -> str:
     if ended == "memory limit":
         return (f"the worker process was stopped during {what}: its processes together used more than "
-                f"the memory limit.")
+                f"the worker's {_size(limits.memory_bytes)} memory limit.")
     if ended.startswith("exit code"):
         return (f"the worker process ended ({ended}) during {what}: student code must not exit the "
                 f"process (os._exit, os.kill...).")
@@ -386,7 +389,25 @@ def _crash_message(what: str, ended: str) -> str:
 WORKER_KINDS = {"exception", "missing_module", "missing_function", "import", "exit", "bad_return", "internal"}
 
 
-def _error_from(header: dict, module: str, function: str | None, output: str) -> StudentCodeError:
+# How running out of the worker's limits shows in an exception's message (torch's allocator raises
+# RuntimeError, threads and forks fail with "can't start new thread" or EAGAIN).
+_OUT_OF_MEMORY = re.compile(r"can't allocate memory|not enough memory|out of memory|bad_alloc|"
+                            r"Unable to allocate|Cannot allocate memory", re.IGNORECASE)
+_OUT_OF_PROCESSES = re.compile(r"can't start new thread|Resource temporarily unavailable|fork: retry",
+                               re.IGNORECASE)
+
+
+def _limit_reached(exception: str, message: str, limits: Limits) -> tuple[str, str] | None:
+    """``(kind, words)`` when an exception says student code ran into one of the worker's limits."""
+    if exception.endswith("MemoryError") or _OUT_OF_MEMORY.search(message):
+        return "memory", f"ran out of the worker's {_size(limits.memory_bytes)} memory limit"
+    if exception in ("BlockingIOError", "RuntimeError", "OSError") and _OUT_OF_PROCESSES.search(message):
+        return "processes", f"ran into the worker's limit of {limits.processes} processes and threads"
+    return None
+
+
+def _error_from(header: dict, module: str, function: str | None, output: str,
+                limits: Limits | None = None) -> StudentCodeError:
     kind = str(header.get("kind", "internal"))
     kind = kind if kind in WORKER_KINDS else "internal"
     message = clean_text(header.get("message", "unknown error"), 2000)
@@ -397,9 +418,11 @@ def _error_from(header: dict, module: str, function: str | None, output: str) ->
     if kind == "exception":
         exception = clean_text(header.get("exception", ""), 200)
         text = f"{function}() raised {message}"
-        if exception == "MemoryError":
-            text += " (the worker's memory is limited)"
         detail = message[len(exception) + 2:] if message.startswith(exception + ": ") else ""
+        reached = _limit_reached(exception, message, limits or Limits())
+        if reached is not None:   # named as such, whatever the allocator's own words
+            kind, words = reached
+            text = f"{function}() {words} ({exception}: {clean_text(detail or message, 300)})"
         return StudentCodeError(kind, f"{text}\n{trace}" if trace else text, output, exception, detail)
     if kind in ("missing_module", "missing_function"):
         return StudentCodeError(kind, f"Not graded: {message}.", output)

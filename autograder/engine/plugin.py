@@ -89,6 +89,8 @@ class GradingPlugin:
     # ---------------------------------------------------------- configuration
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): what a grader test is worth")
+        config.addinivalue_line("markers", "rules(*ids): the docstring rules every case of the test exercises "
+                                           "(see engine/rules.py)")
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> ModuleCaller:
