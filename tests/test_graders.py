@@ -2,10 +2,14 @@
 
 - the reference scores full marks, with no grader error;
 - the untouched stub scores zero, with a message on every line;
-- an alternative correct implementation (``tests/alternatives/<module>.py``)
-  scores full marks;
-- each one-mistake implementation (``tests/mistakes/<module>.py``) loses points
-  on the checks that should catch it, and the feedback names the mistake.
+- every alternative correct implementation scores full marks: ``tests/alternatives/<module>.py``
+  and ``tests/alternatives/<module>/*.py`` (written from the docstrings alone, in other styles);
+- every one-mistake implementation loses points: the edits of the reference in
+  ``tests/mistakes/<module>.py`` (``MISTAKES``), on the checks named, with the classic mistake
+  named in the feedback, and the whole files in ``tests/mistakes/<module>/*.py`` (written from
+  the docstrings alone; a ``# loses: check, ...`` line names the checks that must catch each);
+  each loses points on hidden checks, and the public checks alone catch at least 80 % of them;
+- every score is the same under another CPU's kernels.
 
 Each hands-on is graded in one batch through the real command line.
 """
@@ -14,8 +18,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +30,17 @@ from autograder.engine import handsons
 
 TESTS = Path(__file__).parent
 MODULES = handsons.names()
+PUBLIC_CATCH_RATE = 0.8
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A submission of one module that the suite grades: its name and source, and for a
+    mistake what must catch it."""
+    name: str
+    source: str
+    loses: tuple[str, ...] = ()
+    says: str = ""
 
 
 def mistakes_of(module: str) -> list:
@@ -31,6 +48,28 @@ def mistakes_of(module: str) -> list:
         return importlib.import_module(f"tests.mistakes.{module}").MISTAKES
     except ModuleNotFoundError:
         return []
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.py")) if folder.is_dir() else []
+
+
+def alternatives_of(module: str) -> list[Variant]:
+    single = TESTS / "alternatives" / f"{module}.py"
+    files = ([single] if single.exists() else []) + _files(TESTS / "alternatives" / module)
+    return [Variant(f"alternative-{p.stem}", p.read_text()) for p in files]
+
+
+def mistake_variants_of(module: str) -> list[Variant]:
+    reference = handsons.get(module).reference_path.read_text()
+    variants = [Variant(f"mistake-{m.name}", m.apply(reference), tuple(m.loses), m.says) for m in mistakes_of(module)]
+    for path in _files(TESTS / "mistakes" / module):
+        source = path.read_text()
+        declared = re.search(r"^# loses: (.+)$", source, re.MULTILINE)
+        assert declared, f"{path}: no '# loses: check, ...' line"
+        variants.append(Variant(f"mistake-{path.stem}", source,
+                                tuple(c.strip() for c in declared.group(1).split(",") if c.strip())))
+    return variants
 
 
 def _submission(root: Path, name: str, module: str, source: str) -> Path:
@@ -47,23 +86,19 @@ OTHER_KERNELS = {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "S
 
 
 def _grade_everything(root: Path, env: dict | None = None) -> dict[str, dict[str, dict]]:
-    """module -> submission name -> results.json: the reference, the stub, the alternative and
+    """module -> submission name -> results.json: the reference, the stub, the alternatives and
     every mistake of each module, graded in one batch per module."""
     out: dict[str, dict[str, dict]] = {}
     for module in MODULES:
         folder = root / module
-        reference = handsons.get(module).reference_path.read_text()
-        paths = [_submission(folder, "reference", module, reference),
-                 _submission(folder, "stub", module, handsons.get(module).stub_path.read_text())]
-        alternative = TESTS / "alternatives" / f"{module}.py"
-        if alternative.exists():
-            paths.append(_submission(folder, "alternative", module, alternative.read_text()))
-        for mistake in mistakes_of(module):
-            paths.append(_submission(folder, f"mistake-{mistake.name}", module, mistake.apply(reference)))
+        variants = [Variant("reference", handsons.get(module).reference_path.read_text()),
+                    Variant("stub", handsons.get(module).stub_path.read_text()),
+                    *alternatives_of(module), *mistake_variants_of(module)]
+        paths = [_submission(folder, v.name, module, v.source) for v in variants]
         results = folder / "out"
         run = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths),
                               "--out", str(results), "--module", module, "--jobs", "2"],
-                             capture_output=True, text=True, timeout=1800, env={**os.environ, **(env or {})})
+                             capture_output=True, text=True, timeout=2400, env={**os.environ, **(env or {})})
         assert run.returncode == 0, run.stdout + run.stderr
         out[module] = {p.name: json.loads((results / p.name / "results.json").read_text()) for p in paths}
     return out
@@ -88,6 +123,10 @@ def _name(test: dict) -> str:
     return test["extra_data"]["nodeid"].split("::", 1)[1]
 
 
+def _lost(lines: list[dict], visibility: str) -> list[dict]:
+    return [t for t in lines if t["score"] < t["max_score"] and t["visibility"] == visibility]
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_reference_gets_full_marks(graded, module):
     for test in _lines(graded[module]["reference"]):
@@ -103,36 +142,66 @@ def test_untouched_stub_gets_zero_with_a_message(graded, module):
         assert "not implemented yet" in test["output"], (_name(test), test["output"])
 
 
-@pytest.mark.parametrize("module", [m for m in MODULES if (TESTS / "alternatives" / f"{m}.py").exists()])
-def test_alternative_correct_implementation_gets_full_marks(graded, module):
-    for test in _lines(graded[module]["alternative"]):
+@pytest.mark.parametrize("module, variant", [(m, v) for m in MODULES for v in alternatives_of(m)],
+                         ids=lambda v: v if isinstance(v, str) else v.name)
+def test_alternative_correct_implementation_gets_full_marks(graded, module, variant):
+    for test in _lines(graded[module][variant.name]):
         assert test["status"] == "passed", (_name(test), test["output"])
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_every_hands_on_has_at_least_eight_mistakes(module):
-    assert len(mistakes_of(module)) >= 8
+def test_every_hands_on_has_alternatives_and_at_least_eight_mistakes(module):
+    assert alternatives_of(module)
+    assert len(mistake_variants_of(module)) >= 8
 
 
-@pytest.mark.parametrize("module, mistake", [(m, k) for m in MODULES for k in mistakes_of(m)],
+@pytest.mark.parametrize("module, variant", [(m, v) for m in MODULES for v in mistake_variants_of(m)],
                          ids=lambda v: v if isinstance(v, str) else v.name)
-def test_each_mistake_loses_points_where_it_should(graded, module, mistake):
-    results = graded[module][f"mistake-{mistake.name}"]
+def test_each_mistake_loses_points_where_it_should(graded, module, variant):
+    results = graded[module][variant.name]
     lines = _lines(results)
     assert results["extra_data"]["grader_errors"] == 0, [t["output"] for t in lines]
     assert results["score"] < graded[module]["reference"]["score"]
-    for expected in mistake.loses:
+    assert _lost(lines, "after_published"), f"{variant.name}: no hidden check catches it"
+    for expected in variant.loses:
         hits = [t for t in lines if _name(t) == expected or _name(t).split("[")[0] == expected]
         assert hits, f"no check named {expected}"
-        assert any(t["score"] < t["max_score"] for t in hits), f"{mistake.name} was not caught by {expected}"
-        if mistake.says:
+        assert any(t["score"] < t["max_score"] for t in hits), f"{variant.name} was not caught by {expected}"
+        if variant.says:
             messages = [t["output"] for t in hits if t["score"] < t["max_score"]]
-            assert any(mistake.says in m for m in messages), messages
+            assert any(variant.says in m for m in messages), messages
+
+
+def mistake_catch_table(graded) -> str:
+    """The README's table: one-mistake variants per hands-on, and what share the public checks catch."""
+    lines = ["| hands-on | one-mistake variants | caught by public checks | caught by hidden checks |",
+             "| --- | ---: | ---: | ---: |"]
+    for module in MODULES:
+        variants = mistake_variants_of(module)
+        public = sum(1 for v in variants if _lost(_lines(graded[module][v.name]), "visible"))
+        hidden = sum(1 for v in variants if _lost(_lines(graded[module][v.name]), "after_published"))
+        lines.append(f"| {module} | {len(variants)} | {public} ({public / len(variants):.0%}) | "
+                     f"{hidden} ({hidden / len(variants):.0%}) |")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_public_checks_alone_catch_most_mistakes(graded, module):
+    """Students learn of their mistakes before the deadline: public checks catch >= 80 % of them."""
+    variants = mistake_variants_of(module)
+    missed = [v.name for v in variants if not _lost(_lines(graded[module][v.name]), "visible")]
+    assert len(missed) <= (1 - PUBLIC_CATCH_RATE) * len(variants), f"public checks miss {missed}"
+
+
+def test_the_readme_reports_the_mistake_catalogue(graded):
+    readme = (handsons.REPO_ROOT / "README.md").read_text()
+    block = readme.split("<!-- mistakes:start -->\n", 1)[-1].split("<!-- mistakes:end -->", 1)[0]
+    assert block == mistake_catch_table(graded), "update the README's table to:\n" + mistake_catch_table(graded)
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_every_score_is_the_same_on_other_cpu_kernels(graded, graded_on_other_kernels, module):
-    """The reference, the stub, the alternative and every mistake: the same score on every check,
+    """The reference, the stub, the alternatives and every mistake: the same score on every check,
     with this CPU's kernels and with another's (float rounding must never decide a point)."""
     here, there = graded[module], graded_on_other_kernels[module]
     assert set(here) == set(there)
