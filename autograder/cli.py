@@ -69,7 +69,10 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                        help="Seconds of calls one submission may use in all."),
           roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with columns submission,student."),
           html: bool = typer.Option(False, "--html", help="Also write OUT/index.html and OUT/<name>/report.html "
-                                    "(pictures and audio for the public checks).")):
+                                    "(pictures and audio for the public checks)."),
+          public_weight: float = typer.Option(1.0, "--public-weight", min=0.0,
+                                              help="What the public checks' points count: 0 grades on the hidden "
+                                                   "checks only (students could see the public ones).")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
     from .engine.sandbox import SandboxError, detect_mode, weak_reason
@@ -89,7 +92,8 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     from .engine.gradebook import read_roster
     from .engine.client import TimePolicy
     options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster), html=html,
-                      time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget))
+                      time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget),
+                      public_weight=public_weight)
     started = time.monotonic()
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -118,7 +122,14 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
                      (out / graded[0].name / "results.json").read_bytes())
-    console.print(_score_table(graded, options.modules, maxima(options.modules), "Scores"))
+    console.print(_score_table(graded, options.modules, maxima(options.modules, public_weight=public_weight),
+                               "Scores"))
+    flagged = [g for g in graded if g.results.get("extra_data", {}).get("review")]
+    if flagged:
+        from .engine.results import review_text
+        console.print(f"[yellow]{len(flagged)} submission(s) to review[/] (the review column of grades.csv):")
+        for g in flagged:
+            console.print(f"  {escape(g.name)}: {escape(review_text(g.results))}", highlight=False)
     console.print(f"{len(graded)} submission(s) in {time.monotonic() - started:.1f} s; "
                   f"results in {out}/<name>/results.json and {out}/grades.csv"
                   + (f"; HTML report: {out}/index.html" if html else ""))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from . import handsons
+from .results import review_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS gradings (
     grader_version TEXT NOT NULL, fixtures_version TEXT NOT NULL, scope TEXT NOT NULL,
     score REAL NOT NULL, max_score REAL NOT NULL, results TEXT NOT NULL,
     graded_at REAL NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
+    review TEXT NOT NULL DEFAULT '',   -- integrity flags: passes public cases, fails most hidden ones
     UNIQUE (submission, content_sha256, grader_version, fixtures_version, scope)
 );
 CREATE TABLE IF NOT EXISTS test_results (
@@ -83,6 +85,9 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(gradings)")}
+        if "review" not in columns:   # a gradebook from before integrity flags
+            self.db.execute("ALTER TABLE gradings ADD COLUMN review TEXT NOT NULL DEFAULT ''")
         self.grader_version, self.fixtures_version = grader_version(), fixtures_version()
         self.run_id: int | None = None
 
@@ -115,10 +120,10 @@ class Gradebook:
                 (submission, digest, self.grader_version, self.fixtures_version, self.scope))
             cursor = self.db.execute(
                 "INSERT INTO gradings (submission, student, content_sha256, grader_version, fixtures_version, "
-                "scope, score, max_score, results, graded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "scope, score, max_score, results, graded_at, run_id, review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (submission, student, digest, self.grader_version, self.fixtures_version, self.scope,
                  float(results.get("score", 0.0)), sum(float(t["max_score"]) for t in tests),
-                 json.dumps(results), time.time(), self.run_id))
+                 json.dumps(results), time.time(), self.run_id, review_text(results)))
             self.db.executemany(
                 "INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?)",
                 [(cursor.lastrowid, i, (t.get("tags") or ["?"])[0], t["name"], float(t["score"]),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import artifacts as artifact_store
-from .results import module_scores
+from .results import module_scores, review_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -27,6 +27,7 @@ table { border-collapse: collapse; } td, th { padding: 0.3em 0.8em; border-botto
 .status { font-weight: bold; } .passed .status { color: #2a9d4b; } .failed .status { color: #d1495b; }
 pre { white-space: pre-wrap; background: #f6f6f6; padding: 0.6em; font-size: 0.9em; }
 img { max-width: 100%; } .hidden-note { color: #777; font-size: 0.9em; }
+.review { color: #9a5b00; background: #fff4e0; }
 """
 
 
@@ -100,6 +101,8 @@ def submission_page(name: str, results: dict, folder: Path) -> str:
     parts = [f"<h1>{html.escape(name)}: {results.get('score', 0):g} / {sum(m for _, m in scores.values()):g}</h1>"]
     if results.get("output"):
         parts.append(f"<pre>{html.escape(results['output'])}</pre>")
+    if review_text(results):
+        parts.append(f'<p class="review">To review: {html.escape(review_text(results))}</p>')
     current = None
     for test in tests:
         module = (test.get("tags") or ["?"])[0]
@@ -136,7 +139,9 @@ def index_page(graded: list, maxima: dict[str, float]) -> str:
         scores = module_scores(item.results.get("tests", []))
         cells = "".join(f"<td>{scores.get(m, (0.0, 0.0))[0]:g}</td>" for m in modules)
         link = f'<a href="{html.escape(item.name)}/report.html">{html.escape(item.name)}</a>'
-        rows.append(f"<tr><td>{link}</td>{cells}<td><b>{item.results.get('score', 0):g}</b></td></tr>")
+        review = review_text(item.results)
+        flag = f'<td class="review">{html.escape(review)}</td>' if review else "<td></td>"
+        rows.append(f"<tr><td>{link}</td>{cells}<td><b>{item.results.get('score', 0):g}</b></td>{flag}</tr>")
     header = "".join(f"<th>{html.escape(m)} (/{maxima[m]:g})</th>" for m in modules)
     figure, axes = _figure(len(modules), 2.4)
     for axis, module in zip(axes[0], modules):
@@ -145,7 +150,8 @@ def index_page(graded: list, maxima: dict[str, float]) -> str:
         axis.set_title(module)
         axis.set_xlabel("points")
     body = (f"<h1>Batch: {len(graded)} submission(s)</h1>{_png(figure)}"
-            f"<table><tr><th>submission</th>{header}<th>total (/{sum(maxima.values()):g})</th></tr>"
+            f"<table><tr><th>submission</th>{header}<th>total (/{sum(maxima.values()):g})</th>"
+            f"<th>review</th></tr>"
             f"{''.join(rows)}</table>")
     return _page("Grading report", body)
 

@@ -57,6 +57,69 @@ def grader_errors(tests: list[dict]) -> int:
     return sum(1 for t in tests if t.get("extra_data", {}).get("kind") == "grader_error")
 
 
+# A hands-on is flagged for review when its public cases (nearly) all pass and most hidden cases
+# of the same checks fail: code tuned to, or a lookup table of, the public fixtures.
+REVIEW_PUBLIC_PASSED = 0.8    # at least this share of the public cases passes...
+REVIEW_HIDDEN_PASSED = 0.5    # ...and less than this share of the hidden ones
+REVIEW_MIN_CASES = 3          # of each, for a share to mean something
+
+
+def _check_of(test: dict) -> str:
+    """The grader test a result line comes from, without its case: ``test_midi_to_tokens``."""
+    nodeid = test.get("extra_data", {}).get("nodeid", test.get("name", ""))
+    return nodeid.split("::", 1)[-1].split("[", 1)[0]
+
+
+def integrity_flags(tests: list[dict]) -> list[dict]:
+    """Per hands-on, the public and hidden cases of the checks that have both; a flag (with its
+    figures, for the instructor) where the public ones pass and most hidden ones fail."""
+    counts: dict[str, dict[str, list[int]]] = {}
+    checks: dict[tuple[str, str], set[str]] = {}
+    for test in tests:
+        module = (test.get("tags") or ["?"])[0]
+        side = "public" if test.get("visibility") == "visible" else "hidden"
+        checks.setdefault((module, _check_of(test)), set()).add(side)
+    for test in tests:
+        module = (test.get("tags") or ["?"])[0]
+        if checks[(module, _check_of(test))] != {"public", "hidden"}:
+            continue
+        side = "public" if test.get("visibility") == "visible" else "hidden"
+        tally = counts.setdefault(module, {"public": [0, 0], "hidden": [0, 0]})[side]
+        tally[0] += test.get("status") == "passed"
+        tally[1] += 1
+    flags = []
+    for module, tally in counts.items():
+        (public, public_total), (hidden, hidden_total) = tally["public"], tally["hidden"]
+        if min(public_total, hidden_total) < REVIEW_MIN_CASES:
+            continue
+        if public >= REVIEW_PUBLIC_PASSED * public_total and hidden < REVIEW_HIDDEN_PASSED * hidden_total:
+            flags.append({"module": module, "public_passed": public, "public_cases": public_total,
+                          "hidden_passed": hidden, "hidden_cases": hidden_total,
+                          "message": f"{module}: passes {public}/{public_total} public cases, {hidden}/{hidden_total} "
+                                     f"hidden cases of the same checks: possibly tuned or hard-coded to the public "
+                                     f"fixtures"})
+    return flags
+
+
+def review_text(results: dict) -> str:
+    """What grades.csv, the gradebook and the HTML index say of a submission's integrity flags."""
+    return "; ".join(flag["message"] for flag in results.get("extra_data", {}).get("review", []))
+
+
+def weigh_public(tests: list[dict], weight: float) -> list[dict]:
+    """The result lines with the public checks' points multiplied by ``weight`` (an instructor may
+    grade on hidden checks only: 0). Pass or fail stays as it was."""
+    if weight == 1:
+        return tests
+    weighed = []
+    for test in tests:
+        if test.get("visibility") == "visible":
+            test = {**test, "score": round(float(test["score"]) * weight, 4),
+                    "max_score": round(float(test["max_score"]) * weight, 4)}
+        weighed.append(test)
+    return weighed
+
+
 def build_results(name: str, tests: list[dict], seconds: float, notes: list[str],
                   extra: dict) -> dict:
     scores = module_scores(tests)
@@ -73,7 +136,8 @@ def build_results(name: str, tests: list[dict], seconds: float, notes: list[str]
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"submission": name, "grader_errors": errors, "notes": notes, **extra},
+        "extra_data": {"submission": name, "grader_errors": errors, "notes": notes,
+                       "review": integrity_flags(tests), **extra},
     }
 
 
@@ -96,7 +160,7 @@ def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "student", "score", "max_score",
-                     *[c for m in modules for c in (m, f"{m}_max")], "status", "content_sha256"])
+                     *[c for m in modules for c in (m, f"{m}_max")], "status", "review", "content_sha256"])
     for row in rows:
         results = row["results"]
         scores = module_scores(results.get("tests", []))
@@ -105,5 +169,5 @@ def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
             "grader errors" if results.get("extra_data", {}).get("grader_errors") else "graded")
         writer.writerow([row["name"], row.get("student", row["name"]), f"{results['score']:g}", f"{total_max:g}",
                          *[f"{v:g}" for m in modules for v in (scores.get(m, (0.0, 0.0))[0], maxima[m])],
-                         status, row.get("digest", "")])
+                         status, review_text(results), row.get("digest", "")])
     return buffer.getvalue().encode()

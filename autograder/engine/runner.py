@@ -29,7 +29,7 @@ from ..worker.jail import die_with_parent
 from .client import StudentCode, TimePolicy
 from .gradebook import Gradebook
 from .plugin import GradingPlugin, points_of
-from .results import build_results, clean_text, failed_results, grades_csv, write_atomic, write_results
+from .results import build_results, clean_text, failed_results, grades_csv, weigh_public, write_atomic, write_results
 from .sandbox import Limits, Sandbox
 from .submission import Submission, SubmissionError, load_submission
 
@@ -49,12 +49,16 @@ class Options:
     regrade: bool = False        # grade again even what the gradebook already has
     html: bool = False           # keep the public checks' pictures and write HTML reports
     roster: dict[str, str] = field(default_factory=dict)   # submission name -> student id
+    public_weight: float = 1.0   # what public checks' points count (0: grade on hidden checks only)
 
     @property
     def scope(self) -> str:
-        """What decides a grade besides the code: graded parts and time limits."""
-        return json.dumps({"modules": self.modules, "visibilities": list(self.visibilities),
-                           "floor": self.time_policy.floor_seconds, "budget": self.time_policy.budget_seconds})
+        """What decides a grade besides the code: graded parts, weights and time limits."""
+        scope = {"modules": self.modules, "visibilities": list(self.visibilities),
+                 "floor": self.time_policy.floor_seconds, "budget": self.time_policy.budget_seconds}
+        if self.public_weight != 1:
+            scope["public_weight"] = self.public_weight
+        return json.dumps(scope)
 
 
 def grader_files(modules: list[str], visibilities: tuple[str, ...]) -> list[Path]:
@@ -134,10 +138,10 @@ def rubric_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def maxima(modules: list[str], visibilities=("public", "hidden")) -> dict[str, float]:
+def maxima(modules: list[str], visibilities=("public", "hidden"), public_weight: float = 1.0) -> dict[str, float]:
     out = {m: 0.0 for m in modules}
     for row in rubric(modules, visibilities):
-        out[row["module"]] += row["points"]
+        out[row["module"]] += row["points"] * (public_weight if row["visibility"] == "public" else 1.0)
     return out
 
 
@@ -162,6 +166,7 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
         tests, exit_code = run_graders(code, grader_files(options.modules, options.visibilities), plugin=plugin)
     finally:
         code.close()
+    tests = weigh_public(tests, options.public_weight)
     extra = {**engine_info(sandbox), "content_sha256": submission.digest,
              "worker_restarts": code.restarts, "pytest_exit": exit_code}
     if exit_code not in (0, 1):
@@ -289,7 +294,7 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
         with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden, wait=False) as sandbox:
             # Collecting the graders here imports them (and hypothesis, fixtures...) in the
             # parent while the zygote imports its own: every forked grader starts with them.
-            points = maxima(options.modules, options.visibilities)
+            points = maxima(options.modules, options.visibilities, options.public_weight)
             sandbox.wait_ready()
             # Closing the pool on any error kills the graders still running.
             with contextlib.closing(_fork_pool(sandbox, pending, out_dir, options)) as items:
@@ -300,7 +305,7 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
                             book.record(item.name, item.student, item.digest, item.results)
                     done(item)
     if not pending:
-        points = maxima(options.modules, options.visibilities)
+        points = maxima(options.modules, options.visibilities, options.public_weight)
     graded.sort(key=lambda g: order.get(g.name, len(order)))   # the table in the order given
     with _output_errors(out_dir):
         if options.html:

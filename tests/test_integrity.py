@@ -1,0 +1,147 @@
+"""No points for junk, integrity flags for code tuned to the public fixtures, and grading on hidden
+checks only: through the real command line."""
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import mido
+import pytest
+
+from autograder.engine import fixtures, handsons
+from autograder.engine.results import integrity_flags
+
+from .helpers import full_marks, results, run_cli
+
+MODULES = handsons.names()
+# Every function of every hands-on returns the same constant: a zero tensor, [], 0 or an empty MIDI file.
+CONSTANTS = {"zero_tensor": "import torch\nVALUE = lambda: torch.zeros(4)\n",
+             "empty_list": "VALUE = lambda: []\n",
+             "zero": "VALUE = lambda: 0\n",
+             "empty_midi": "import mido\nVALUE = lambda: mido.MidiFile()\n"}
+
+
+def _functions(module: str) -> list[str]:
+    import ast
+    tree = ast.parse(handsons.get(module).stub_path.read_text())
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")]
+
+
+def _constant_submission(root: Path, name: str, value: str) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True)
+    for module in MODULES:
+        body = "".join(f"\n\ndef {function}(*args, **kwargs):\n    return VALUE()\n" for function in _functions(module))
+        extra = "TIME_RESOLUTION = 100\n" if module == "midi_tokens" else ""
+        (folder / f"{module}.py").write_text(value + extra + body)
+    return folder
+
+
+def test_a_constant_answer_scores_nothing(tmp_path):
+    """Zeros, [], 0 or an empty MidiFile for everything: 0 on every check (a property such as "no
+    gradients", a dtype or a shape is scored only with the right value)."""
+    subs = [_constant_submission(tmp_path / "subs", name, value) for name, value in CONSTANTS.items()]
+    run = run_cli(["grade", *map(str, subs), "--out", str(tmp_path / "out"), "--jobs", "2"], tmp_path, timeout=1800)
+    assert run.returncode == 0, run.output[-3000:]
+    for sub in subs:
+        result = results(tmp_path / "out", sub.name)
+        scored = [(t["name"], t["score"]) for t in result["tests"] if t["score"] > 0]
+        assert result["tests"] and not scored, (sub.name, scored)
+
+
+def _public_lookup_table() -> str:
+    """A midi_tokens.py that only looks up the public fixtures' answers (a cheat): tokens by the
+    messages of the file, MIDI files by the tokens, and the bad index of each public invalid case."""
+    public = fixtures.load("midi_tokens", "public")
+    tokens, files, invalid = {}, {}, {}
+    for case in public.cases("midi_to_tokens"):
+        midi = mido.MidiFile(public.path(case["midi"]))
+        tokens[repr([str(m) for t in midi.tracks for m in t])] = public.read_json(case["expected"])
+    for case in public.cases("tokens_to_midi"):
+        key = repr((public.read_json(case["tokens"]), case["bpm"]))
+        files[key] = base64.b64encode(public.read_bytes(case["expected_midi"])).decode()
+    for case in public.cases("invalid"):
+        invalid[repr((case["tokens"], case["bpm"]))] = case["bad_index"]
+    return textwrap.dedent(f'''\
+        import base64, io
+        import mido
+        TIME_RESOLUTION = 100
+        TOKENS, FILES, INVALID = {tokens!r}, {files!r}, {invalid!r}
+
+        def midi_to_tokens(midi):
+            return TOKENS.get(repr([str(m) for t in midi.tracks for m in t]), [])
+
+        def tokens_to_midi(tokens, bpm=120):
+            key = repr((list(tokens), bpm))
+            if key in INVALID:
+                raise ValueError(f"token {{INVALID[key]}} is bad")
+            data = FILES.get(key)
+            return mido.MidiFile(file=io.BytesIO(base64.b64decode(data))) if data else mido.MidiFile()
+        ''')
+
+
+def test_a_lookup_table_of_the_public_answers_is_flagged_for_review(tmp_path):
+    cheat = tmp_path / "subs" / "lookup_table"
+    cheat.mkdir(parents=True)
+    (cheat / "midi_tokens.py").write_text(_public_lookup_table())
+    honest = tmp_path / "subs" / "reference"
+    honest.mkdir()
+    (honest / "midi_tokens.py").write_bytes(handsons.get("midi_tokens").reference_path.read_bytes())
+    out = tmp_path / "out"
+    run = run_cli(["grade", str(cheat), str(honest), "--out", str(out), "--module", "midi_tokens", "--html"], tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    flagged = results(out, "lookup_table")
+    public = [t for t in flagged["tests"] if t["visibility"] == "visible" and t["status"] == "passed"]
+    assert public, "the lookup table should pass public checks"
+    (flag,) = flagged["extra_data"]["review"]
+    assert flag["module"] == "midi_tokens" and flag["public_passed"] >= 0.8 * flag["public_cases"]
+    assert f"passes {flag['public_passed']}/{flag['public_cases']} public cases" in flag["message"]
+    assert "possibly tuned or hard-coded to the public fixtures" in flag["message"]
+    assert results(out, "reference")["extra_data"]["review"] == []
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {row["submission"]: row for row in csv.DictReader(handle)}
+    assert "hard-coded to the public fixtures" in rows["lookup_table"]["review"] and rows["reference"]["review"] == ""
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        review = dict(db.execute("SELECT submission, review FROM gradings").fetchall())
+    assert "hard-coded" in review["lookup_table"] and review["reference"] == ""
+    assert "hard-coded to the public fixtures" in (out / "index.html").read_text()
+    assert "to review" in run.output
+
+
+def test_integrity_flags_need_public_passes_and_hidden_failures():
+    def lines(public: tuple[int, int], hidden: tuple[int, int], check: str = "test_x") -> list[dict]:
+        out = []
+        for visibility, (passed, total) in (("visible", public), ("after_published", hidden)):
+            out += [{"tags": ["m"], "visibility": visibility, "status": "passed" if i < passed else "failed",
+                     "extra_data": {"nodeid": f"f.py::{check}[{visibility}{i}]"}} for i in range(total)]
+        return out
+
+    assert integrity_flags(lines((10, 10), (2, 20)))[0]["message"].startswith("m: passes 10/10 public cases, 2/20")
+    assert integrity_flags(lines((10, 10), (12, 20))) == []     # most hidden cases pass: fine
+    assert integrity_flags(lines((5, 10), (2, 20))) == []       # public cases fail too: just wrong
+    assert integrity_flags(lines((2, 2), (0, 20))) == []        # too few public cases to say
+    only_public = lines((10, 10), (0, 0)) + lines((0, 0), (0, 20), check="test_other")
+    assert integrity_flags(only_public) == []                   # not the same checks
+
+
+def test_public_checks_can_weigh_nothing(tmp_path):
+    honest = tmp_path / "subs" / "reference"
+    honest.mkdir(parents=True)
+    (honest / "midi_tokens.py").write_bytes(handsons.get("midi_tokens").reference_path.read_bytes())
+    out = tmp_path / "out"
+    run = run_cli(["grade", str(honest), "--out", str(out), "--module", "midi_tokens", "--public-weight", "0"],
+                  tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    result = results(out, "reference")
+    assert full_marks(result)
+    public = [t for t in result["tests"] if t["visibility"] == "visible"]
+    assert public and all(t["max_score"] == 0 and t["status"] == "passed" for t in public)
+    hidden_points = sum(t["max_score"] for t in result["tests"] if t["visibility"] != "visible")
+    assert result["score"] == hidden_points > 0
+    with open(out / "grades.csv", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert float(row["max_score"]) == hidden_points == float(row["score"])
