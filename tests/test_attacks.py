@@ -49,6 +49,8 @@ TWINS = {"scratch_spy_twin": "scratch_spy"}   # graded beside their original (ad
 SUBMISSIONS = ATTACKS + sorted(TWINS)
 CONTROL = "control"                            # a copy of the reference, in the same batch
 FLOOR, BUDGET = 10.0, 10.0                      # seconds: per call at least, per submission in all
+# Bounds on time a grading used, leaving out what its workers waited for a CPU (the engine reports
+# it: extra_data.waited_seconds), so that another batch on the machine cannot make them fail.
 SUBMISSION_SECONDS = BUDGET + 40               # one attack's whole grading, graders included
 BATCH_SECONDS = 240                            # the whole batch, on two cores
 # What no attack may change, byte for byte.
@@ -303,7 +305,8 @@ def batch(tmp_path_factory):
 def test_the_batch_completes_and_the_grader_survives(batch):
     run = batch.run
     assert run.returncode == 0, f"exit code {run.returncode}:\n{run.output[-4000:]}"
-    assert run.seconds < BATCH_SECONDS, f"the batch took {run.seconds:.0f} s"
+    waited = sum(batch.results(name)["extra_data"].get("waited_seconds", 0.0) for name in SUBMISSIONS)
+    assert run.seconds - waited / 2 < BATCH_SECONDS, f"the batch took {run.seconds:.0f} s ({waited:.0f} s waiting)"
     rows = grades(batch.out)
     assert set(rows) == set(SUBMISSIONS) | {CONTROL}, "grades.csv must have a row per submission"
     control = batch.results(CONTROL)
@@ -348,8 +351,9 @@ def test_scores_zero_without_grader_errors(batch, name):
 
 @pytest.mark.parametrize("name", SUBMISSIONS)
 def test_finishes_in_bounded_time(batch, name):
-    seconds = batch.results(name)["execution_time"]
-    assert seconds < SUBMISSION_SECONDS, f"{name} took {seconds:.0f} s to grade"
+    result = batch.results(name)
+    seconds = result["execution_time"] - result["extra_data"].get("waited_seconds", 0.0)
+    assert seconds < SUBMISSION_SECONDS, f"{name} took {seconds:.0f} s to grade (besides waiting for a CPU)"
 
 
 @pytest.mark.parametrize("name", SUBMISSIONS)

@@ -98,7 +98,8 @@ def test_failures_are_reported_and_grading_goes_on(sandbox, source, function, ki
     error = failure(code, function)
     assert error.kind == kind, str(error)
     assert words in str(error), str(error)
-    assert time.monotonic() - started < 10
+    # Bounded: what the worker used, not what a busy machine made it wait for a CPU.
+    assert time.monotonic() - started - code.waited < 10
     if kind != "import":   # the worker is replaced and the next function still works
         assert code.call(MODULE, "fine", 41) == 42
     code.close()

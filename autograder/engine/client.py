@@ -105,12 +105,23 @@ class CallClock:
         self.backstop = self.started + backstop_factor * limit
         self.waited_before = worker.waited
         self._expired: float | None = None
+        self._stopped: float | None = None
+
+    def __enter__(self) -> "CallClock":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """The call is over (answered or failed): the figures stay as they are now."""
+        self._waited = self.waited()
+        self._stopped = time.monotonic()
 
     def waited(self) -> float:
+        if self._stopped is not None:
+            return self._waited
         return max(0.0, self.worker.waited - self.waited_before)
 
     def used(self) -> float:
-        return max(0.0, time.monotonic() - self.started - self.waited())
+        return max(0.0, (self._stopped or time.monotonic()) - self.started - self.waited())
 
     def remaining(self) -> float:
         now = time.monotonic()
@@ -241,7 +252,8 @@ class StudentCode:
         self.worker: Worker | None = None
         self.imported: set[str] = set()
         self.import_failures: dict[str, StudentCodeError] = {}
-        self.spent = 0.0
+        self.spent = 0.0             # seconds its calls used (what the budget counts)
+        self.waited = 0.0            # seconds its workers waited for a CPU meanwhile (the machine's load)
         self.restarts = 0
         self.calls: list[tuple[str, float]] = []   # ("module.function", seconds) for calibration
 
@@ -279,9 +291,9 @@ class StudentCode:
         worker.output = _Output(self.limits.output_bytes)
         clock = CallClock(worker, limit, self.time.backstop_factor)
         try:
-            header, blobs = worker.request(header, blobs, clock)
+            with clock:
+                header, blobs = worker.request(header, blobs, clock)
         except wire.Timeout:
-            self.spent += clock.used()
             output = worker.output.text()
             self._kill()
             budget_note = " (what was left of the submission's time budget)" if cut_by_budget else ""
@@ -292,13 +304,11 @@ class StudentCode:
                                               f"{load_note}; it was stopped. Look for an infinite loop or very "
                                               f"slow code.", output) from None
         except wire.TooLarge as error:
-            self.spent += clock.used()
             output = worker.output.text()
             self._kill()
             raise StudentCodeError("too_large", f"{what} returned more than {_size(error.limit)} of data "
                                                 f"(the most the grader reads); it was not checked.", output) from None
         except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
-            self.spent += clock.used()
             worker.drain()
             output = worker.output.text()
             ended = worker.end_report()
@@ -306,13 +316,14 @@ class StudentCode:
             kind = "memory" if ended == "memory limit" else "crash"
             raise StudentCodeError(kind, _crash_message(what, ended, self.limits), output) from None
         except wire.ProtocolError as error:
-            self.spent += clock.used()
             output = worker.output.text()
             self._kill()
             raise StudentCodeError("protocol", f"{what}: the worker's answer was not readable ({error}); "
                                                f"student code must not write to the grader's channel.", output) from None
+        finally:   # the budget counts what the call used, not what it waited for a CPU
+            self.spent += clock.used()
+            self.waited += clock.waited()
         elapsed = clock.used()
-        self.spent += elapsed
         return header, blobs, elapsed
 
     # -------------------------------------------------------------- calls

@@ -168,7 +168,8 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
         code.close()
     tests = weigh_public(tests, options.public_weight)
     extra = {**engine_info(sandbox), "content_sha256": submission.digest,
-             "worker_restarts": code.restarts, "pytest_exit": exit_code}
+             "worker_restarts": code.restarts, "pytest_exit": exit_code,
+             "calls_seconds": round(code.spent, 3), "waited_seconds": round(code.waited, 3)}
     if exit_code not in (0, 1):
         return failed_results(submission.name, f"grading failed (pytest exit code {exit_code}); "
                                                f"the instructors are told", time.monotonic() - started,
