@@ -48,11 +48,14 @@ ATTACKS = sorted(p.name for p in ATTACKS_DIR.iterdir() if (p / f"{MODULE}.py").i
 TWINS = {"scratch_spy_twin": "scratch_spy"}   # graded beside their original (adjacent: at the same time)
 SUBMISSIONS = ATTACKS + sorted(TWINS)
 CONTROL = "control"                            # a copy of the reference, in the same batch
-FLOOR, BUDGET = 10.0, 10.0                      # seconds: per call at least, per submission in all
-# Bounds on time a grading used, leaving out what its workers waited for a CPU (the engine reports
-# it: extra_data.waited_seconds), so that another batch on the machine cannot make them fail.
-SUBMISSION_SECONDS = BUDGET + 40               # one attack's whole grading, graders included
-BATCH_SECONDS = 240                            # the whole batch, on two cores
+FLOOR, BUDGET = 20.0, 20.0                      # seconds of calls: per call at least, per submission in all
+JOBS = 2
+# How long gradings may take scales with the control's grading in the same batch (the reference,
+# under the same load), and leaves out what workers waited for a CPU (extra_data.waited_seconds):
+# another batch on the machine makes everything slower, not an attack's grading longer than allowed.
+SUBMISSION_SLACK = 20, 3                       # an attack: BUDGET + 20 s + 3 control gradings
+BATCH_SLACK = 60, 5                            # the batch: its gradings / JOBS + 60 s + 5 control gradings
+GUARD_SECONDS = 1800                           # only a hung batch is stopped by the test itself
 # What no attack may change, byte for byte.
 PROTECTED = [handsons.SOLUTIONS_DIR / f"{MODULE}.py", handsons.STUBS_DIR / f"{MODULE}.py",
              handsons.FIXTURES_DIR / MODULE, handsons.PLUGINS_DIR / MODULE, REPO / "autograder" / "engine",
@@ -276,9 +279,9 @@ def batch(tmp_path_factory):
         for name in ATTACKS:   # each twin right after its original: two jobs grade them at the same time
             order += [name] + [twin for twin, original in TWINS.items() if original == name]
         started = time.time()
-        batch.run = run_cli(grade_args([batch.subs / n for n in order], batch.out, "--jobs", "2",
+        batch.run = run_cli(grade_args([batch.subs / n for n in order], batch.out, "--jobs", str(JOBS),
                                        "--budget", str(BUDGET), "--call-timeout-floor", str(FLOOR)),
-                            tmp, env={"AG_ATTACK_SECRET": batch.secret}, timeout=BATCH_SECONDS + 120)
+                            tmp, env={"AG_ATTACK_SECRET": batch.secret}, timeout=GUARD_SECONDS)
         # A fresh Python of this installation: anything planted in its start-up would run now.
         subprocess.run([sys.executable, "-c", "pass"], check=True, timeout=60)
         time.sleep(1.0)   # a process that escaped would have had time to write
@@ -305,8 +308,11 @@ def batch(tmp_path_factory):
 def test_the_batch_completes_and_the_grader_survives(batch):
     run = batch.run
     assert run.returncode == 0, f"exit code {run.returncode}:\n{run.output[-4000:]}"
-    waited = sum(batch.results(name)["extra_data"].get("waited_seconds", 0.0) for name in SUBMISSIONS)
-    assert run.seconds - waited / 2 < BATCH_SECONDS, f"the batch took {run.seconds:.0f} s ({waited:.0f} s waiting)"
+    gradings = sum(batch.results(name)["execution_time"] for name in SUBMISSIONS + [CONTROL])
+    fixed, controls = BATCH_SLACK
+    limit = gradings / JOBS + fixed + controls * batch.results(CONTROL)["execution_time"]
+    assert run.seconds < limit, f"the batch took {run.seconds:.0f} s, more than {limit:.0f} s (its gradings took " \
+                                f"{gradings:.0f} s on {JOBS} jobs)"
     rows = grades(batch.out)
     assert set(rows) == set(SUBMISSIONS) | {CONTROL}, "grades.csv must have a row per submission"
     control = batch.results(CONTROL)
@@ -353,7 +359,9 @@ def test_scores_zero_without_grader_errors(batch, name):
 def test_finishes_in_bounded_time(batch, name):
     result = batch.results(name)
     seconds = result["execution_time"] - result["extra_data"].get("waited_seconds", 0.0)
-    assert seconds < SUBMISSION_SECONDS, f"{name} took {seconds:.0f} s to grade (besides waiting for a CPU)"
+    fixed, controls = SUBMISSION_SLACK
+    limit = BUDGET + fixed + controls * batch.results(CONTROL)["execution_time"]
+    assert seconds < limit, f"{name} took {seconds:.0f} s to grade (besides waiting for a CPU), more than {limit:.0f} s"
 
 
 @pytest.mark.parametrize("name", SUBMISSIONS)
