@@ -136,10 +136,12 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
 
 @app.command()
 def check(module: Optional[str] = typer.Argument(None, help="One hands-on (default: all)."),
-          path: Path = typer.Option(Path("assignments"), "--path", help="Folder with your modules.")):
+          path: Path = typer.Option(Path("assignments"), "--path", help="Folder with your modules."),
+          watch: bool = typer.Option(False, "--watch", help="Keep running: check a hands-on again each time "
+                                     "its file is saved, showing what changed. Ctrl-C stops.")):
     """Student side: run the public checks on your code in ./assignments."""
-    from .engine.checks import run_checks
-    raise typer.Exit(run_checks(path, _modules(module), console))
+    from .engine.checks import run_checks, watch_checks
+    raise typer.Exit((watch_checks if watch else run_checks)(path, _modules(module), console))
 
 
 @instructor_command()

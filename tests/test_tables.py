@@ -7,6 +7,7 @@ from rich.console import Console
 
 from autograder.cli import _print_scores
 from autograder.engine import handsons
+from autograder.engine.checks import _print_result, _summary
 from autograder.engine.runner import Graded
 
 MODULES = handsons.names()
@@ -71,3 +72,20 @@ def test_short_names_stay_in_the_table_itself():
     _print_scores(out_console, [graded(name) for name in names], MODULES, MAXIMA, "Scores")
     rows = [line for line in out.getvalue().splitlines() if line.startswith("│")]
     assert [next(n for n in names if n in row) for row in rows] == names, out.getvalue()
+
+
+@pytest.mark.parametrize("width", [10, 24, 80])
+def test_check_summary_and_check_lines_never_cut_a_name(width):
+    name = "midi_tokens: midi_to_tokens(tokens_to_midi(t)) gives back the notes of t, for generated t"
+    entries = [{"name": name, "score": 4.0, "max_score": 4.0, "status": "passed", "output": "",
+                "tags": ["midi_tokens"]}]
+    entries += [{"name": f"{m}: x", "score": 0.0, "max_score": 1.0, "status": "failed",
+                 "output": "expected 1, got 2", "tags": [m]} for m in MODULES]
+    lines_console, lines = console(width)
+    for entry in entries:
+        _print_result(lines_console, entry)
+    assert whole_on_a_line(name, lines.getvalue()), lines.getvalue()
+    summary_console, summary = console(width)
+    _summary(summary_console, entries, MODULES)
+    for module in MODULES:
+        assert whole_on_a_line(module, summary.getvalue()), summary.getvalue()

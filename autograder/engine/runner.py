@@ -103,6 +103,12 @@ def _collect(files: list[Path]) -> list[pytest.Item]:
     return collector.items
 
 
+def import_graders(files: list[Path]) -> None:
+    """Import grader files and what they import, as pytest does (assertion rewriting
+    included), ahead of running them: later sessions in this process reuse the modules."""
+    _collect(files)
+
+
 def public_items(module: str) -> list[tuple[str, str, float]]:
     """(test id, result-line title, points) of every public check of ``module``."""
     from .plugin import _title
