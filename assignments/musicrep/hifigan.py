@@ -530,7 +530,8 @@ class HifiGanGenerator(nn.Module):
                        if name in state_dict and tuple(state_dict[name].shape) != tuple(shape)]
         if missing or unexpected or wrong_shape:
             problems = [f"{label}: {_some(names)}" for label, names in (
-                ("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes (is this the checkpoint's config?)", wrong_shape)) if names]
+                ("missing keys", missing), ("unexpected keys", unexpected),
+                ("wrong shapes (is this the checkpoint's config?)", wrong_shape)) if names]
             raise ValueError(f"this state dict does not fit a HiFi-GAN generator with this config; "
                              f"{'; '.join(problems)}. Accepted: {STATE_DICT_FORMATS}")
         self.load_state_dict(state_dict, strict=True)

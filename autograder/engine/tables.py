@@ -5,8 +5,9 @@ cut (``encodec_rvq_…`` for nine different submissions): rows can then neither 
 told apart nor copied. Here a table is printed as it is when every cell but the
 free-text ones fits on one line. Otherwise the rows are numbered, the table shows
 the numbers, and a legend under it gives every name whole on a line of its own.
-Where even that table does not fit, each row is a line: its name, then its cells. A legend line longer than the terminal runs on (the terminal folds it
-for the eye) but is never broken or cut, so the name stays findable and copyable.
+Where even that table does not fit, each row is a line: its name, then its
+cells. A legend line longer than the terminal runs on (the terminal folds it for
+the eye) but is never broken or cut, so the name stays findable and copyable.
 """
 from __future__ import annotations
 
