@@ -128,3 +128,32 @@ def test_watch_reports_each_save_with_what_changed_and_stops_on_ctrl_c(tmp_path)
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text[-3000:]
     assert "Stopped watching." in text
     assert not result["leftovers"], result["leftovers"]
+
+
+def _kill_zygote(sandbox) -> None:
+    import os
+    os.killpg(sandbox.process.pid, signal.SIGKILL)
+    sandbox.process.wait(timeout=60)
+
+
+def test_a_dead_sandbox_is_reported_then_started_anew():
+    """What keeps a long watch session going: a zygote that dies (before or after it was
+    ready) costs one run a clear error at most, and the next run gets a fresh one."""
+    from autograder.engine.checks import Checker
+    from autograder.engine.sandbox import SandboxError
+    files = {f"{MODULE}.py": handsons.get(MODULE).reference_path.read_bytes()}
+    with Checker([MODULE]) as checker:
+        _kill_zygote(checker.sandboxes[MODULE])   # dies while it starts, or just after it said it was ready
+        assert list(checker.in_ready_order([MODULE])) == [MODULE]
+        try:
+            broken = checker.run(MODULE, files)
+        except SandboxError as error:
+            assert "did not start" in str(error)
+        else:   # it had said "ready": every check says the sandbox is gone, none passes
+            assert broken and all(r["status"] == "failed" and "sandbox is gone" in r["output"] for r in broken)
+        results = checker.run(MODULE, files)     # started anew
+        assert len(results) == 14 and all(r["status"] == "passed" for r in results)
+        _kill_zygote(checker.sandboxes[MODULE])   # dies after it was ready
+        assert list(checker.in_ready_order([MODULE])) == [MODULE]
+        results = checker.run(MODULE, files)
+        assert len(results) == 14 and all(r["status"] == "passed" for r in results)

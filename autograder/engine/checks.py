@@ -61,7 +61,8 @@ class Checker:
     def __init__(self, modules: list[str]):
         self.modules = list(modules)
         self.sandboxes: dict[str, Sandbox] = {}
-        self.ready: set[str] = set()
+        self.ready: set[str] = set()    # modules whose sandbox said it is ready
+        self.stale: set[str] = set()    # modules whose sandbox failed to start: started anew when needed
         try:
             for module in self.modules:
                 self.sandboxes[module] = Sandbox([module], wait=False, start_timeout=START_SECONDS)
@@ -77,8 +78,8 @@ class Checker:
         """``modules``, each as soon as its sandbox has started (or failed to)."""
         pending = list(modules)
         while pending:
-            starting = {self.sandboxes[m].process.stdout: m for m in pending if m not in self.ready}
-            now = [m for m in pending if m in self.ready]
+            now = [m for m in pending if m in self.ready or m in self.stale]
+            starting = {self.sandboxes[m].process.stdout: m for m in pending if m not in now}
             if not now:
                 readable, _, _ = select.select(list(starting), [], [], START_SECONDS)
                 # none in time: the first one's wait_ready says what went wrong
@@ -88,13 +89,19 @@ class Checker:
                 yield module
 
     def sandbox(self, module: str) -> Sandbox:
-        """The module's sandbox, ready; started again if its zygote has died (watch mode)."""
+        """The module's sandbox, ready; started again if its zygote died after it was ready
+        (watch mode). One that failed to start raises :class:`SandboxError`, saying why."""
         sandbox = self.sandboxes[module]
-        if sandbox.process.poll() is not None:
+        if module in self.stale or (module in self.ready and sandbox.process.poll() is not None):
             sandbox.close()
             self.ready.discard(module)
             sandbox = self.sandboxes[module] = Sandbox([module], start_timeout=START_SECONDS)
-        sandbox.wait_ready()
+            self.stale.discard(module)
+        try:
+            sandbox.wait_ready()
+        except SandboxError:
+            self.stale.add(module)   # closed: the next run starts it anew
+            raise
         self.ready.add(module)
         return sandbox
 
