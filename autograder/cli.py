@@ -10,7 +10,6 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from .engine import handsons
 
@@ -35,21 +34,21 @@ def _modules(module: Optional[str]) -> list[str]:
     return [module]
 
 
-def _score_table(rows, modules: list[str], maxima: dict[str, float], title: str) -> Table:
-    table = Table(title=title)
-    table.add_column("submission")
-    for module in modules:
-        table.add_column(module, justify="right")
-    table.add_column("total", justify="right", style="bold")
-    table.add_column("note")
+def _print_scores(out: Console, rows, modules: list[str], maxima: dict[str, float], title: str) -> None:
+    """The score table; every submission's name whole on one line, at any width (see engine/tables)."""
     from .engine.results import module_scores
+    from .engine.tables import Column, print_named_rows
+    columns = [*(Column(m, justify="right") for m in modules), Column("total", justify="right", style="bold"),
+               Column("note", free_text=True)]
+    table_rows = []
     for row in rows:
         scores = module_scores(row.results.get("tests", []))
         cells = [f"{scores.get(m, (0.0, 0.0))[0]:g} / {maxima[m]:g}" for m in modules]
         extra = row.results.get("extra_data", {})
         note = extra.get("error") or (f"{extra['grader_errors']} grader errors" if extra.get("grader_errors") else "")
-        table.add_row(escape(row.name), *cells, f"{row.results['score']:g} / {sum(maxima.values()):g}", note)
-    return table
+        table_rows.append((row.name, [*cells, f"{row.results['score']:g} / {sum(maxima.values()):g}",
+                                      escape(str(note))]))
+    print_named_rows(out, title, "submission", columns, table_rows)
 
 
 @instructor_command()
@@ -105,7 +104,8 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
 
         def progress(done) -> None:
             note = " (unchanged: from the gradebook)" if done.skipped else ""
-            bar.console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False)
+            bar.console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False,
+                              soft_wrap=True)
             bar.advance(task)
 
         try:
@@ -122,8 +122,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
                      (out / graded[0].name / "results.json").read_bytes())
-    console.print(_score_table(graded, options.modules, maxima(options.modules, public_weight=public_weight),
-                               "Scores"))
+    _print_scores(console, graded, options.modules, maxima(options.modules, public_weight=public_weight), "Scores")
     flagged = [g for g in graded if g.results.get("extra_data", {}).get("review")]
     if flagged:
         from .engine.results import review_text
@@ -147,10 +146,12 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
 
 @app.command()
 def check(module: Optional[str] = typer.Argument(None, help="One hands-on (default: all)."),
-          path: Path = typer.Option(Path("assignments"), "--path", help="Folder with your modules.")):
+          path: Path = typer.Option(Path("assignments"), "--path", help="Folder with your modules."),
+          watch: bool = typer.Option(False, "--watch", help="Keep running: check a hands-on again each time "
+                                     "its file is saved, showing what changed. Ctrl-C stops.")):
     """Student side: run the public checks on your code in ./assignments."""
-    from .engine.checks import run_checks
-    raise typer.Exit(run_checks(path, _modules(module), console))
+    from .engine.checks import run_checks, watch_checks
+    raise typer.Exit((watch_checks if watch else run_checks)(path, _modules(module), console))
 
 
 @instructor_command()
@@ -169,14 +170,14 @@ def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
     graded = grade_batch([str(p) for p in examples], out, options)
     for g in graded:
         g.name = names.get(g.source, g.name)
-    console.print(_score_table(graded, options.modules, maxima(options.modules),
-                               "Demo: the bundled submissions"))
+    _print_scores(console, graded, options.modules, maxima(options.modules), "Demo: the bundled submissions")
     console.print(f"Graded in {time.monotonic() - started:.1f} s; per-test feedback in {out}/<name>/results.json")
 
 
 @app.command("rubric")
 def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Markdown table (for the README).")):
     """Points per hands-on and per test group."""
+    from rich.table import Table
     from .engine.runner import rubric_markdown, rubric
     if markdown:
         typer.echo(rubric_markdown(), nl=False)
@@ -214,6 +215,7 @@ def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders 
                out: Path = typer.Option(Path("similarity.html"), "--out", help="The HTML report."),
                threshold: float = typer.Option(0.33, "--threshold", help="Show pairs above this similarity.")):
     """Code similarity across submissions (module against module, the stub's code excluded)."""
+    from rich.table import Table
     from .similarity import similarity_report
     pairs, problems = similarity_report([str(p) for p in paths], out, threshold)
     for line in problems:

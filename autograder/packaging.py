@@ -142,6 +142,9 @@ without the sandbox (a notice says so).
   its points and, when it fails, what was expected, what came back and, when it
   recognises it, the likely mistake. In the notebook, `grader.check("midi_tokens")`
   runs the same checks.
+- **Watch**: `.venv/bin/autograder check --watch` (or `--watch midi_tokens`) checks
+  again each time you save a module and shows only what changed (checks that now pass,
+  checks that now fail, and a one-line summary). Ctrl-C stops it.
 - **Listen and look**: the notebook plays audio before and after Encodec, plots the
   RVQ distance curve, the piano roll of your tokens, your mel spectrogram, and plays
   what the vocoder makes of it.

@@ -47,6 +47,7 @@ FINE = "def fine(x):\n    return x + 1\n"
 
 
 def test_values_cross_without_pickle(sandbox):
+    # The MIDI sandbox pre-loads no torch: this module imports it itself (seconds on a loaded machine).
     code = student(sandbox, """
         import numpy as np, torch
         def echo(x): return x
@@ -58,7 +59,7 @@ def test_values_cross_without_pickle(sandbox):
             class Liar(int):
                 def __eq__(self, other): return True
             return [Liar(3)]
-    """)
+    """, import_seconds=60.0)
     assert code.call(MODULE, "echo", [1, "x", {"k": 2}]) == [1, "x", {"k": 2}]
     rich = code.call(MODULE, "rich")
     assert rich["a"] == [1, 2.5, None, True, "s"] and rich["t"] == (1, 2)

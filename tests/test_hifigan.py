@@ -364,3 +364,96 @@ def test_from_pretrained_with_a_local_original_checkpoint(tmp_path):
     for source in (tmp_path / "generator_v3", tmp_path):
         generator = hifigan.from_pretrained(source, generator_file="generator_v3")
         torch.testing.assert_close(run(generator, mel), run(original, mel), rtol=0, atol=1e-5)
+
+
+# ------------------------------------------------------------------ what users of the original code have
+
+def _spy_torch_load(monkeypatch) -> list[dict]:
+    """Record every torch.load the loader makes (each must be weights_only=True)."""
+    calls, real = [], torch.load
+
+    def load(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hifigan.torch, "load", load)
+    return calls
+
+
+def test_from_pretrained_takes_the_newest_checkpoint_of_a_training_folder(tmp_path, monkeypatch):
+    """The original train.py writes g_<steps> (and do_<steps>) beside config.json."""
+    config = hifigan.tiny_config()
+    early, late = random_generator(config, seed=10), random_generator(config, seed=11)
+    torch.save({"generator": early.state_dict()}, tmp_path / "g_00000100")
+    torch.save({"generator": late.state_dict()}, tmp_path / "g_02500000")
+    torch.save({"mpd": {}, "msd": {}, "steps": 2_500_000}, tmp_path / "do_02500000")
+    config.to_json_file(tmp_path / "config.json")
+    calls = _spy_torch_load(monkeypatch)
+    with pytest.warns(UserWarning, match="g_02500000"):
+        generator = hifigan.from_pretrained(tmp_path)
+    assert calls and all(call.get("weights_only") is True for call in calls)
+    mel = random_mel(frames=3)
+    torch.testing.assert_close(run(generator, mel), run(late, mel), rtol=0, atol=1e-5)
+    assert not torch.allclose(run(generator, mel), run(early, mel), atol=1e-3)
+    assert hifigan.newest_training_checkpoint(tmp_path).name == "g_02500000"
+    (tmp_path / "g_02500000").rename(tmp_path / "g_00000099")   # steps decide, not the names' order of writing
+    assert hifigan.newest_training_checkpoint(tmp_path).name == "g_00000100"
+
+
+def test_a_folder_without_any_generator_says_what_was_looked_for(tmp_path):
+    hifigan.tiny_config().to_json_file(tmp_path / "config.json")
+    (tmp_path / "do_00000100").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="g_<steps>"):
+        hifigan.from_pretrained(tmp_path)
+
+
+def _parametrized_state_dict(generator: HifiGanGenerator) -> dict[str, torch.Tensor]:
+    """The generator's weights as torch's newer weight norm saves them: every convolution
+    rebuilt as a torch conv under torch.nn.utils.parametrizations.weight_norm, its state
+    dict keys (parametrizations.weight.original0/original1, bias) made by torch itself."""
+    from torch.nn.utils.parametrizations import weight_norm
+    state = {}
+    for name, conv in generator.named_modules():
+        if not isinstance(conv, WeightNormConv1d):
+            continue
+        kind = nn.ConvTranspose1d if conv.transposed else nn.Conv1d
+        native = weight_norm(kind(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+                                  padding=conv.padding, dilation=conv.dilation))
+        with torch.no_grad():
+            native.parametrizations.weight.original0.copy_(conv.weight_g)
+            native.parametrizations.weight.original1.copy_(conv.weight_v)
+            native.bias.copy_(conv.bias)
+            probe = torch.randn(1, conv.in_channels, 9, generator=torch.Generator().manual_seed(0))
+            assert torch.allclose(native(probe), conv(probe), atol=1e-5), name   # the same convolution
+        state.update({f"{name}.{key}": tensor for key, tensor in native.state_dict().items()})
+    return state
+
+
+def test_parametrized_weight_norm_state_dicts_load(tmp_path, monkeypatch):
+    original = random_generator(hifigan.tiny_config(), seed=12)
+    state = _parametrized_state_dict(original)
+    assert "conv_pre.parametrizations.weight.original0" in state and "conv_pre.weight_g" not in state
+    torch.save({"generator": state}, tmp_path / "generator_v3")
+    original.config.to_json_file(tmp_path / "config.json")
+    calls = _spy_torch_load(monkeypatch)
+    mel = random_mel(frames=3)
+    exact = hifigan.load_checkpoint(tmp_path / "generator_v3", tmp_path / "config.json", remove_weight_norm=False)
+    assert calls and all(call.get("weights_only") is True for call in calls)
+    assert torch.equal(run(exact, mel), run(original, mel))
+    fast = hifigan.from_pretrained(tmp_path, generator_file="generator_v3")
+    torch.testing.assert_close(run(fast, mel), run(original, mel), rtol=0, atol=1e-5)
+
+
+def test_any_other_mismatch_names_the_keys_and_the_accepted_formats(tmp_path):
+    config = hifigan.tiny_config()
+    state = random_generator(config, seed=13).state_dict()
+    state.pop("conv_post.bias")
+    state["conv_pre.weight_q"] = torch.zeros(1)
+    with pytest.raises(ValueError) as info:
+        HifiGanGenerator(config).load_original_state_dict(state)
+    message = str(info.value)
+    assert "missing keys: conv_post.bias" in message and "unexpected keys: conv_pre.weight_q" in message
+    assert "weight_g" in message and "parametrizations.weight.original0" in message and "g_<steps>" in message
+    other = random_generator(HifiGanConfig.v3(), seed=0).state_dict()   # the right names, other sizes
+    with pytest.raises(ValueError, match=r"wrong shapes .*: conv_pre.weight_v \(256, 80, 7\) instead of \(16, 80, 7\)"):
+        HifiGanGenerator(config).load_original_state_dict(other)

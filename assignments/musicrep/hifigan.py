@@ -47,6 +47,8 @@ import dataclasses
 import json
 import math
 import os
+import re
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -61,6 +63,7 @@ __all__ = [
     "WEIGHTS_NAME", "CONFIG_NAME", "HifiGanConfig", "WeightNormConv1d", "ResBlock1",
     "ResBlock2", "HifiGanGenerator", "load_checkpoint", "save_checkpoint",
     "load_pretrained_folder", "from_pretrained", "tiny_config", "make_tiny_checkpoint",
+    "STATE_DICT_FORMATS", "from_parametrized_weight_norm", "newest_training_checkpoint",
 ]
 
 LRELU_SLOPE = 0.1
@@ -519,19 +522,29 @@ class HifiGanGenerator(nn.Module):
                 for name, tensor in model.state_dict().items()}
 
     def load_original_state_dict(self, state_dict: Mapping[str, torch.Tensor]) -> "HifiGanGenerator":
-        """Load a state dict with the original names, with weight norm (``weight_g``,
-        ``weight_v``) or without (``weight``, as saved after removing it). Strict:
-        every parameter must be there with its shape. Returns ``self``."""
-        normalized = any(key.endswith(".weight_g") for key in state_dict)
-        if normalized:
+        """Load a state dict with the original names, in any of :data:`STATE_DICT_FORMATS`:
+        weight norm as ``weight_g``/``weight_v``, as torch's newer parametrization
+        (``parametrizations.weight.original0``/``original1``, converted), or removed
+        (``weight``). Strict: every parameter must be there with its shape; a mismatch
+        raises ``ValueError`` naming the missing and the unexpected keys. Returns ``self``."""
+        state_dict = from_parametrized_weight_norm(state_dict)
+        if any(key.endswith(".weight_g") for key in state_dict):
             self.apply_weight_norm()
         else:
             self.remove_weight_norm()
-        try:
-            self.load_state_dict(state_dict, strict=True)
-        except RuntimeError as error:
-            raise ValueError(f"this state dict does not fit a generator with this config "
-                             f"({error})") from None
+        expected = {name: tensor.shape for name, tensor in self.state_dict().items()}
+        missing = [name for name in expected if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in expected]
+        wrong_shape = [f"{name} {tuple(state_dict[name].shape)} instead of {tuple(shape)}"
+                       for name, shape in expected.items()
+                       if name in state_dict and tuple(state_dict[name].shape) != tuple(shape)]
+        if missing or unexpected or wrong_shape:
+            problems = [f"{label}: {_some(names)}" for label, names in (
+                ("missing keys", missing), ("unexpected keys", unexpected),
+                ("wrong shapes (is this the checkpoint's config?)", wrong_shape)) if names]
+            raise ValueError(f"this state dict does not fit a HiFi-GAN generator with this config; "
+                             f"{'; '.join(problems)}. Accepted: {STATE_DICT_FORMATS}")
+        self.load_state_dict(state_dict, strict=True)
         return self
 
     def save_pretrained(self, folder: str | os.PathLike) -> Path:
@@ -548,6 +561,45 @@ class HifiGanGenerator(nn.Module):
 
 
 # ------------------------------------------------------------------ loading and saving
+
+STATE_DICT_FORMATS = (
+    "the original parameter names (conv_pre, ups.<i>, resblocks.<j>.convs1/convs2.<n> or .convs.<n>, "
+    "conv_post), each convolution with weight_g and weight_v (torch.nn.utils.weight_norm, as in the "
+    "original checkpoints), with parametrizations.weight.original0 and .original1 "
+    "(torch.nn.utils.parametrizations.weight_norm), or with a plain weight (weight norm removed), and a "
+    "bias; stored as a torch file holding {'generator': state_dict} (the original training code's "
+    "g_<steps> files) or as this project's folder of model.safetensors and config.json")
+_PARAMETRIZED = ".parametrizations.weight.original"
+_TRAINING_CHECKPOINT = re.compile(r"g_(\d+)")   # the original train.py writes g_{steps:08d}
+
+
+def _some(names: list[str], shown: int = 6) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def from_parametrized_weight_norm(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state_dict`` with the keys of torch's parametrized weight norm
+    (``<conv>.parametrizations.weight.original0`` / ``original1``, what
+    ``torch.nn.utils.parametrizations.weight_norm`` saves) renamed to the original
+    ``<conv>.weight_g`` / ``<conv>.weight_v``: the same tensors (``original0`` is the
+    magnitude g, ``original1`` the direction v, both with ``dim=0``). Other keys unchanged."""
+    converted = {}
+    for name, tensor in state_dict.items():
+        prefix, found, index = name.rpartition(_PARAMETRIZED)
+        if found and index in ("0", "1") and prefix:
+            name = f"{prefix}.weight_{'g' if index == '0' else 'v'}"
+        converted[name] = tensor
+    return converted
+
+
+def newest_training_checkpoint(folder: str | os.PathLike) -> Path | None:
+    """The generator checkpoint of the most training steps (``g_02500000`` before
+    ``g_00000100``) in a folder of the original training code's checkpoints; ``None``
+    if there is none. Steps, not file times: copying a folder changes the times."""
+    found = [(int(match.group(1)), path) for path in Path(folder).iterdir()
+             if path.is_file() and (match := _TRAINING_CHECKPOINT.fullmatch(path.name))]
+    return max(found)[1] if found else None
 
 def _as_config(config: HifiGanConfig | Mapping[str, Any] | str | os.PathLike) -> HifiGanConfig:
     if isinstance(config, HifiGanConfig):
@@ -628,6 +680,9 @@ def from_pretrained(repo_id_or_path: str | os.PathLike = DEFAULT_REPO_ID, *,
     - a folder with the original files ``generator_file`` and ``config_file``
       (a torch file ``{"generator": state_dict}`` and its config JSON;
       ``config.json`` is tried when ``config_file`` is not there);
+    - a folder of the original training code (``g_00000100``, ``g_02500000``...
+      beside ``config.json``): the checkpoint of the most steps is loaded, and a
+      warning says which;
     - an original generator file (its config: ``config_file``, else
       ``config.json``, in the same folder);
     - a Hugging Face repo id (``owner/name``) holding either kind of folder,
@@ -638,6 +693,10 @@ def from_pretrained(repo_id_or_path: str | os.PathLike = DEFAULT_REPO_ID, *,
     The default is the course's model: the original authors' VCTK V3 generator
     (``VCTK_V3_generator`` and ``VCTK_V3_config.json`` in
     ``goooofy/zerovox-hifigan-vctk-1``, 5.9 MB).
+
+    State dicts saved with torch's newer weight norm
+    (``parametrizations.weight.original0``/``original1``) load too; see
+    :data:`STATE_DICT_FORMATS` for every accepted format.
 
     Returns:
         The generator, on the CPU, in eval mode, weight norm removed unless
@@ -661,11 +720,16 @@ def from_pretrained(repo_id_or_path: str | os.PathLike = DEFAULT_REPO_ID, *,
         if (path / WEIGHTS_NAME).is_file():
             return load_pretrained_folder(path, remove_weight_norm=remove_weight_norm)
         checkpoint = path / generator_file
+        if not checkpoint.is_file() and (newest := newest_training_checkpoint(path)) is not None:
+            warnings.warn(f"HiFi-GAN: no {WEIGHTS_NAME!r} nor {generator_file!r} in {path}; loading the "
+                          f"newest training checkpoint, {newest.name}", stacklevel=2)
+            checkpoint = newest
     else:
         checkpoint, path = path, path.parent
     if not checkpoint.is_file():
         raise FileNotFoundError(f"no HiFi-GAN generator in {path}: looked for {WEIGHTS_NAME!r} "
-                                f"(with {CONFIG_NAME!r}) and {generator_file!r}")
+                                f"(with {CONFIG_NAME!r}), {generator_file!r} and training checkpoints "
+                                f"g_<steps> (with {config_file!r} or {CONFIG_NAME!r})")
     for name in (config_file, CONFIG_NAME):
         if (path / name).is_file():
             return load_checkpoint(checkpoint, path / name, remove_weight_norm=remove_weight_norm)

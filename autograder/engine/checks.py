@@ -1,72 +1,301 @@
-"""``autograder check``: the public checks on a student's own folder, in-process.
+"""``autograder check``: the public checks on a student's own folder.
 
 Same graders, same sandbox as the instructors' grading; only the hidden checks
-are left out. A line per check as it finishes, then a summary per hands-on.
+are left out. Each hands-on gets a sandbox of its own, all started at once, and
+its checks run as soon as its sandbox has pre-loaded its libraries: the MIDI
+checks (no torch) are done while the audio hands-ons' libraries still load.
+Meanwhile this process imports pytest and the graders. A line per check as it
+finishes, then a summary per hands-on.
+
+``--watch`` keeps the sandboxes and runs a hands-on's checks again whenever its
+file is saved, showing only what changed since the last run.
 """
 from __future__ import annotations
 
+import contextlib
+import select
+import signal
+import threading
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from .client import StudentCode
-from .plugin import GradingPlugin
 from .results import clean_text, module_scores
-from .runner import SILENT, grader_files, run_graders
-from .sandbox import Sandbox, detect_mode, weak_reason
+from .sandbox import Sandbox, SandboxError, detect_mode, weak_reason
 from .submission import SubmissionError, load_submission
 
+START_SECONDS = 180.0   # a sandbox that has not pre-loaded its libraries by then has failed
 
-def run_checks(path: Path, modules: list[str], console: Console) -> int:
-    """Exit code: 0 when every public check passed, 1 otherwise."""
+
+class Interrupted(Exception):
+    """Ctrl-C during the checks (pytest catches KeyboardInterrupt; this survives it)."""
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C stops the checks even inside pytest, which catches KeyboardInterrupt and returns."""
+    # Signals go to the main thread only; a Ctrl-C that whoever started us ignores stays ignored.
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield
+        return
+    interrupted: list[bool] = []
+
+    def on_interrupt(signum, frame):
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        submission = load_submission(path, modules)
-    except SubmissionError as error:
-        console.print(f"[red]{error}[/]")
-        return 1
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise Interrupted()
+
+
+class Checker:
+    """One sandbox per hands-on, started together, kept for the re-runs of watch mode."""
+
+    def __init__(self, modules: list[str]):
+        self.modules = list(modules)
+        self.sandboxes: dict[str, Sandbox] = {}
+        self.ready: set[str] = set()    # modules whose sandbox said it is ready
+        self.stale: set[str] = set()    # modules whose sandbox failed to start: started anew when needed
+        try:
+            for module in self.modules:
+                self.sandboxes[module] = Sandbox([module], wait=False, start_timeout=START_SECONDS)
+            # While the zygotes import their libraries: pytest, the graders and what they import.
+            from .runner import grader_files, import_graders
+            with _interruptible():
+                import_graders(grader_files(self.modules, ("public",)))
+        except BaseException:
+            self.close()
+            raise
+
+    def in_ready_order(self, modules: list[str]):
+        """``modules``, each as soon as its sandbox has started (or failed to)."""
+        pending = list(modules)
+        while pending:
+            now = [m for m in pending if m in self.ready or m in self.stale]
+            starting = {self.sandboxes[m].process.stdout: m for m in pending if m not in now}
+            if not now:
+                readable, _, _ = select.select(list(starting), [], [], START_SECONDS)
+                # none in time: the first one's wait_ready says what went wrong
+                now = [starting[stream] for stream in readable] or [pending[0]]
+            for module in sorted(now, key=pending.index):
+                pending.remove(module)
+                yield module
+
+    def sandbox(self, module: str) -> Sandbox:
+        """The module's sandbox, ready; started again if its zygote died after it was ready
+        (watch mode). One that failed to start raises :class:`SandboxError`, saying why."""
+        sandbox = self.sandboxes[module]
+        if module in self.stale or (module in self.ready and sandbox.process.poll() is not None):
+            sandbox.close()
+            self.ready.discard(module)
+            sandbox = self.sandboxes[module] = Sandbox([module], start_timeout=START_SECONDS)
+            self.stale.discard(module)
+        try:
+            sandbox.wait_ready()
+        except SandboxError:
+            self.stale.add(module)   # closed: the next run starts it anew
+            raise
+        self.ready.add(module)
+        return sandbox
+
+    def run(self, module: str, files: dict[str, bytes], on_result=None) -> list[dict]:
+        """The public checks of ``module`` on ``files``: their result lines.
+        Raises :class:`SandboxError` or :class:`RuntimeError` when they could not run."""
+        from .client import StudentCode
+        from .plugin import GradingPlugin
+        from .runner import SILENT, grader_files, run_graders
+        code = StudentCode(self.sandbox(module), files)
+        try:
+            with _interruptible():
+                results, exit_code = run_graders(code, grader_files([module], ("public",)), output=SILENT,
+                                                 plugin=GradingPlugin(code, on_result=on_result))
+        finally:
+            code.close()
+        if exit_code not in (0, 1):
+            raise RuntimeError(f"the checks of {module} could not run (pytest exit code {exit_code}). Are the "
+                               f"public fixtures in place? (TAs: autograder fixtures regen)")
+        return results
+
+    def close(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.close()
+
+    def __enter__(self) -> "Checker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _print_result(console: Console, entry: dict, mark: str | None = None) -> None:
+    """One check: PASS/FAIL, points and its whole name on one line; what went wrong under it."""
+    passed = entry["status"] == "passed"
+    mark = mark or ("[green]PASS[/]" if passed else "[red]FAIL[/]")
+    console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {escape(entry['name'])}",
+                  highlight=False, soft_wrap=True)
+    if not passed and entry["output"]:
+        console.print("      " + entry["output"].replace("\n", "\n      "), highlight=False, markup=False)
+
+
+def _summary(console: Console, results: list[dict], modules: list[str]) -> None:
+    from .tables import Column, print_named_rows
+    rows = []
+    for module in modules:
+        mine = [r for r in results if r["tags"][0] == module]
+        if mine:
+            score, maximum = module_scores(mine)[module]
+            passed = sum(1 for r in mine if r["status"] == "passed")
+            rows.append((module, [f"{passed}/{len(mine)}", f"{score:g}/{maximum:g}"]))
+    print_named_rows(console, "Public checks", "hands-on", [Column("passed"), Column("points")], rows)
+
+
+def _weak_note(console: Console) -> None:
     if detect_mode() == "weak":
         console.print(f"[yellow]Note: running without the strong sandbox ({weak_reason()}); "
                       f"fine for checking your own code.[/]")
-    files = grader_files(modules, ("public",))
+
+
+def _run_all(checker: Checker, modules: list[str], files: dict[str, bytes], console: Console,
+             on_result=None) -> tuple[dict[str, list[dict]], bool]:
+    """Every module's checks, each as soon as its sandbox is ready: (results per module, all ran)."""
+    by_module: dict[str, list[dict]] = {}
+    complete = True
     with console.status("starting the sandbox (loading libraries)...") as status:
-        with Sandbox(modules) as sandbox:
-            code = StudentCode(sandbox, submission.files)
-            done = [0]
+        for module in checker.in_ready_order(modules):
+            status.update(f"checking {module}...")
+            try:
+                by_module[module] = checker.run(module, files, on_result)
+            except (SandboxError, RuntimeError) as error:
+                console.print(f"[red]{escape(str(error))}[/]", highlight=False)
+                complete = False
+            status.update("waiting for the sandbox (loading libraries)...")
+    return by_module, complete
 
-            def show(entry: dict) -> None:
-                done[0] += 1
-                passed = entry["status"] == "passed"
-                mark = "[green]PASS[/]" if passed else "[red]FAIL[/]"
-                console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {escape(entry['name'])}",
-                              highlight=False)
-                if not passed and entry["output"]:
-                    console.print("      " + entry["output"].replace("\n", "\n      "), highlight=False,
-                                  markup=False)
-                status.update(f"checking... {done[0]} done")
 
-            status.update("checking...")
-            plugin = GradingPlugin(code, on_result=show)
-            results, exit_code = run_graders(code, files, output=SILENT, plugin=plugin)
-            code.close()
-    if exit_code not in (0, 1):
-        console.print(f"[red]The checks could not run (pytest exit code {exit_code}).[/] Are the public "
-                      f"fixtures in place? (TAs: autograder fixtures regen)")
+def run_checks(path: Path, modules: list[str], console: Console) -> int:
+    """Exit code: 0 when every public check passed, 1 otherwise, 130 on Ctrl-C."""
+    try:
+        submission = load_submission(path, modules)
+    except SubmissionError as error:
+        console.print(f"[red]{escape(str(error))}[/]")
         return 1
-    table = Table(title="Public checks")
-    for column in ("hands-on", "passed", "points"):
-        table.add_column(column)
-    for module, (score, maximum) in module_scores(results).items():
-        passed = sum(1 for r in results if r["tags"][0] == module and r["status"] == "passed")
-        total = sum(1 for r in results if r["tags"][0] == module)
-        table.add_row(module, f"{passed}/{total}", f"{score:g}/{maximum:g}")
-    console.print(table)
+    _weak_note(console)
+    try:
+        with Checker(modules) as checker:
+            by_module, complete = _run_all(checker, modules, submission.files, console,
+                                           lambda entry: _print_result(console, entry))
+    except (KeyboardInterrupt, Interrupted):
+        console.print("[yellow]Stopped (Ctrl-C).[/]")
+        return 130
+    results = [r for module in modules for r in by_module.get(module, [])]
+    _summary(console, results, modules)
     for note in submission.notes:   # file names may hold markup or undecodable bytes
         console.print(f"[yellow]{escape(clean_text(note, 2000))}[/]", highlight=False)
     console.print("Hidden checks run when your submission is graded; passing these is a good sign, "
                   "not a guarantee.")
-    return 0 if results and all(r["status"] == "passed" for r in results) else 1
+    return 0 if complete and results and all(r["status"] == "passed" for r in results) else 1
+
+
+# ------------------------------------------------------------------ watch mode
+
+def changes_between(before: list[dict], after: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(newly passing, newly failing) result lines of ``after``; a check that is new counts
+    as newly passing or failing, as it came out."""
+    earlier = {r["name"]: r["status"] for r in before}
+    passing = [r for r in after if r["status"] == "passed" and earlier.get(r["name"]) != "passed"]
+    failing = [r for r in after if r["status"] != "passed" and earlier.get(r["name"], "passed") == "passed"]
+    return passing, failing
+
+
+def summary_line(module: str, results: list[dict], passing: int, failing: int, first: bool = False) -> str:
+    passed = sum(1 for r in results if r["status"] == "passed")
+    score, maximum = module_scores(results).get(module, (0.0, 0.0))
+    change = ("first run" if first else f"{passing} newly passing, {failing} newly failing" if passing or failing
+              else "no change since the last run")
+    return f"{module}: {passed}/{len(results)} checks pass, {score:g}/{maximum:g} points ({change})"
+
+
+def _saved_modules(changes, folder: Path, modules: list[str]) -> list[str]:
+    """The hands-ons to check again: those whose file was saved; every one when another
+    Python file of the folder changed (a helper module the student imports)."""
+    names = {Path(path).name for _, path in changes}
+    saved = [m for m in modules if f"{m}.py" in names]
+    return saved or (modules if names else [])
+
+
+def watch_checks(path: Path, modules: list[str], console: Console, stop_event=None) -> int:
+    """Check, then check a hands-on again whenever its file in ``path`` is saved, printing
+    what changed; until Ctrl-C (exit code 0) or ``stop_event`` is set."""
+    import watchfiles
+    path = Path(path)
+    if not path.is_dir():
+        console.print(f"[red]{escape(str(path))} is not a folder[/]: --watch needs the folder with your modules.")
+        return 1
+    _weak_note(console)
+    last: dict[str, list[dict]] = {}
+    checked: dict[str, bytes | None] = {}   # module -> the file's content its last run checked
+
+    def current(names: list[str]):
+        try:
+            return load_submission(path, names)
+        except SubmissionError as error:
+            console.print(f"[red]{escape(str(error))}[/]")
+            return None
+
+    def check(names: list[str], full: bool) -> None:
+        submission = current(names)
+        if submission is None:
+            return
+        present = [m for m in names if m in submission.modules] or names
+        checked.update({m: submission.files.get(f"{m}.py") for m in present})
+        by_module, _ = _run_all(checker, present, submission.files, console,
+                                (lambda entry: _print_result(console, entry)) if full else None)
+        for module in present:
+            if module not in by_module:
+                continue
+            results = by_module[module]
+            passing, failing = changes_between(last.get(module, []), results) if not full else ([], [])
+            for entry in passing:
+                _print_result(console, entry, "[green]NOW PASSING[/]")
+            for entry in failing:
+                _print_result(console, entry, "[red]NOW FAILING[/]")
+            console.print(summary_line(module, results, len(passing), len(failing), first=full),
+                          highlight=False, soft_wrap=True)
+            last[module] = results
+
+    try:
+        with Checker(modules) as checker:
+            check(modules, full=True)
+            watching = False
+            # An empty set every half second: the first says the watcher is in place (a file saved
+            # after the notice is seen); the others let Ctrl-C and stop_event through promptly.
+            for changes in watchfiles.watch(path, watch_filter=watchfiles.PythonFilter(), stop_event=stop_event,
+                                            raise_interrupt=True, debounce=1000, step=100, rust_timeout=500,
+                                            yield_on_timeout=True):
+                saved = _saved_modules(changes, path, modules)
+                if not watching:
+                    watching = True
+                    now = current(modules)   # saved while the first run ran, before the watcher was there
+                    saved += [m for m in modules if now and m not in saved
+                              and now.files.get(f"{m}.py") != checked.get(m)]
+                    files = ", ".join(f"{m}.py" for m in modules)
+                    console.print(f"Watching {escape(str(path))} ({files}): save a file to check it again; "
+                                  f"Ctrl-C to stop.", highlight=False, soft_wrap=True)
+                if saved:
+                    console.rule(f"{', '.join(f'{m}.py' for m in saved)} saved", style="dim")
+                    check([m for m in modules if m in saved], full=False)
+    except (KeyboardInterrupt, Interrupted):
+        pass
+    with contextlib.suppress(Exception):
+        console.print("Stopped watching.")
+    return 0
 
 
 # ------------------------------------------------------------------ from a notebook
@@ -88,12 +317,8 @@ def public_results(module: str, folder: Path | None = None) -> dict[str, dict]:
     submission = load_submission(folder or _student_folder(module), [module])
     key = (module, submission.digest)
     if key not in _RESULTS:
-        with Sandbox([module]) as sandbox:
-            code = StudentCode(sandbox, submission.files)
-            results, exit_code = run_graders(code, grader_files([module], ("public",)), output=SILENT)
-            code.close()
-        if exit_code not in (0, 1):
-            raise RuntimeError(f"the public checks of {module} could not run (pytest exit code {exit_code})")
+        with Checker([module]) as checker:
+            results = checker.run(module, submission.files)
         _RESULTS[key] = {r["extra_data"]["nodeid"].split("::", 1)[1]: r for r in results}
     return _RESULTS[key]
 

@@ -165,6 +165,17 @@ def _codec_paths(modules: list[str]) -> dict[str, Path]:
     return {m: handsons.get(m).codec_path for m in modules if handsons.get(m).codec_path.exists()}
 
 
+@functools.lru_cache(maxsize=1)
+def _jit_cache_key() -> str:
+    """What the compiled code depends on: Python, the installed libraries, the codecs. Once per
+    process (reading every library's metadata takes ~0.1 s; ``check`` starts a sandbox per hands-on)."""
+    from importlib import metadata
+    codecs = _codec_paths(handsons.names())
+    return hashlib.sha256(json.dumps([
+        sys.version, sys.prefix, sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()),
+        {name: path.read_text() for name, path in sorted(codecs.items())}]).encode()).hexdigest()[:16]
+
+
 def jit_cache() -> Path | None:
     """Compiled library code (numba's cache: librosa compiles its kernels when it is
     imported), made once per environment by running every plug-in's pre-loading
@@ -172,13 +183,9 @@ def jit_cache() -> Path | None:
     its private scratch; without it every batch compiles again, for seconds, because
     the sandbox's virtualenv is read-only. ``None`` if it cannot be made (grading
     then just starts slower)."""
-    from importlib import metadata
     codecs = _codec_paths(handsons.names())
-    key = hashlib.sha256(json.dumps([
-        sys.version, sys.prefix, sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()),
-        {name: path.read_text() for name, path in sorted(codecs.items())}]).encode()).hexdigest()[:16]
     cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    target = cache_home / "autograder" / f"jit-{key}"
+    target = cache_home / "autograder" / f"jit-{_jit_cache_key()}"
     if target.is_dir():
         return target
     building = None

@@ -57,11 +57,11 @@ def main(config: dict, control_fd: int) -> None:
         except OSError:
             pass
     decoders, encoders = load_codecs(config["codecs"], config["provided_dir"])
-    try:
-        import torch
+    # Only what the codecs pre-loaded: a hands-on without torch (MIDI) must not wait for it.
+    # A worker that imports torch itself gets one thread from OMP_NUM_THREADS.
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(1)  # fair timing, and --jobs N scales on N cores
-    except ImportError:
-        pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # wardens are reaped automatically
     # Forks share the pre-loaded libraries' memory until a page is written. The cyclic
     # garbage collector writes into every object it visits: frozen objects it never
