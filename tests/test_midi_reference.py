@@ -89,7 +89,36 @@ EXPECTED = {
                    (96, 48, 62, 20, 90), (96, 0, 42, 128, 60), (144, 48, 62, 20, 91),
                    (192, 2, 36, 128, 111), (205, 40, 64, 20, 92), (245, 101, 65, 21, 93),
                    (285, 61, 38, 128, 101)],
+    # Tempo 600000 (1.25 ms a tick) to tick 960 (1.2 s), 400000 to 1440 (1.6 s), then 1000000:
+    # 60: 0-480 -> 0-60; 48: 240 (0.3 s) - 1680 (1.6 + 0.5 s); 64: 720 (0.9 s) - 1200 (1.2 + 0.2 s);
+    # 67: 1440 - 1920 (2.6 s). The note_off of velocity 64 does not change 60's velocity.
+    "tempo_in_later_track": [(0, 60, 60, 52, 100), (30, 180, 48, 0, 70), (90, 50, 64, 52, 90),
+                             (160, 100, 67, 52, 80)],
+    # 96 ticks per beat: 12 ticks = 10 hundredths to tick 192 (160), then 5 to tick 384 (240),
+    # then 15. 72: 0-204 (165); 48: 96 (80) - 396 (255); 74: 240 (180) - 420 (285);
+    # 50: 408 (270), never ended, to the last track's end at 444 (315).
+    "several_tempos_late_track": [(0, 165, 72, 11, 100), (80, 175, 48, 12, 90), (180, 105, 74, 11, 101),
+                                  (270, 45, 50, 12, 91)],
+    # 60 starts under program 10 (20 comes at 240, while it sounds); 62 starts under 20; channel 1's
+    # note starts before its program_change: 0.
+    "program_change_while_sounding": [(0, 75, 60, 10, 100), (10, 50, 55, 0, 80), (50, 50, 62, 20, 90)],
+    # Channel 3: 7, then 8 at 240 (track 1), 9 at 600; drums 128 whatever program 16; channel 4: 0.
+    "program_changes_while_sounding_2": [(0, 100, 60, 7, 100), (0, 10, 36, 128, 110), (50, 75, 62, 8, 101),
+                                         (50, 5, 38, 128, 111), (75, 50, 50, 0, 80), (100, 50, 64, 9, 102)],
+    # Track 1's note-offs end track 0's channel-0 notes; its channel-1 60 is another note.
+    "note_off_in_another_track": [(0, 50, 60, 40, 100), (25, 50, 60, 41, 80), (50, 50, 64, 40, 90)],
+    # 64 (from 480) never ends: end_of_track at 1920 = 200 hundredths.
+    "end_of_track_delay": [(0, 50, 60, 0, 100), (50, 150, 64, 0, 90), (75, 25, 67, 0, 80)],
+    # 60 and 48 never end: the meta-only track ends last, at 2400 = 250 hundredths.
+    "end_of_track_delay_later_track": [(0, 250, 60, 3, 100), (25, 25, 62, 3, 90), (50, 200, 48, 0, 70)],
+    # The docstring's own example and answer.
+    "docstring_example": [(0, 50, 60, 40, 90), (0, 25, 36, 128, 100), (50, 50, 62, 40, 80)],
+    # 1 tick = 0.1 hundredth: 7-24 -> onset 0.7 -> 1, duration 1.7 -> 2; 1236-1443 -> 124, 20.7 -> 21.
+    "duration_rounded_itself": [(1, 2, 60, 0, 100), (124, 21, 62, 0, 101)],
 }
+# The companions of the files without notes: the same files with one note.
+COMPANIONS = {"no_notes": [(15, 10, 64, 24, 88)],              # 144-240 ticks, program 24
+              "no_notes_several_tracks": [(30, 45, 72, 73, 77)]}  # 750000 us a beat: 192-480 ticks
 
 
 def flat(notes) -> list[int]:
@@ -219,6 +248,27 @@ def test_docstring_example(implementation):
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", inputs.no_notes_midis(), ids=lambda c: c.name)
+def test_files_without_notes_and_their_companions(implementation, case):
+    assert implementation.midi_to_tokens(case.midi) == []
+    assert inputs.as_tuples(implementation.midi_to_tokens(case.companion)) == COMPANIONS[case.name]
+    for midi in (case.midi, case.companion):
+        assert inputs.is_tie_free(midi) and not inputs.ambiguous_program_changes(midi)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", inputs.type_2_midis(), ids=lambda c: c.name)
+def test_type_2_files_are_refused_and_their_type_1_companions_read(implementation, case):
+    assert case.midi.type == 2 and case.companion.type == 1 and case.raises == "TypeError"
+    assert [list(t) for t in case.midi.tracks] == [list(t) for t in case.companion.tracks]
+    with pytest.raises(TypeError):
+        implementation.midi_to_tokens(case.midi)
+    assert implementation.midi_to_tokens(case.companion)
+    if case.name == "type_2_refused":
+        assert inputs.as_tuples(implementation.midi_to_tokens(case.companion)) == EXPECTED["docstring_example"]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 def test_no_notes_and_type_2(implementation):
     empty = reloaded(mido.MidiFile(type=1, tracks=[mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=400000)])]))
     assert implementation.midi_to_tokens(empty) == []
@@ -269,6 +319,52 @@ def test_token_edge_cases(implementation, case):
     check_structure(midi, case.tokens, case.bpm)
     for reader in (REFERENCE, ALTERNATIVE):
         assert inputs.note_multiset(reader.midi_to_tokens(midi)) == case.expected_notes
+    if not case.tokens:   # one track holding only the set_tempo; graded beside a companion with notes
+        assert len(midi.tracks) == 1 and all(m.is_meta for m in midi.tracks[0])
+        assert case.companion
+        back = REFERENCE.midi_to_tokens(reloaded(implementation.tokens_to_midi(list(case.companion), bpm=case.bpm)))
+        assert inputs.note_multiset(back) == inputs.note_multiset(case.companion)
+
+
+def test_the_bpm_cases_cover_rounding_of_halves():
+    halves = {case.bpm: round(6000 / case.bpm) for case in TOKEN_CASES
+              if case.name.startswith("bpm_") and (6000 / case.bpm) % 1 == 0.5}
+    assert halves == {96: 62, 160: 38, 32: 188, 480: 12, 2400: 2}   # to the even neighbour, up or down
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", inputs.bad_bpm_cases(), ids=lambda c: c.name)
+def test_bad_bpm_and_its_valid_companion(implementation, case):
+    assert not 1 <= (round(6000 / case.bpm) if case.bpm else 0) <= 1677
+    assert 1 <= round(6000 / case.companion_bpm) <= 1677
+    with pytest.raises(ValueError):
+        implementation.tokens_to_midi(list(case.tokens), bpm=case.bpm)
+    midi = reloaded(implementation.tokens_to_midi(list(case.tokens), bpm=case.companion_bpm))
+    check_structure(midi, case.tokens, case.companion_bpm)
+
+
+def test_silent_instruments_keep_their_tracks():
+    case = next(c for c in TOKEN_CASES if c.name == "silent_instrument")
+    midi = reloaded(REFERENCE.tokens_to_midi(list(case.tokens)))
+    assert [[m.type for m in track] for track in midi.tracks][1] == ["program_change", "end_of_track"]
+    assert [m.program for m in midi.tracks[1] if m.type == "program_change"] == [40]
+
+
+def test_sequences_cross_what_state_would_break():
+    """Each sequence of calls in one worker needs more than 15 melodic channels in all, reads a file
+    without program changes after one with them, and comes back to an earlier call."""
+    for case in inputs.sequence_cases():
+        names = [step.name for step in case.steps]
+        assert len(set(names)) < len(names), case.name   # a call repeated
+        melodic = set()
+        for step in case.steps:
+            if step.midi is None:
+                melodic |= {(step.name, n[3]) for n in inputs.as_tuples(step.tokens) if n[3] != 128}
+        counts = Counter(name for name, _ in melodic)
+        assert sum(counts.values()) > 15, case.name
+        programs = [bool([m for m in s.midi.merged_track if m.type == "program_change"])
+                    for s in case.steps if s.midi is not None]
+        assert True in programs and False in programs[programs.index(True):], case.name
 
 
 def test_reference_docstring_example_file():

@@ -43,20 +43,31 @@ TIE_MARGIN = Fraction(1, 1000)  # hundredths of a second
 
 @dataclass(frozen=True)
 class MidiCase:
-    """A MIDI input of ``midi_to_tokens``."""
+    """A MIDI input of ``midi_to_tokens``.
+
+    ``raises``: the exception it must raise instead of returning tokens. ``companion``: a
+    file graded in the same check (its tokens must be right too), for a case whose right
+    answer (``[]``, an exception) a function could give for every file.
+    """
     name: str
     description: str
     midi: mido.MidiFile
+    raises: str | None = None
+    companion: mido.MidiFile | None = None
 
 
 @dataclass(frozen=True)
 class TokensCase:
-    """A valid input of ``tokens_to_midi``; ``expected``: the notes read back."""
+    """A valid input of ``tokens_to_midi``; ``expected``: the notes read back.
+
+    ``companion``: tokens graded in the same check at the same ``bpm`` (for the empty list,
+    whose file a function could return for every input)."""
     name: str
     description: str
     tokens: tuple[int, ...]
     bpm: int = 120
     expected: tuple[int, ...] | None = None   # None: the same notes as ``tokens``
+    companion: tuple[int, ...] | None = None
 
     @property
     def expected_notes(self) -> Counter:
@@ -71,6 +82,43 @@ class InvalidTokensCase:
     tokens: tuple[int, ...]
     bad_index: int
     bpm: int = 120
+
+
+@dataclass(frozen=True)
+class BadBpmCase:
+    """A ``bpm`` that ``tokens_to_midi`` must refuse with ``ValueError``, and a valid
+    ``companion_bpm`` near it that it must accept (graded together: a function that
+    refuses every ``bpm`` earns nothing)."""
+    name: str
+    description: str
+    bpm: int
+    companion_bpm: int
+    tokens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of a sequence made in one worker: ``midi_to_tokens(midi)`` (``midi`` given)
+    or ``tokens_to_midi(tokens, bpm)``. ``name`` names its input (the same name, the same
+    input: repeated calls must give the same answer)."""
+    name: str
+    midi: mido.MidiFile | None = None
+    tokens: tuple[int, ...] = ()
+    bpm: int = 120
+
+    @property
+    def function(self) -> str:
+        return "midi_to_tokens" if self.midi is not None else "tokens_to_midi"
+
+
+@dataclass(frozen=True)
+class SequenceCase:
+    """Calls made one after the other in one fresh worker, the way the course notebook makes
+    them: state kept between calls (a channel allocator, a program table, a cache keyed
+    without ``bpm``) changes a later answer."""
+    name: str
+    description: str
+    steps: tuple[Step, ...]
 
 
 # ---------------------------------------------------------------- helpers on tokens
@@ -393,7 +441,128 @@ def edge_case_midis() -> list[MidiCase]:
                 _on0(1546, 36, 9), _on(2000, 38, 101, 9)],
                [_on(400, 72, 80, 1), _off(400, 72, 1), _meta(2304, "end_of_track")],
                ticks_per_beat=384))
+
+    # Tempo: 600000 us per beat from tick 0 (track 1), 400000 from 960 (track 1), 1000000 from
+    # 1440 (track 2, beside notes): 480 ticks are 60, then 40, then 100 hundredths.
+    case("tempo_in_later_track", "every set_tempo is in a later track than the first notes, and there are "
+         "three of them; a note_off of velocity 64 (a note's velocity is its note-on's)",
+         _file([_program(0, 52, 0), _on(0, 60, 100), _off(480, 60, velocity=64), _on(720, 64, 90),
+                _off(1200, 64), _on(1440, 67, 80), _off(1920, 67)],
+               [_meta(0, "track_name", name="tempo map"), _tempo(0, 600000), _tempo(960, 400000)],
+               [_on(240, 48, 70, 1), _tempo(1440, 1000000), _off(1680, 48, 1)]))
+
+    # 96 ticks per beat at 0.8 s per beat (75 bpm): 12 ticks = 10 hundredths; from tick 192 (160)
+    # 0.4 s per beat: 12 ticks = 5 hundredths; from tick 384 (240) 1.2 s per beat: 12 ticks = 15.
+    case("several_tempos_late_track", "the only set_tempo messages are in the last track, four of them "
+         "(one repeating the tempo in force); notes in two earlier tracks span the changes",
+         _file([_program(0, 11, 0), _on(0, 72, 100), _off(204, 72), _on(240, 74, 101), _off(420, 74)],
+               [_program(0, 12, 1), _on(96, 48, 90, 1), _off(396, 48, 1), _on(408, 50, 91, 1)],
+               [_meta(0, "track_name", name="tempi, last"), _tempo(0, 800000), _tempo(192, 400000),
+                _tempo(288, 400000), _tempo(384, 1200000), _meta(444, "end_of_track")],
+               ticks_per_beat=96))
+
+    case("program_change_while_sounding", "a program_change while a note of its channel sounds: the "
+         "sounding note keeps its instrument, the next one gets the new one; channel 1 gets its "
+         "program only after its note began",
+         _file([_program(0, 10, 0), _on(0, 60, 100), _on(96, 55, 80, 1), _program(240, 20, 0),
+                _program(300, 99, 1), _on(480, 62, 90), _off(576, 55, 1), _off(720, 60), _program(720, 30, 0),
+                _off(960, 62)]))
+
+    # Channel 3: program 7 from 0, 8 at 240 (note 60 sounds), 9 at 600 (note 62 sounds); drums
+    # change program too (still 128); channel 4 never gets one.
+    case("program_changes_while_sounding_2", "program changes while notes sound, on two channels, across "
+         "tracks (a program_change in another track than the notes); drums whatever the program",
+         _file([_program(0, 7, 3), _on(0, 60, 100, 3), _on(0, 36, 110, 9), _off(96, 36, 9),
+                _on(480, 62, 101, 3), _off(960, 60, 3), _on(960, 64, 102, 3), _off(1200, 62, 3),
+                _off(1440, 64, 3)],
+               [_program(240, 8, 3), _program(240, 16, 9), _on(480, 38, 111, 9), _off(528, 38, 9),
+                _program(600, 9, 3), _on(720, 50, 80, 4), _off(1200, 50, 4)]))
+
+    case("note_off_in_another_track", "note-offs in another track than their note-ons still end them "
+         "(the track does not matter); the same pitch on another channel is another note",
+         _file([_program(0, 40, 0), _on(0, 60, 100), _on(480, 64, 90)],
+               [_program(0, 41, 1), _on(240, 60, 80, 1), _off(480, 60, 0), _off(720, 60, 1), _off(960, 64, 0)]))
+
+    case("end_of_track_delay", "end_of_track comes 960 ticks after the last message: a note never ended "
+         "ends there (midi.length), not at the last note message",
+         _file([_on(0, 60, 100), _off(480, 60), _on(480, 64, 90), _on(720, 67, 80), _off(960, 67),
+                _meta(1920, "end_of_track")]))
+
+    case("end_of_track_delay_later_track", "notes never ended in the first track, whose end_of_track "
+         "comes early; a later meta-only track ends last: the notes end there",
+         _file([_program(0, 3, 0), _on(0, 60, 100), _on(240, 62, 90), _off(480, 62), _on(480, 48, 70, 1),
+                _meta(960, "end_of_track")],
+               [_meta(0, "track_name", name="long"), _meta(1200, "marker", text="end"),
+                _meta(2400, "end_of_track")]))
+
+    case("docstring_example", "the example of the docstring: drums, a velocity-0 note-off, a note never "
+         "ended while end_of_track comes 480 ticks later",
+         _file([_program(0, 40, 0), _on(0, 60, 90), _on(0, 36, 100, 9), _on0(240, 36, 9), _off(480, 60),
+                _on(480, 62, 80), _meta(960, "end_of_track")]))
+
+    # 1 ms ticks (1000 per beat at 1 s per beat). 7 -> 24: onset 0.7 -> 1, duration 1.7 -> 2 (the
+    # rounded end gives 2 - 1 = 1); 1236 -> 1443: 123.6 -> 124, 20.7 -> 21 (not 144 - 124 = 20).
+    case("duration_rounded_itself", "1 ms ticks: durations rounded from exact seconds (rounding the "
+         "end instead is one off)",
+         _file([_tempo(0, 1000000), _on(7, 60, 100), _off(24, 60), _on(1236, 62, 101), _off(1443, 62)],
+               ticks_per_beat=1000))
     return cases
+
+
+def _no_notes_events(with_note: bool) -> list:
+    """A track with a tempo, a program change, a controller, stray note-offs and a note_on of
+    velocity 0 (a note-off): no notes. ``with_note``: the same and one note."""
+    events = [_tempo(0, 500000), _program(0, 24), (96, mido.Message("control_change", control=7, value=100)),
+              _off(240, 60), _on0(480, 62)]
+    if with_note:
+        events[3:3] = [_on(144, 64, 88), _off(240, 64)]
+    return events
+
+
+def no_notes_midis() -> list[MidiCase]:
+    """Files without notes (their tokens are ``[]``), each with a companion: the same file with
+    notes, graded together."""
+    conductor = [_meta(0, "track_name", name="conductor"), _tempo(0, 750000),
+                 _meta(0, "time_signature", numerator=3, denominator=4)]
+    silent = [_program(0, 73, 2), _off(0, 72, 2), _on0(480, 72, 2), _off(960, 74, 2)]
+    sounding = [_program(0, 73, 2), _off(0, 72, 2), _on(192, 72, 77, 2), _on0(480, 72, 2), _off(960, 74, 2)]
+    return [
+        MidiCase("no_notes", "no note at all: a tempo, a program change, a controller, stray note-offs and "
+                 "a note_on of velocity 0 (a note-off); graded with the same file plus one note",
+                 _file(_no_notes_events(False)), companion=_file(_no_notes_events(True))),
+        MidiCase("no_notes_several_tracks", "a conductor track and a track of program changes, stray "
+                 "note-offs and velocity-0 note-ons: no notes; graded with the same file plus one note",
+                 _file(conductor, silent), companion=_file(conductor, sounding)),
+    ]
+
+
+def _docstring_example_tracks() -> list[list]:
+    """The example of ``midi_to_tokens``'s docstring, split in two tracks."""
+    return [[_program(0, 40, 0), _on(0, 60, 90), _off(480, 60), _on(480, 62, 80), _meta(960, "end_of_track")],
+            [_on(0, 36, 100, 9), _on0(240, 36, 9)]]
+
+
+def type_2_midis() -> list[MidiCase]:
+    """Type 2 files (tracks not played together), refused with ``TypeError``; each graded with
+    the same tracks as a type 1 file."""
+    bach = next(case.midi for case in real_music_midis() if case.name == "bach_bwv269")
+    bach_tracks = [list(track) for track in bach.tracks]
+
+    def retyped(tracks: list[list], ticks_per_beat: int, kind: int) -> mido.MidiFile:
+        midi = mido.MidiFile(type=kind, ticks_per_beat=ticks_per_beat)
+        midi.tracks.extend(mido.MidiTrack(m.copy() for m in track) for track in tracks)
+        return _reloaded(midi)
+
+    example = _docstring_example_tracks()
+    return [
+        MidiCase("type_2_refused", "a type 2 file (the docstring's example, in two tracks): TypeError; graded "
+                 "with the same tracks as a type 1 file",
+                 _file(*example, type=2), raises="TypeError", companion=_file(*example, type=1)),
+        MidiCase("type_2_chorale", "a chorale's tracks in a type 2 file: TypeError; graded with the same "
+                 "tracks as a type 1 file",
+                 retyped(bach_tracks, bach.ticks_per_beat, 2), raises="TypeError",
+                 companion=retyped(bach_tracks, bach.ticks_per_beat, 1)),
+    ]
 
 
 # ---------------------------------------------------------------- real music
@@ -512,6 +681,11 @@ def token_edge_cases() -> list[TokensCase]:
                    "pitch and onset (given first), and where one ends",
                    _flat((10, 30, 60, 0, 90), (10, 0, 60, 0, 100), (40, 0, 60, 0, 80), (50, 0, 36, 128, 100),
                          (60, 0, 62, 5, 70))),
+        TokensCase("order_at_one_tick", "at tick 10, one pitch: a note ends, three start (lasting 30, 0 "
+                   "and 5, given in that order): its note-off, then the note-ons shortest first, then "
+                   "the zero-length note's note-off",
+                   _flat((10, 30, 60, 0, 90), (0, 10, 60, 0, 80), (10, 0, 60, 0, 100), (10, 5, 60, 0, 70),
+                         (10, 10, 64, 0, 60))),
         TokensCase("same_onset_same_pitch", "two notes of one pitch starting together, the longer given first",
                    _flat((0, 100, 60, 0, 90), (0, 50, 60, 0, 80))),
         TokensCase("overlapping_same_pitch", "notes of one pitch overlapping, ending in the order they start",
@@ -519,6 +693,10 @@ def token_edge_cases() -> list[TokensCase]:
         TokensCase("drums", "drums only (instrument 128, channel 10)",
                    _flat((0, 10, 36, 128, 110), (0, 5, 42, 128, 60), (25, 5, 42, 128, 61), (50, 10, 38, 128, 100),
                          (50, 5, 42, 128, 62), (75, 5, 42, 128, 63), (75, 0, 49, 128, 127))),
+        TokensCase("three_instruments_unsorted", "tokens out of time order; instruments first appear as "
+                   "25, 128, 0 (not in time order): tracks 25, 128, 0",
+                   _flat((100, 50, 60, 25, 90), (0, 20, 36, 128, 100), (50, 50, 64, 0, 80), (0, 50, 67, 25, 70),
+                         (20, 20, 38, 128, 101))),
         TokensCase("several_instruments", "instruments whose first notes are not in time order: "
                    "tracks 73, 0, 128, 40",
                    _flat((100, 50, 72, 73, 90), (0, 50, 60, 0, 80), (0, 10, 36, 128, 100), (20, 30, 48, 40, 70),
@@ -528,24 +706,60 @@ def token_edge_cases() -> list[TokensCase]:
                          (5, 20, 36, 128, 100),
                          *[(10 * i, 40, 40 + i, instrument, 64 + i) for i, instrument in enumerate(fifteen[8:], 8)],
                          (300, 10, 90, 0, 1), (310, 10, 91, 127, 127))),
+        TokensCase("docstring_example", "the example of the docstring",
+                   _flat((0, 50, 60, 40, 90), (50, 50, 60, 40, 80), (25, 0, 36, 128, 100))),
         TokensCase("long_times", "onsets up to an hour and a note of 10 minutes",
                    _flat((0, 60000, 60, 0, 100), (359_999, 1, 62, 0, 100), (123_456, 7, 64, 0, 100))),
-        TokensCase("empty", "no notes at all", ()),
+        TokensCase("empty", "no notes at all (graded with a list of notes at the same bpm)", (),
+                   companion=_flat((0, 50, 60, 0, 100), (25, 0, 36, 128, 90))),
+        TokensCase("empty_bpm_90", "no notes at all, at 90 bpm (graded with a list of notes at the same bpm)",
+                   (), bpm=90, companion=_flat((10, 20, 62, 5, 70))),
+        TokensCase("empty_bpm_133", "no notes at all, at 133 bpm (graded with a list of notes at the same bpm)",
+                   (), bpm=133, companion=_flat((0, 10, 38, 128, 100), (3, 10, 60, 0, 90))),
         TokensCase("silent_note", "a note of velocity 0 cannot be written: it is left out",
                    _flat((0, 50, 60, 0, 100), (10, 50, 62, 0, 0), (20, 50, 64, 0, 90)),
                    expected=_flat((0, 50, 60, 0, 100), (20, 50, 64, 0, 90))),
+        TokensCase("silent_instrument", "instrument 40 has only a note of velocity 0: left out, but 40 keeps "
+                   "its track (program_change and end_of_track only), between tracks 0 and 128",
+                   _flat((0, 50, 60, 0, 100), (10, 50, 62, 40, 0), (20, 50, 36, 128, 90), (30, 10, 64, 0, 0),
+                         (40, 10, 65, 0, 80)),
+                   expected=_flat((0, 50, 60, 0, 100), (20, 50, 36, 128, 90), (40, 10, 65, 0, 80))),
+        TokensCase("silent_drums_first", "the first tokens are silent drums: the drum track comes first and "
+                   "holds no note; then instrument 3, and instrument 7 with only silent notes",
+                   _flat((50, 10, 36, 128, 0), (5, 10, 60, 3, 90), (5, 10, 38, 128, 0), (0, 20, 62, 7, 0),
+                         (15, 0, 62, 3, 91)),
+                   expected=_flat((5, 10, 60, 3, 90), (15, 0, 62, 3, 91))),
     ]
-    for bpm in (90, 100, 133, 60):
-        cases.append(TokensCase(f"bpm_{bpm}", f"{bpm} bpm: {round(6000 / bpm)} ticks per beat, a tick is "
-                                f"still 10 ms", _BPM_NOTES, bpm=bpm))
+    # round(6000 / bpm): 66.67 -> 67, 62.5 -> 62 and 37.5 -> 38 (Python rounds halves to even), 60,
+    # 45.11 -> 45, 100, 187.5 -> 188, 12.5 -> 12, 2.5 -> 2.
+    for bpm in (90, 96, 160, 100, 133, 60, 32, 480, 2400):
+        cases.append(TokensCase(f"bpm_{bpm}", f"{bpm} bpm: round(6000 / {bpm}) = {round(6000 / bpm)} ticks per "
+                                f"beat (6000 / {bpm} = {6000 / bpm:g}), a tick is still 10 ms", _BPM_NOTES, bpm=bpm))
     return cases
+
+
+def bad_bpm_cases() -> list[BadBpmCase]:
+    """``bpm`` values whose ``round(6000 / bpm)`` is outside 1-1677, each with a valid one near it."""
+    tokens = _flat((0, 50, 60, 0, 100), (25, 10, 36, 128, 90))
+    return [
+        BadBpmCase("bpm_12000", "bpm=12000: round(6000 / 12000) = round(0.5) = 0 ticks per beat (graded with "
+                   "bpm=8000: round(0.75) = 1)", 12000, 8000, tokens),
+        BadBpmCase("bpm_0", "bpm=0 (graded with bpm=4: 1500 ticks per beat)", 0, 4, tokens),
+        BadBpmCase("bpm_negative", "bpm=-120 (graded with bpm=10000: round(0.6) = 1 tick per beat)",
+                   -120, 10000, tokens),
+        BadBpmCase("bpm_3", "bpm=3: 2000 ticks per beat, more than 1677 (graded with bpm=4: 1500)", 3, 4, tokens),
+        BadBpmCase("bpm_0_drums", "bpm=0 (graded with bpm=10000: round(0.6) = 1 tick per beat)", 0, 10000,
+                   _flat((5, 5, 42, 128, 70), (0, 30, 50, 3, 80))),
+        BadBpmCase("bpm_20000", "bpm=20000: round(0.3) = 0 (graded with bpm=3600: round(1.67) = 2)",
+                   20000, 3600, tokens),
+    ]
 
 
 def invalid_token_cases() -> list[InvalidTokensCase]:
     """Invalid token lists, each with the index of its first bad token."""
     good = _flat((0, 50, 60, 0, 100), (50, 50, 62, 0, 90), (100, 50, 64, 0, 80), (150, 50, 65, 0, 70))
 
-    def bad(tokens_index: int, value: int) -> tuple[int, ...]:
+    def bad(tokens_index: int, value) -> tuple:
         tokens = list(good)
         tokens[tokens_index] = value
         return tuple(tokens)
@@ -567,10 +781,16 @@ def invalid_token_cases() -> list[InvalidTokensCase]:
         InvalidTokensCase("velocity_128", "a velocity of 128", bad(19, 128), 19),
         InvalidTokensCase("instrument_129", "an instrument of 129", bad(13, 129), 13),
         InvalidTokensCase("instrument_negative", "an instrument of -1", bad(8, -1), 8),
+        InvalidTokensCase("not_an_integer", "a note of 62.5 (token 7): not an integer", bad(7, 62.5), 7),
+        InvalidTokensCase("string_token", "an onset given as the string '100' (token 10): not an integer",
+                          bad(10, "100"), 10),
+        InvalidTokensCase("none_token", "a velocity of None (token 14): not an integer", bad(14, None), 14),
         InvalidTokensCase("first_of_two", "a velocity of 200 (token 9), then an onset of -5 (token 15)",
                           tuple(bad(9, 200)[:15]) + (-5,) + good[16:], 9),
         InvalidTokensCase("bad_before_incomplete", "an instrument of 129 (token 3) and 7 tokens",
                           bad(3, 129)[:7], 3),
+        InvalidTokensCase("negative_before_incomplete", "a duration of -1 (token 11), then 3 tokens of an "
+                          "incomplete tuple (from token 15)", bad(11, -1)[:18], 11),
         InvalidTokensCase("sixteenth_melodic_and_bad_velocity", "the 16th melodic instrument (token 88) "
                           "comes before a bad velocity in the same tuple (token 89)",
                           too_many[:89] + (128,), 88),
@@ -578,3 +798,64 @@ def invalid_token_cases() -> list[InvalidTokensCase]:
                           "bringing the 16th melodic instrument",
                           too_many[:87] + (200,) + too_many[88:], 87),
     ]
+
+
+# ---------------------------------------------------------------- several calls in one worker
+
+def _instruments_tokens(instruments: Sequence[int], first_pitch: int, drums_at: int | None = None) -> tuple:
+    """One short note per instrument (in that order), and a drum hit at position ``drums_at``."""
+    notes = [(7 * i, 20 + i, first_pitch + i, instrument, 60 + i) for i, instrument in enumerate(instruments)]
+    if drums_at is not None:
+        notes.insert(drums_at, (3, 10, 38, 128, 100))
+    return _flat(*notes)
+
+
+def sequence_cases() -> list[SequenceCase]:
+    """Sequences of calls in one fresh worker. Together the melodic instruments of one sequence's
+    files are more than 15 (a channel allocator kept between calls runs out), files with
+    program changes come before files without (a program table kept between calls shows), notes
+    left sounding come before note-offs of the same pitch (a table of sounding notes kept between
+    calls shows), and each ``bpm`` comes back after another (a cache keyed without it shows)."""
+    with_programs = _file([_program(0, 40, 0), _program(0, 41, 1), _on(0, 60, 100), _on(96, 48, 90, 1),
+                           _off(480, 48, 1), _on(480, 64, 80), _meta(960, "end_of_track")])
+    without_programs = _file([_off(0, 60), _on(48, 60, 101), _on(96, 48, 91, 1), _off(480, 60), _off(576, 48, 1)])
+    nine_a = _instruments_tokens([0, 5, 10, 20, 30, 40, 50, 60, 70], 50, drums_at=4)
+    nine_b = _instruments_tokens([1, 6, 11, 21, 31, 41, 51, 61, 71], 60)
+    session = SequenceCase("notebook_session", "midi_to_tokens on a file with program changes and a note left "
+                           "sounding, then on one without program changes; tokens_to_midi at 90 bpm, 133 bpm "
+                           "(9 new melodic instruments), 90 bpm again; the first file again",
+                           (Step("a file with program changes", midi=with_programs),
+                            Step("a file without program changes", midi=without_programs),
+                            Step("9 melodic instruments and drums at 90 bpm", tokens=nine_a, bpm=90),
+                            Step("9 other melodic instruments at 133 bpm", tokens=nine_b, bpm=133),
+                            Step("9 melodic instruments and drums at 90 bpm", tokens=nine_a, bpm=90),
+                            Step("a file with program changes", midi=with_programs)))
+
+    drums_and_programs = _file([_program(0, 33, 2), _program(0, 25, 9), _on(0, 40, 90, 2), _on(0, 36, 100, 9),
+                                _off(96, 36, 9), _program(240, 34, 2), _on(480, 41, 91, 2), _off(720, 40, 2)],
+                               [_tempo(0, 400000), _on(240, 70, 70, 3), _off(480, 70, 3)])
+    plain = _file([_on(0, 41, 80, 2), _off(240, 41, 2), _on(240, 40, 81, 2), _off(480, 40, 2),
+                   _on(480, 36, 82, 9), _off(528, 36, 9)])
+    twelve = _instruments_tokens([90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101], 40, drums_at=0)
+    eight = _instruments_tokens([2, 4, 8, 16, 32, 64, 126, 127], 70, drums_at=8)
+    hidden = [
+        SequenceCase("tokens_first", "tokens_to_midi at 60 bpm (12 melodic instruments), at 100 bpm (8 "
+                     "others), no tokens at 75 bpm, 60 bpm again; then midi_to_tokens on a file with drums and "
+                     "program changes, on one without, and the first again",
+                     (Step("12 melodic instruments and drums at 60 bpm", tokens=twelve, bpm=60),
+                      Step("8 other melodic instruments and drums at 100 bpm", tokens=eight, bpm=100),
+                      Step("no tokens at 75 bpm", tokens=(), bpm=75),
+                      Step("12 melodic instruments and drums at 60 bpm", tokens=twelve, bpm=60),
+                      Step("a file with drums, tempo and program changes", midi=drums_and_programs),
+                      Step("a file without program changes", midi=plain),
+                      Step("a file with drums, tempo and program changes", midi=drums_and_programs))),
+        SequenceCase("alternating", "midi_to_tokens and tokens_to_midi in turn: a file with program "
+                     "changes, tokens at 120 bpm, a file without, the same tokens at 96 bpm, at 120 again",
+                     (Step("a file with program changes", midi=with_programs),
+                      Step("8 melodic instruments and drums at 120 bpm", tokens=eight, bpm=120),
+                      Step("a file without program changes", midi=without_programs),
+                      Step("8 melodic instruments and drums at 96 bpm", tokens=eight, bpm=96),
+                      Step("12 melodic instruments and drums at 160 bpm", tokens=twelve, bpm=160),
+                      Step("8 melodic instruments and drums at 120 bpm", tokens=eight, bpm=120))),
+    ]
+    return [session, *hidden]

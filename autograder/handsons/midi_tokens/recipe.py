@@ -2,7 +2,8 @@
 from the reference. Run by ``autograder fixtures regen``.
 
 Which inputs are public (students see them and their expected tokens) and which
-are hidden is decided here, in one place.
+are hidden is decided here, in one place, and so is which docstring rules
+(``grading.RULES``) each case exercises: every rule has a public case and hidden ones.
 """
 from __future__ import annotations
 
@@ -12,11 +13,101 @@ from ...engine.fixtures import require
 from . import inputs
 
 PUBLIC_MIDI = ("velocity_zero_note_off", "oldest_closed_first", "stray_note_offs", "open_at_end",
-               "drums_channel_10", "bach_bwv66_6")
-PUBLIC_TOKENS = ("repeated_note", "drums", "bpm_90")
-PUBLIC_INVALID = ("length_not_multiple_of_5", "note_128", "negative_duration", "sixteen_melodic")
-# The spec leaves open what a note of velocity 0 becomes in a file: not graded.
-UNGRADED_TOKENS = ("silent_note",)
+               "drums_channel_10", "bach_bwv66_6", "zero_length_notes", "docstring_example",
+               "tempo_in_later_track", "program_change_while_sounding", "note_off_in_another_track",
+               "end_of_track_delay", "duration_rounded_itself", "no_notes", "type_2_refused")
+PUBLIC_TOKENS = ("repeated_note", "drums", "bpm_90", "bpm_96", "bpm_160", "three_instruments_unsorted",
+                 "silent_instrument", "order_at_one_tick", "empty_bpm_90", "docstring_example")
+PUBLIC_INVALID = ("length_not_multiple_of_5", "note_128", "velocity_128", "negative_duration", "sixteen_melodic",
+                  "instrument_129", "not_an_integer", "bad_before_incomplete")
+PUBLIC_BAD_BPM = ("bpm_12000", "bpm_0")
+PUBLIC_SEQUENCES = ("notebook_session",)
+# Real music whose overlapping notes of one instrument and pitch end in the order they start
+# (the round trip's condition): hidden round-trip cases.
+ROUND_TRIP_MUSIC = ("bach_bwv269", "joplin_maple_leaf_rag", "drum_groove")
+
+REAL_MUSIC_RULES = ["tracks-merged", "rounding", "note-velocity", "note-on-order", "plain-ints"]
+MIDI_RULES = {
+    "velocity_zero_note_off": ["velocity-0-is-off", "rounding"],
+    "oldest_closed_first": ["oldest-first", "note-velocity"],
+    "stray_note_offs": ["stray-note-off"],
+    "open_at_end": ["open-until-last-event", "plain-ints"],
+    "drums_channel_10": ["drums-128", "program-at-onset", "tracks-merged", "note-on-order"],
+    "program_changes_mid_file": ["program-at-onset", "later-program-change"],
+    "several_tracks": ["tracks-merged", "note-on-order"],
+    "tempo_changes": ["every-set-tempo"],
+    "not_120_bpm": ["rounding"],
+    "repeated_notes": ["oldest-first", "velocity-0-is-off"],
+    "zero_length_notes": ["zero-length-kept"],
+    "duration_not_end_rounded": ["duration-rounded-itself", "rounding"],
+    "everything": ["every-set-tempo", "program-at-onset", "later-program-change", "drums-128", "note-on-order",
+                   "velocity-0-is-off", "any-track-same-channel", "oldest-first", "stray-note-off",
+                   "open-until-last-event", "zero-length-kept", "plain-ints"],
+    "tempo_in_later_track": ["every-set-tempo", "tracks-merged", "note-velocity"],
+    "several_tempos_late_track": ["every-set-tempo", "open-until-last-event"],
+    "program_change_while_sounding": ["later-program-change", "program-at-onset"],
+    "program_changes_while_sounding_2": ["later-program-change", "program-at-onset", "drums-128"],
+    "note_off_in_another_track": ["any-track-same-channel"],
+    "end_of_track_delay": ["open-until-last-event"],
+    "end_of_track_delay_later_track": ["open-until-last-event"],
+    "duration_rounded_itself": ["duration-rounded-itself", "rounding"],
+    "docstring_example": ["drums-128", "velocity-0-is-off", "open-until-last-event", "program-at-onset"],
+    "no_notes": ["no-notes"],
+    "no_notes_several_tracks": ["no-notes"],
+    "type_2_refused": ["type-2-refused"],
+    "type_2_chorale": ["type-2-refused"],
+    "bach_bwv66_6": REAL_MUSIC_RULES,
+    "bach_bwv269": REAL_MUSIC_RULES,
+    "mozart_k458_minuet": REAL_MUSIC_RULES + ["any-track-same-channel"],
+    "joplin_maple_leaf_rag": REAL_MUSIC_RULES + ["every-set-tempo"],
+    "drum_groove": REAL_MUSIC_RULES + ["drums-128", "zero-length-kept"],
+}
+BPM_RULES = ["ticks-per-beat", "tempo-10ms", "tempo-at-time-0"]
+TOKENS_RULES = {
+    "repeated_note": ["order-at-one-tick", "program-change-first", "track-holds-only-notes"],
+    "repeated_note_unsorted": ["order-at-one-tick", "t2m-any-order"],
+    "zero_length_notes": ["order-at-one-tick"],
+    "order_at_one_tick": ["order-at-one-tick"],
+    "same_onset_same_pitch": ["order-at-one-tick"],
+    "overlapping_same_pitch": ["order-at-one-tick"],
+    "drums": ["drums-channel-9", "program-change-first"],
+    "three_instruments_unsorted": ["t2m-any-order", "track-per-instrument", "own-channel", "drums-channel-9"],
+    "several_instruments": ["t2m-any-order", "track-per-instrument", "own-channel", "drums-channel-9",
+                            "program-change-first", "track-holds-only-notes"],
+    "fifteen_melodic_and_drums": ["own-channel", "drums-channel-9", "track-holds-only-notes"],
+    "long_times": ["tempo-10ms", "track-holds-only-notes"],
+    "empty": ["no-tokens"],
+    "empty_bpm_90": ["no-tokens"],
+    "empty_bpm_133": ["no-tokens"],
+    "silent_note": ["silent-note-left-out"],
+    "silent_instrument": ["silent-note-left-out", "track-per-instrument"],
+    "silent_drums_first": ["silent-note-left-out", "track-per-instrument", "program-change-first"],
+    "docstring_example": ["order-at-one-tick", "drums-channel-9", "program-change-first", "track-holds-only-notes"],
+    **{f"bpm_{bpm}": BPM_RULES for bpm in (90, 96, 160, 100, 133, 60, 32, 480, 2400)},
+}
+INVALID_RULES = {
+    "sixteen_melodic": ["sixteenth-melodic"],
+    "length_not_multiple_of_5": ["incomplete-tuple"],
+    "length_one_short": ["incomplete-tuple"],
+    "single_token": ["incomplete-tuple"],
+    "negative_onset": ["negative-time"],
+    "negative_duration": ["negative-time"],
+    "note_128": ["note-velocity-range"],
+    "note_negative": ["note-velocity-range"],
+    "velocity_negative": ["note-velocity-range"],
+    "velocity_128": ["note-velocity-range"],
+    "instrument_129": ["instrument-range"],
+    "instrument_negative": ["instrument-range"],
+    "not_an_integer": ["not-an-integer"],
+    "string_token": ["not-an-integer"],
+    "none_token": ["not-an-integer"],
+    "first_of_two": ["first-bad-token", "note-velocity-range"],
+    "bad_before_incomplete": ["first-bad-token", "instrument-range"],
+    "negative_before_incomplete": ["first-bad-token", "negative-time"],
+    "sixteenth_melodic_and_bad_velocity": ["first-bad-token", "sixteenth-melodic"],
+    "bad_note_before_sixteenth_melodic": ["first-bad-token", "sixteenth-melodic"],
+}
+BAD_BPM_RULES = {"bpm_12000": ["bpm-range", "ticks-per-beat"], "bpm_20000": ["bpm-range", "ticks-per-beat"]}
 
 # What each purpose-built file is about, said to the student when their tokens differ.
 HINTS = {
@@ -40,6 +131,26 @@ HINTS = {
     "duration_not_end_rounded": "duration is round(100 * (t_off - t_on)), not "
                                 "round(100 * t_off) - round(100 * t_on).",
     "everything": "this file mixes every edge case; check each rule of the docstring.",
+    "tempo_in_later_track": "every set_tempo applies from its time on, whichever track holds it (here none "
+                            "is in the first track, and the tempo changes twice); read the file the way "
+                            "`for msg in midi` does.",
+    "several_tempos_late_track": "every set_tempo applies from its time on, whichever track holds it (here "
+                                 "only the last track has them).",
+    "program_change_while_sounding": "a program_change while a note sounds does not change that note: a "
+                                     "note's instrument is its channel's program at its note_on, not at its "
+                                     "note-off.",
+    "program_changes_while_sounding_2": "a note's instrument is its channel's program at its note_on (a "
+                                        "program_change in another track counts too, from its time on); "
+                                        "later changes do not change notes already sounding.",
+    "note_off_in_another_track": "a note-off ends the sounding note of its channel and pitch whatever track "
+                                 "holds it.",
+    "end_of_track_delay": "a note never ended lasts until the file's last event, end_of_track included "
+                          "(midi.length), not until the last note message.",
+    "end_of_track_delay_later_track": "a note never ended lasts until the file's last event (the end of the "
+                                      "track that ends last: midi.length), not the end of its own track.",
+    "duration_rounded_itself": "duration is round(100 * (t_off - t_on)), not "
+                               "round(100 * t_off) - round(100 * t_on).",
+    "docstring_example": "this is the example of the docstring.",
 }
 
 
@@ -52,36 +163,104 @@ def _exact_times(midi) -> list:
     return [[float(start / denominator), float(end / denominator)] for start, end in spans]
 
 
-def build(public, hidden, reference) -> None:
-    midis = inputs.edge_case_midis() + inputs.real_music_midis()
+def _gradable(midi, name: str) -> None:
+    require(inputs.is_tie_free(midi), name, "a note time is within 1e-3 hundredth of a second of "
+            "k + 0.5: its rounding would be ambiguous")   # exact arithmetic (Fractions): the same everywhere
+    require(not inputs.ambiguous_program_changes(midi), name,
+            "a program_change and a note-on of its channel share a tick: the instrument would be ambiguous")
+
+
+def _midi_cases(public, hidden, reference) -> None:
+    midis = inputs.edge_case_midis() + inputs.no_notes_midis() + inputs.type_2_midis() + inputs.real_music_midis()
     for case in midis:
-        require(inputs.is_tie_free(case.midi), case.name, "a note time is within 1e-3 hundredth of a second of "
-                "k + 0.5: its rounding would be ambiguous")   # exact arithmetic (Fractions): the same everywhere
-        require(not inputs.ambiguous_program_changes(case.midi), case.name,
-                "a program_change and a note-on of its channel share a tick: the instrument would be ambiguous")
         writer = public if case.name in PUBLIC_MIDI else hidden
-        tokens = reference.midi_to_tokens(case.midi)
-        fields = {"description": case.description, "midi": writer.add_bytes(f"{case.name}.mid",
-                                                                              inputs.midi_bytes(case.midi)),
-                  "expected": writer.add_json(f"{case.name}.tokens.json", tokens)}
-        if case.name in HINTS:
-            fields["mistake_hint"] = HINTS[case.name]
-            notes = inputs.as_tuples(tokens)
-            times = _exact_times(case.midi)
-            if len(times) == len(notes):
-                fields["exact_times"] = [[list(n), t] for n, t in zip(notes, times)]
+        fields = {"description": case.description, "rules": MIDI_RULES[case.name],
+                  "midi": writer.add_bytes(f"{case.name}.mid", inputs.midi_bytes(case.midi))}
+        if case.raises:
+            try:
+                reference.midi_to_tokens(case.midi)
+            except Exception as error:   # the reference must refuse it the same way
+                require(type(error).__name__ == case.raises, case.name, f"the reference raised {error!r}")
+            else:
+                require(False, case.name, f"the reference did not raise {case.raises}")
+            fields["raises"] = case.raises
+        else:
+            _gradable(case.midi, case.name)
+            tokens = reference.midi_to_tokens(case.midi)
+            require(bool(tokens) or case.companion is not None, case.name,
+                    "a file without notes needs a companion with notes (else [] for everything passes)")
+            fields["expected"] = writer.add_json(f"{case.name}.tokens.json", tokens)
+            if case.name in HINTS:
+                fields["mistake_hint"] = HINTS[case.name]
+                notes = inputs.as_tuples(tokens)
+                times = _exact_times(case.midi)
+                if len(times) == len(notes):
+                    fields["exact_times"] = [[list(n), t] for n, t in zip(notes, times)]
+        if case.companion is not None:
+            _gradable(case.companion, f"{case.name} (companion)")
+            companion_tokens = reference.midi_to_tokens(case.companion)
+            require(bool(companion_tokens), case.name, "the companion file must have notes")
+            fields["companion_midi"] = writer.add_bytes(f"{case.name}.companion.mid",
+                                                        inputs.midi_bytes(case.companion))
+            fields["companion_expected"] = writer.add_json(f"{case.name}.companion.tokens.json", companion_tokens)
         writer.add_case("midi_to_tokens", case.name, **fields)
+        if case.name in ROUND_TRIP_MUSIC:
+            require(writer is hidden, case.name, "round-trip music is hidden")
+            writer.add_case("round_trip", case.name, description=f"tokens of {case.description}",
+                            tokens=fields["expected"], rules=["round-trip"])
+
+
+def _midi_file_of(writer, reference, name: str, tokens, bpm: int) -> str:
+    return writer.add_bytes(name, inputs.midi_bytes(reference.tokens_to_midi(list(tokens), bpm=bpm)))
+
+
+def build(public, hidden, reference) -> None:
+    _midi_cases(public, hidden, reference)
 
     for case in inputs.token_edge_cases():
-        if case.name in UNGRADED_TOKENS:
-            continue
         writer = public if case.name in PUBLIC_TOKENS else hidden
-        midi = reference.tokens_to_midi(list(case.tokens), bpm=case.bpm)
-        writer.add_case("tokens_to_midi", case.name, description=case.description, bpm=case.bpm,
-                        tokens=writer.add_json(f"{case.name}.in.json", list(case.tokens)),
-                        expected_midi=writer.add_bytes(f"{case.name}.expected.mid", inputs.midi_bytes(midi)))
+        require(bool(case.tokens) or case.companion is not None, case.name,
+                "no tokens needs a companion with notes (else one empty file for everything passes)")
+        fields = {"description": case.description, "bpm": case.bpm, "rules": TOKENS_RULES[case.name],
+                  "tokens": writer.add_json(f"{case.name}.in.json", list(case.tokens)),
+                  "expected_midi": _midi_file_of(writer, reference, f"{case.name}.expected.mid", case.tokens,
+                                                 case.bpm)}
+        if case.companion is not None:
+            fields["companion_tokens"] = writer.add_json(f"{case.name}.companion.in.json", list(case.companion))
+            fields["companion_midi"] = _midi_file_of(writer, reference, f"{case.name}.companion.expected.mid",
+                                                     case.companion, case.bpm)
+        writer.add_case("tokens_to_midi", case.name, **fields)
 
     for case in inputs.invalid_token_cases():
         writer = public if case.name in PUBLIC_INVALID else hidden
         writer.add_case("invalid", case.name, why=case.description, tokens=list(case.tokens),
-                        bpm=case.bpm, bad_index=case.bad_index)
+                        bpm=case.bpm, bad_index=case.bad_index,
+                        rules=["error-names-first-bad-token", *INVALID_RULES[case.name]])
+
+    for case in inputs.bad_bpm_cases():
+        writer = public if case.name in PUBLIC_BAD_BPM else hidden
+        writer.add_case("bad_bpm", case.name, description=case.description, bpm=case.bpm,
+                        tokens=list(case.tokens), companion_bpm=case.companion_bpm,
+                        companion_midi=_midi_file_of(writer, reference, f"{case.name}.companion.expected.mid",
+                                                     case.tokens, case.companion_bpm),
+                        rules=BAD_BPM_RULES.get(case.name, ["bpm-range"]))
+
+    for case in inputs.sequence_cases():
+        writer = public if case.name in PUBLIC_SEQUENCES else hidden
+        steps, written = [], {}
+        for step in case.steps:
+            if step.name not in written:
+                index = len(written)
+                if step.function == "midi_to_tokens":
+                    _gradable(step.midi, f"{case.name}: {step.name}")
+                    written[step.name] = {
+                        "midi": writer.add_bytes(f"{case.name}.{index}.mid", inputs.midi_bytes(step.midi)),
+                        "expected": writer.add_json(f"{case.name}.{index}.tokens.json",
+                                                    reference.midi_to_tokens(step.midi))}
+                else:
+                    written[step.name] = {
+                        "tokens": writer.add_json(f"{case.name}.{index}.in.json", list(step.tokens)), "bpm": step.bpm,
+                        "expected_midi": _midi_file_of(writer, reference, f"{case.name}.{index}.expected.mid",
+                                                       step.tokens, step.bpm)}
+            steps.append({"function": step.function, "what": step.name, **written[step.name]})
+        writer.add_case("sequence", case.name, description=case.description, steps=steps)

@@ -1,5 +1,6 @@
 """Hidden checks of Hands-on 2: the same kinds of checks on inputs students never
-see, and generated token lists compared with the reference's files."""
+see, generated token lists compared with the reference's files, and round trips of
+real music and of other generated token lists and tempos."""
 import io
 
 import pytest
@@ -7,33 +8,51 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from ...engine import fixtures
 from ...engine.client import StudentCodeError
-from .grading import check_midi, check_rejected, check_tokens, midi_arg
+from .grading import (check_midi, check_rejected, grade_bad_bpm, grade_midi_to_tokens, grade_sequence,
+                      grade_tokens_to_midi, round_trip)
 from .strategies import valid_bpms, valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "hidden")
 
-
-@pytest.mark.points(2)
-@pytest.mark.parametrize("case", FIXTURES.cases("midi_to_tokens"), ids=fixtures.case_id)
-def test_midi_to_tokens(student, case):
-    """midi_to_tokens"""
-    got = student.call("midi_to_tokens", midi_arg(FIXTURES.read_bytes(case["midi"])))
-    check_tokens(got, FIXTURES.read_json(case["expected"]), case)
-
-
-@pytest.mark.points(2)
-@pytest.mark.parametrize("case", FIXTURES.cases("tokens_to_midi"), ids=fixtures.case_id)
-def test_tokens_to_midi(student, case):
-    """tokens_to_midi"""
-    got = student.call("tokens_to_midi", FIXTURES.read_json(case["tokens"]), bpm=case["bpm"])
-    check_midi(got, FIXTURES.read_bytes(case["expected_midi"]), case["bpm"])
+# No shrinking: it can cost minutes of calls into a wrong submission. Examples start
+# small, so the first failing one is usually short already.
+GENERATED = settings(max_examples=40, derandomize=True, database=None, deadline=None,
+                     phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
 
 
 @pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("midi_to_tokens"), ids=fixtures.case_id)
+def test_midi_to_tokens(student, case):
+    """midi_to_tokens"""
+    grade_midi_to_tokens(student, FIXTURES, case)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("tokens_to_midi"), ids=fixtures.case_id)
+def test_tokens_to_midi(student, case):
+    """tokens_to_midi"""
+    grade_tokens_to_midi(student, FIXTURES, case)
+
+
+@pytest.mark.points(0.5)
 @pytest.mark.parametrize("case", FIXTURES.cases("invalid"), ids=fixtures.case_id)
 def test_invalid_tokens(student, case):
     """tokens_to_midi rejects invalid tokens"""
     check_rejected(lambda: student.call("tokens_to_midi", case["tokens"], bpm=case["bpm"]), case)
+
+
+@pytest.mark.points(0.5)
+@pytest.mark.parametrize("case", FIXTURES.cases("bad_bpm"), ids=fixtures.case_id)
+def test_bad_bpm(student, case):
+    """tokens_to_midi rejects a bpm whose ticks per beat are outside 1-1677, and accepts one near it"""
+    grade_bad_bpm(student, FIXTURES, case)
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
+def test_calls_in_one_worker(student, case):
+    """several calls one after the other in one worker, as in the notebook: each answer as if alone"""
+    grade_sequence(student, FIXTURES, case)
 
 
 @pytest.mark.points(4)
@@ -42,10 +61,7 @@ def test_tokens_to_midi_generated(student):
     reference = fixtures.load_reference("midi_tokens")
     stopped: list[StudentCodeError] = []
 
-    # No shrinking: it can cost minutes of calls into a wrong submission. Examples
-    # start small, so the first failing one is usually short already.
-    @settings(max_examples=40, derandomize=True, database=None, deadline=None,
-              phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
+    @GENERATED
     @given(tokens=valid_token_lists(), bpm=valid_bpms())
     def same_file(tokens, bpm):
         if stopped:
@@ -62,3 +78,31 @@ def test_tokens_to_midi_generated(student):
     same_file()
     if stopped:
         raise stopped[0]
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("round-trip")
+def test_round_trip(student):
+    """midi_to_tokens(tokens_to_midi(t, bpm)) gives back the notes of t, for other generated t and bpm"""
+    stopped: list[StudentCodeError] = []
+
+    @GENERATED
+    @given(tokens=valid_token_lists(max_notes=40), bpm=valid_bpms())
+    def generated(tokens, bpm):
+        if stopped:
+            return
+        try:
+            round_trip(student, tokens, bpm)
+        except StudentCodeError as error:
+            stopped.append(error)
+
+    generated()
+    if stopped:
+        raise stopped[0]
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("case", FIXTURES.cases("round_trip"), ids=fixtures.case_id)
+def test_round_trip_of_music(student, case):
+    """midi_to_tokens(tokens_to_midi(t)) gives back the notes of t, for the tokens of real music"""
+    round_trip(student, FIXTURES.read_json(case["tokens"]))
