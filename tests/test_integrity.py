@@ -54,31 +54,48 @@ def test_a_constant_answer_scores_nothing(tmp_path):
 
 
 def _public_lookup_table() -> str:
-    """A midi_tokens.py that only looks up the public fixtures' answers (a cheat): tokens by the
-    messages of the file, MIDI files by the tokens, and the bad index of each public invalid case."""
+    """A midi_tokens.py that only looks up the public fixtures' answers (a cheat): tokens (or the
+    exception) by the messages of the file, MIDI files (or the bad index) by the tokens and bpm."""
     public = fixtures.load("midi_tokens", "public")
-    tokens, files, invalid = {}, {}, {}
+    tokens, files, errors = {}, {}, {}
+
+    def key_of(path: str) -> str:
+        midi = mido.MidiFile(public.path(path))
+        return repr([str(m) for t in midi.tracks for m in t])
+
     for case in public.cases("midi_to_tokens"):
-        midi = mido.MidiFile(public.path(case["midi"]))
-        tokens[repr([str(m) for t in midi.tracks for m in t])] = public.read_json(case["expected"])
-    for case in public.cases("tokens_to_midi"):
-        key = repr((public.read_json(case["tokens"]), case["bpm"]))
-        files[key] = base64.b64encode(public.read_bytes(case["expected_midi"])).decode()
+        tokens[key_of(case["midi"])] = public.read_json(case["expected"]) if "expected" in case else case["raises"]
+        if "companion_midi" in case:
+            tokens[key_of(case["companion_midi"])] = public.read_json(case["companion_expected"])
+    for case in public.cases("tokens_to_midi") + public.cases("bad_bpm"):
+        if "expected_midi" in case:
+            files[repr((public.read_json(case["tokens"]), case["bpm"]))] = public.read_bytes(case["expected_midi"])
+        else:
+            errors[repr((public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"],
+                         case["bpm"]))] = "the bpm"
+        if "companion_midi" in case:
+            companion = (public.read_json(case["companion_tokens"]) if "companion_tokens" in case else
+                         public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"])
+            files[repr((companion, case.get("companion_bpm", case["bpm"])))] = public.read_bytes(case["companion_midi"])
     for case in public.cases("invalid"):
-        invalid[repr((case["tokens"], case["bpm"]))] = case["bad_index"]
+        errors[repr((case["tokens"], case["bpm"]))] = f"token {case['bad_index']}"
+    files = {key: base64.b64encode(data).decode() for key, data in files.items()}
     return textwrap.dedent(f'''\
         import base64, io
         import mido
         TIME_RESOLUTION = 100
-        TOKENS, FILES, INVALID = {tokens!r}, {files!r}, {invalid!r}
+        TOKENS, FILES, ERRORS = {tokens!r}, {files!r}, {errors!r}
 
         def midi_to_tokens(midi):
-            return TOKENS.get(repr([str(m) for t in midi.tracks for m in t]), [])
+            answer = TOKENS.get(repr([str(m) for t in midi.tracks for m in t]), [])
+            if isinstance(answer, str):
+                raise {{"TypeError": TypeError}}.get(answer, ValueError)("refused")
+            return answer
 
         def tokens_to_midi(tokens, bpm=120):
             key = repr((list(tokens), bpm))
-            if key in INVALID:
-                raise ValueError(f"token {{INVALID[key]}} is bad")
+            if key in ERRORS:
+                raise ValueError(f"{{ERRORS[key]}} is bad")
             data = FILES.get(key)
             return mido.MidiFile(file=io.BytesIO(base64.b64decode(data))) if data else mido.MidiFile()
         ''')
