@@ -38,7 +38,6 @@ from .runner import (Graded, Options, _fork_pool, _output_errors, clear_target, 
 from .sandbox import UID_BLOCK, Sandbox, detect_mode, weak_reason
 from .submission import Submission
 
-CONNECT_SECONDS = 20      # to reach the scheduler
 WORKERS_SECONDS = 120     # for a first worker to join it
 ALLOWED_FAILURES = 1      # workers a task may kill before it is a grader failure: tried on two in all
 LOG_BYTES = 4 << 20       # the end of a grading.log that comes back
@@ -78,8 +77,9 @@ class ClusterPool:
         except ImportError:
             raise ClusterError("Dask is not installed here: pip install -e '.[cluster]'") from None
         try:
-            # TLS (tls://...) takes its certificates from Dask's configuration (distributed.comm.tls).
-            self.client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
+            # Dask's configuration decides how long to try (distributed.comm.timeouts.connect,
+            # 30 s) and, for tls://..., the certificates (distributed.comm.tls).
+            self.client = Client(self.address, set_as_default=False)
         except Exception as error:   # noqa: BLE001: refused, timed out, bad address, TLS not set up...
             raise ClusterError(f"cannot reach the Dask scheduler at {self.address} "
                                f"({type(error).__name__}: {error})") from None
@@ -107,7 +107,7 @@ class ClusterPool:
     def grade(self, subs: list[Submission], out_dir: Path) -> Iterator[Graded]:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
-        futures, started, failed_on = {}, {}, {}
+        futures, started, tried_on = {}, {}, {}
         try:
             for sub in subs:
                 clear_target(out_dir, sub.name)
@@ -127,9 +127,9 @@ class ClusterPool:
                     raise SandboxRefused(f"{answer['refused']}, on the Dask worker {answer.get('worker', '?')}")
                 if answer is not None and "error" in answer:
                     error = f"{answer['error']} (on the Dask worker {answer.get('worker', '?')})"
-                    if sub.name not in failed_on:   # once more, on another worker
-                        failed_on[sub.name] = answer.get("worker", "")
-                        retry = self._submit(sub, avoid={failed_on[sub.name]})
+                    tried_on.setdefault(sub.name, []).append(str(answer.get("worker", "?")))
+                    if len(tried_on[sub.name]) < 2:   # once more, on another worker
+                        retry = self._submit(sub, avoid=set(tried_on[sub.name]))
                         futures[retry] = sub
                         finished.add(retry)
                         continue
@@ -138,7 +138,7 @@ class ClusterPool:
                 if results is None:
                     error = error or "the Dask worker's results were not valid results of this submission"
                     results = unfinished_results(sub, [], seconds, f"grading on the cluster failed: {error}",
-                                                 {"cluster": self.address})
+                                                 {"cluster": self.address, "tried_on": tried_on.get(sub.name, [])})
                     with _output_errors(out_dir):
                         write_results(out_dir / sub.name / "results.json", results)
                 yield Graded(sub.name, sub.source, results, sub.digest)
