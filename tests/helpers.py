@@ -245,13 +245,18 @@ class DaskCluster:
     """A real Dask scheduler and workers on 127.0.0.1 (ports chosen by the system), each
     under the supervisor: :meth:`kill` and :meth:`close` return what each left behind."""
 
-    def __init__(self, folder: Path, workers: int = 2, env: dict | None = None):
-        self.folder, self.env = Path(folder), dict(env or {})
+    def __init__(self, folder: Path, workers: int = 2, env: dict | None = None, tls: dict[str, Path] | None = None):
+        """``tls``: {"ca", "cert", "key"} files: every connection is TLS, with these
+        certificates for the scheduler and the workers."""
+        self.folder, self.env, self.tls = Path(folder), dict(env or {}), tls
         self.folder.mkdir(parents=True, exist_ok=True)
         self.file = self.folder / "scheduler.json"
         self.processes: dict[str, tuple[subprocess.Popen, Path]] = {}
+        self.tls_args = [] if tls is None else ["--tls-ca-file", str(tls["ca"]), "--tls-cert", str(tls["cert"]),
+                                                "--tls-key", str(tls["key"])]
         self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                  "--scheduler-file", str(self.file)])
+                                  "--scheduler-file", str(self.file), *self.tls_args,
+                                  *(["--protocol", "tls"] if tls else [])])
         deadline = time.monotonic() + 60
         while not self.file.exists() or not self.file.read_text().strip():
             assert time.monotonic() < deadline, self.log("scheduler")
@@ -271,11 +276,15 @@ class DaskCluster:
         """One worker process (single-threaded, under a nanny) called ``name``."""
         self._start(name, ["worker", "--scheduler-file", str(self.file), "--nthreads", "1", "--nworkers", "1",
                            "--no-dashboard", "--host", "127.0.0.1", "--name", name,
-                           "--local-directory", str(self.folder / name), "--death-timeout", "60"], env)
+                           "--local-directory", str(self.folder / name), "--death-timeout", "60",
+                           *self.tls_args], env)
 
     def client(self):
-        from distributed import Client
-        return Client(self.address, timeout=30, set_as_default=False)
+        from distributed import Client, Security
+        security = None if self.tls is None else Security(
+            tls_ca_file=str(self.tls["ca"]), tls_client_cert=str(self.tls["cert"]),
+            tls_client_key=str(self.tls["key"]), require_encryption=True)
+        return Client(self.address, timeout=30, set_as_default=False, security=security)
 
     def wait_for_workers(self, count: int) -> None:
         with self.client() as client:

@@ -12,6 +12,7 @@ import ast
 import json
 import re
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -285,3 +286,43 @@ def test_f_an_unreachable_scheduler_is_a_clear_error_with_no_table(tmp_path, bat
     assert not (out / "grades.csv").exists(), "an earlier table must not pass for this run's"
     assert not list(out.glob("*/results.json"))
     assert not run.leftovers
+
+
+def _certificates(folder: Path) -> dict[str, Path]:
+    """A certificate authority and, signed by it, a certificate for the cluster's machines
+    (here one for all: scheduler, workers and the instructor)."""
+    folder.mkdir()
+    ca, ca_key, cert, key = (folder / n for n in ("ca.pem", "ca.key", "cluster.pem", "cluster.key"))
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=grading CA",
+            "-keyout", str(ca_key), "-out", str(ca))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=grading cluster", "-keyout", str(key),
+            "-out", str(folder / "cluster.csr"))
+    openssl("x509", "-req", "-in", str(folder / "cluster.csr"), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "2", "-out", str(cert))
+    return {"ca": ca, "cert": cert, "key": key}
+
+
+def test_g_a_tls_cluster_with_certificates_from_dask_configuration(tmp_path, batch):
+    tls = _certificates(tmp_path / "certs")
+    config = tmp_path / "dask-config"   # as the README shows it: the instructor's Dask configuration
+    config.mkdir()
+    (config / "autograder-tls.yaml").write_text(
+        "distributed:\n  comm:\n    require-encryption: true\n    tls:\n"
+        f"      ca-file: {tls['ca']}\n      client:\n        cert: {tls['cert']}\n        key: {tls['key']}\n")
+    dask = DaskCluster(tmp_path / "tls-cluster", workers=1, tls=tls)
+    try:
+        assert dask.address.startswith("tls://127.0.0.1:")
+        graded = run_cli(grade_args(batch[:1], tmp_path / "out", "--scheduler", dask.address, *FAST), tmp_path,
+                         env={"DASK_CONFIG": str(config)})
+        plain = run_cli(grade_args(batch[:1], tmp_path / "plain", "--scheduler", dask.address), tmp_path,
+                        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}, timeout=120)
+    finally:
+        assert not dask.close()
+    assert graded.returncode == 0, graded.output[-3000:]
+    assert full_marks(results(tmp_path / "out", batch[0].name))
+    assert plain.returncode == 6 and "cannot reach the Dask scheduler" in plain.output, plain.output[-3000:]
+    assert not (tmp_path / "plain" / "grades.csv").exists()
