@@ -9,13 +9,13 @@ a clear error with no grades.csv."""
 from __future__ import annotations
 
 import ast
-import json
 import re
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
+import distributed  # noqa: F401: never skipped: `make test` installs the cluster group (.[cluster])
 import numpy as np
 import pytest
 
@@ -24,8 +24,6 @@ from autograder.engine import handsons
 from .helpers import (MODULE, REPO, DaskCluster, finish_cli, free_port, full_marks, gradebook_rows, grade_args,
                       grades, kill_group, results, run_cli, start_cli, worker_orphans)
 from .test_faults import SLOW, _folder
-
-pytest.importorskip("distributed", reason="the cluster group is not installed: pip install -e '.[cluster]'")
 
 FAST = ["--budget", "20", "--call-timeout-floor", "5"]
 SMALL_BUDGET = ["--budget", "10", "--call-timeout-floor", "5"]   # the hanging submission: 2 calls, then none
