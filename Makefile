@@ -4,8 +4,8 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 BIN := .venv/bin
-# Optional dependency groups the repository's own tests need.
-EXTRAS ?=
+# Optional dependency groups the repository's own tests need (Dask, for the cluster tests).
+EXTRAS ?= cluster
 
 .PHONY: demo test setup system-deps clean
 

@@ -54,7 +54,10 @@ def _print_scores(out: Console, rows, modules: list[str], maxima: dict[str, floa
 @instructor_command()
 def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .zip files."),
           out: Path = typer.Option(Path("out"), "--out", help="Where results go."),
-          jobs: int = typer.Option(1, "--jobs", min=1, max=256, help="Submissions graded in parallel."),
+          jobs: int = typer.Option(1, "--jobs", min=1, max=256, help="Submissions graded in parallel (locally)."),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Grade on the Dask cluster of this "
+                                                  "scheduler (tcp://HOST:PORT, or tls://HOST:PORT with the "
+                                                  "certificates in Dask's configuration) instead of locally."),
           module: Optional[str] = typer.Option(None, "--module", help="Grade only this hands-on."),
           gradescope: bool = typer.Option(False, "--gradescope", help="Read /autograder/submission, "
                                           "write /autograder/results/results.json."),
@@ -73,14 +76,16 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                               help="What the public checks' points count: 0 grades on the hidden "
                                                    "checks only (students could see the public ones).")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
+    from .engine.cluster import ClusterError, SandboxRefused
     from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
     from .engine.sandbox import SandboxError, detect_mode, weak_reason
-    if detect_mode() == "weak" and not allow_weak_sandbox:
-        console.print(f"[red]Refusing to grade: the strong sandbox is not available ({weak_reason()}).[/] "
-                      f"Student code would run unconfined. Use --allow-weak-sandbox to grade anyway "
-                      f"(the results will say so).")
-        raise typer.Exit(3)
-    if detect_mode() == "weak":
+    if gradescope and scheduler:
+        console.print("[red]--gradescope grades here[/]: it takes no --scheduler.")
+        raise typer.Exit(2)
+    # On a cluster, student code runs on the workers: each of them makes this check.
+    if not scheduler and detect_mode() == "weak" and not allow_weak_sandbox:
+        _refuse_weak(weak_reason())
+    if not scheduler and detect_mode() == "weak":
         console.print(f"[yellow]Grading WITHOUT the strong sandbox ({weak_reason()}): student code runs "
                       f"unconfined; every results.json says so.[/]")
     if gradescope:
@@ -92,7 +97,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     from .engine.client import TimePolicy
     options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster), html=html,
                       time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget),
-                      public_weight=public_weight)
+                      public_weight=public_weight, scheduler=scheduler, allow_weak=allow_weak_sandbox)
     started = time.monotonic()
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -118,6 +123,13 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         except SandboxError as error:
             console.print(f"[red]The sandbox could not start[/]: {escape(str(error))}", highlight=False)
             raise typer.Exit(3)
+        except SandboxRefused as error:
+            _refuse_weak(error.reason)
+        except ClusterError as error:
+            console.print(f"[red]Grading stopped: {escape(str(error))}.[/] No grades.csv was written: the batch "
+                          f"is incomplete. Start the scheduler and its workers (see the README), then run the "
+                          f"same command again (what was graded is kept in the gradebook).", highlight=False)
+            raise typer.Exit(6)
     if gradescope:
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
@@ -142,6 +154,13 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         console.print(f"[red]{errors} grader error(s)[/]: grading did not complete properly; see the results.")
     if errors or incomplete:
         raise typer.Exit(4)
+
+
+def _refuse_weak(reason: str) -> None:
+    console.print(f"[red]Refusing to grade: the strong sandbox is not available ({escape(reason)}).[/] "
+                  f"Student code would run unconfined. Use --allow-weak-sandbox to grade anyway "
+                  f"(the results will say so).", highlight=False)
+    raise typer.Exit(3)
 
 
 @app.command()

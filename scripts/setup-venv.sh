@@ -2,8 +2,8 @@
 # .venv at the repository root with everything installed: made when missing, repaired when a
 # failed attempt left it half-made, brought up to date when pyproject.toml changed.
 #   scripts/setup-venv.sh PYTHON [EXTRAS]      (EXTRAS: optional dependency groups, e.g. "cluster")
-# Healthy means: its stamp is newer than pyproject.toml and its python imports pip and the
-# project. The stamp is written last, only after everything installed.
+# Healthy means: its stamp is newer than pyproject.toml and names the same EXTRAS, and its python
+# imports pip and the project. The stamp is written last, only after everything installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${1:-python3}
@@ -17,7 +17,8 @@ cpu_index=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
 
 works() { "$venv/bin/python" -c "$1" >/dev/null 2>&1; }
 
-if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && works "import pip, autograder"; then
+if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && [ "$(cat "$stamp")" = "$extras" ] &&
+   works "import pip, autograder"; then
   exit 0
 fi
 
@@ -48,4 +49,4 @@ if ! works "import torch; assert torch.__version__.split('+')[0] == '${torch_pin
 fi
 "${install[@]}" -e ".${extras:+[$extras]}"
 works "import pip, torch, autograder"
-touch "$stamp"
+echo "$extras" > "$stamp"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the project needs: FluidSynth and a General MIDI soundfont
-# (audio rendering), bubblewrap (the grading sandbox), espeak-ng (speech fixtures).
+# (audio rendering), bubblewrap (the grading sandbox), espeak-ng (speech fixtures),
+# openssl (the cluster test's TLS certificates).
 # Installs them with apt when running as root; otherwise says what to install.
 set -euo pipefail
 SOUNDFONT=/usr/share/sounds/sf2/TimGM6mb.sf2
@@ -9,6 +10,7 @@ command -v fluidsynth >/dev/null || missing+=(fluidsynth)
 [ -f "$SOUNDFONT" ] || missing+=(timgm6mb-soundfont)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v openssl >/dev/null || missing+=(openssl)   # certificates for the TLS cluster test
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "Installing system packages: ${missing[*]}"

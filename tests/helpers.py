@@ -111,15 +111,26 @@ class Run:
         return self.stdout + self.stderr
 
 
+def start_supervised(command: list[str], report: Path, env: dict | None = None, cwd: Path | None = None,
+                     grace: float = 5.0, log: Path | None = None) -> subprocess.Popen:
+    """Start ``command`` under the supervisor; ``report`` receives its exit code and
+    leftovers, ``report.pid`` the command's pid (its process group is the command's own).
+    Its output goes to pipes, or to the file ``log`` (for a long-running service)."""
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    output = open(log, "ab") if log else subprocess.PIPE
+    try:
+        return subprocess.Popen([sys.executable, "-c", _SUPERVISOR, str(report), str(grace), *command],
+                                stdout=output, stderr=subprocess.STDOUT if log else subprocess.PIPE,
+                                text=True, errors="replace", env=environment, cwd=cwd)
+    finally:
+        if log:
+            output.close()
+
+
 def start_cli(args: list[str], report: Path, env: dict | None = None, cwd: Path | None = None,
               grace: float = 5.0, wrap: list[str] = ()) -> subprocess.Popen:
-    """Start ``autograder ARGS`` (after the command prefix ``wrap``, if any) under the
-    supervisor; ``report`` receives its exit code and leftovers, ``report.pid`` the
-    command's pid (its process group is the command's own)."""
-    command = [sys.executable, "-c", _SUPERVISOR, str(report), str(grace), *wrap, *AUTOGRADER, *args]
-    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            errors="replace", env=environment, cwd=cwd)
+    """Start ``autograder ARGS`` (after the command prefix ``wrap``, if any) under the supervisor."""
+    return start_supervised([*wrap, *AUTOGRADER, *args], report, env, cwd, grace)
 
 
 def finish_cli(process: subprocess.Popen, report: Path, started: float, timeout: float) -> Run:
@@ -225,3 +236,116 @@ def processes_mentioning(text: str) -> list[str]:
         if text in cmdline and "pytest" not in cmdline:
             found.append(f"{name}: {cmdline[:200]}")
     return found
+
+
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+class DaskCluster:
+    """A real Dask scheduler and workers on 127.0.0.1 (ports chosen by the system), each
+    under the supervisor: :meth:`kill` and :meth:`close` return what each left behind."""
+
+    def __init__(self, folder: Path, workers: int = 2, env: dict | None = None, tls: dict[str, Path] | None = None):
+        """``tls``: {"ca", "cert", "key"} files: every connection is TLS, with these
+        certificates for the scheduler and the workers."""
+        self.folder, self.env, self.tls = Path(folder), dict(env or {}), tls
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.file = self.folder / "scheduler.json"
+        self.processes: dict[str, tuple[subprocess.Popen, Path]] = {}
+        self.tls_args = [] if tls is None else ["--tls-ca-file", str(tls["ca"]), "--tls-cert", str(tls["cert"]),
+                                                "--tls-key", str(tls["key"])]
+        self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(self.file), *self.tls_args,
+                                  *(["--protocol", "tls"] if tls else [])])
+        deadline = time.monotonic() + 60
+        while not self.file.exists() or not self.file.read_text().strip():
+            assert time.monotonic() < deadline, self.log("scheduler")
+            time.sleep(0.1)
+        self.address = json.loads(self.file.read_text())["address"]
+        for index in range(workers):
+            self.start_worker(f"w{index}")
+        self.wait_for_workers(workers)
+
+    def _start(self, name: str, args: list[str], env: dict | None = None) -> None:
+        report = self.folder / f"{name}-{time.monotonic_ns()}.json"
+        process = start_supervised([DASK, *args], report, {**self.env, **(env or {})}, grace=10.0,
+                                   log=self.folder / f"{name}.log")
+        self.processes[name] = (process, report)
+
+    def start_worker(self, name: str, env: dict | None = None) -> None:
+        """One worker process (single-threaded, under a nanny) called ``name``."""
+        self._start(name, ["worker", "--scheduler-file", str(self.file), "--nthreads", "1", "--nworkers", "1",
+                           "--no-dashboard", "--host", "127.0.0.1", "--name", name,
+                           "--local-directory", str(self.folder / name), "--death-timeout", "60",
+                           *self.tls_args], env)
+
+    def client(self):
+        from distributed import Client, Security
+        security = None if self.tls is None else Security(
+            tls_ca_file=str(self.tls["ca"]), tls_client_cert=str(self.tls["cert"]),
+            tls_client_key=str(self.tls["key"]), require_encryption=True)
+        return Client(self.address, timeout=30, set_as_default=False, security=security)
+
+    def wait_for_workers(self, count: int) -> None:
+        with self.client() as client:
+            client.wait_for_workers(count, timeout=120)
+
+    def log(self, name: str) -> str:
+        path = self.folder / f"{name}.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def pid(self, name: str) -> int:
+        """The pid of the supervised command (a worker's nanny); its process group is its own."""
+        report = self.processes[name][1]
+        return int(Path(str(report) + ".pid").read_text())
+
+    def busy(self, name: str) -> bool:
+        """Whether the worker ``name`` is grading: a grader forked from its worker process."""
+        table = _process_table()
+        family, found = {self.pid(name)}, True
+        while found:
+            found = False
+            for pid, (parent, _) in table.items():
+                if parent in family and pid not in family:
+                    family.add(pid)
+                    found = True
+        return any(parent in family and parent != self.pid(name) and command == table[parent][1]
+                   for pid, (parent, command) in table.items() if pid in family and parent in table)
+
+    def kill(self, name: str) -> list[dict]:
+        """SIGKILL the process group of ``name``; what outlived it (killed by the supervisor)."""
+        process, report = self.processes.pop(name)
+        kill_group(report)
+        process.wait(timeout=60)
+        return json.loads(report.read_text())["leftovers"] if report.exists() else [{"report": "missing"}]
+
+    def close(self) -> dict[str, list[dict]]:
+        workers = [name for name in self.processes if name != "scheduler"]
+        left = {name: self.kill(name) for name in workers}
+        if "scheduler" in self.processes:
+            left["scheduler"] = self.kill("scheduler")
+        return {name: found for name, found in left.items() if found}
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every live process."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{name}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            table[int(name)] = (int(fields[1]), command)
+    return table
+
+
+def free_port() -> int:
+    """A port nothing listens on (for a scheduler that cannot be reached)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -33,6 +33,14 @@ def test_release_holds_what_students_need_and_nothing_hidden(release):
     assert manifest["files"] and all(v["visibility"] == "public" for v in manifest["files"].values())
 
 
+def test_release_does_not_pull_the_cluster_group(release):
+    import tomllib
+    project = tomllib.loads((release / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.lower().startswith(("dask", "distributed"))]
+    installs = [line for line in (release / "Makefile").read_text().splitlines() if "pip install" in line]
+    assert installs and not [line for line in installs if "[" in line], installs   # no optional group
+
+
 def _run(release, *args, cwd=None):
     env = {**os.environ, "PYTHONPATH": f"{release}:{release / 'assignments'}"}   # the release's code, not ours
     return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,

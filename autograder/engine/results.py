@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -147,6 +148,33 @@ def failed_results(name: str, message: str, seconds: float, extra: dict) -> dict
     return {"score": 0.0, "execution_time": round(seconds, 3), "output": message,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
             "extra_data": {"submission": name, "error": message, **extra}}
+
+
+def _number(value: object) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _valid_line(test: object) -> bool:
+    return (type(test) is dict and type(test.get("name")) is str and _number(test.get("score"))
+            and _number(test.get("max_score")) and 0 <= test["score"] <= test["max_score"]
+            and test.get("status") in ("passed", "failed") and type(test.get("output")) is str
+            and type(test.get("visibility")) is str and type(test.get("tags")) is list
+            and all(type(tag) is str for tag in test["tags"]) and type(test.get("extra_data", {})) is dict)
+
+
+def valid_results(results: object, name: str, digest: str) -> bool:
+    """Whether ``results`` is what this engine writes for the submission ``name`` of
+    content ``digest``: what comes back from a grader (a forked process, a cluster
+    worker) is checked before the batch keeps it, writes it or counts it."""
+    if type(results) is not dict or type(results.get("tests")) is not list or type(results.get("output")) is not str:
+        return False
+    extra = results.get("extra_data")
+    if type(extra) is not dict or extra.get("submission") != name or extra.get("content_sha256") != digest:
+        return False
+    tests = results["tests"]
+    return (all(_valid_line(t) for t in tests) and _number(results.get("score"))
+            and _number(results.get("execution_time"))
+            and abs(results["score"] - sum(t["score"] for t in tests)) < 1e-3)
 
 
 def write_results(path: Path, results: dict) -> None:

@@ -19,7 +19,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from threadpoolctl import threadpool_limits
@@ -29,7 +29,8 @@ from ..worker.jail import die_with_parent
 from .client import StudentCode, TimePolicy
 from .gradebook import Gradebook
 from .plugin import GradingPlugin, points_of
-from .results import build_results, clean_text, failed_results, grades_csv, weigh_public, write_atomic, write_results
+from .results import (build_results, clean_text, failed_results, grades_csv, valid_results, weigh_public,
+                      write_atomic, write_results)
 from .sandbox import Limits, Sandbox
 from .submission import Submission, SubmissionError, load_submission
 
@@ -54,6 +55,8 @@ class Options:
     html: bool = False           # keep the public checks' pictures and write HTML reports
     roster: dict[str, str] = field(default_factory=dict)   # submission name -> student id
     public_weight: float = 1.0   # what public checks' points count (0: grade on hidden checks only)
+    scheduler: str | None = None   # a Dask scheduler's address: grade on that cluster, not here
+    allow_weak: bool = False       # cluster workers without the strong sandbox may grade (weakly)
 
     @property
     def scope(self) -> str:
@@ -302,13 +305,13 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
         done(Graded(sub.name, sub.source, earlier, sub.digest, options.roster.get(sub.name, sub.name), True))
     if pending:
         hidden = [Path(p).resolve() for p in paths] + [out_dir.resolve()]
-        with Sandbox(options.modules, mode=options.mode, hidden_paths=hidden, wait=False) as sandbox:
+        with contextlib.closing(_pool(options)) as pool:
+            pool.start(hidden)
             # Collecting the graders here imports them (and hypothesis, fixtures...) in the
             # parent while the zygote imports its own: every forked grader starts with them.
             points = maxima(options.modules, options.visibilities, options.public_weight)
-            sandbox.wait_ready()
-            # Closing the pool on any error kills the graders still running.
-            with contextlib.closing(_fork_pool(sandbox, pending, out_dir, options)) as items:
+            # Closing the pool on any error stops the gradings still running.
+            with contextlib.closing(pool.grade(pending, out_dir)) as items:
                 for item in items:
                     item.student = options.roster.get(item.name, item.name)
                     if not is_incomplete(item.results):
@@ -328,6 +331,63 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
             [{"name": g.name, "student": g.student, "results": g.results, "digest": g.digest} for g in graded],
             points))
     return graded
+
+
+class LocalPool:
+    """Grades on this machine: one zygote, and a forked grader per submission,
+    ``options.jobs`` at a time. The cluster's pool (``cluster.ClusterPool``) has the
+    same three methods; grade_batch keeps the books for both."""
+
+    def __init__(self, options: Options):
+        self.options, self.sandbox = options, None
+
+    def start(self, hidden: list[Path]) -> None:
+        """Start the zygote (it imports its libraries while the caller goes on)."""
+        self.sandbox = Sandbox(self.options.modules, mode=self.options.mode, hidden_paths=hidden, wait=False)
+
+    def grade(self, subs: list[Submission], out_dir: Path) -> Iterator[Graded]:
+        """Each submission graded, in the order they finish, its results.json written."""
+        self.sandbox.wait_ready()
+        return _fork_pool(self.sandbox, subs, out_dir, self.options)
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+
+def _pool(options: Options):
+    if options.scheduler:
+        from .cluster import ClusterPool   # Dask is an optional dependency: only imported here
+        return ClusterPool(options)
+    return LocalPool(options)
+
+
+def clear_target(out_dir: Path, name: str) -> Path:
+    """``out_dir/name``, made, without a previous run's results: never read as this run's."""
+    target = out_dir / name
+    with _output_errors(out_dir):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "results.json").unlink(missing_ok=True)
+        (target / PARTIAL).unlink(missing_ok=True)
+    return target
+
+
+def unfinished_results(sub: Submission, tests: list[dict], seconds: float, reason: str, extra: dict) -> dict:
+    """Results of a grading that did not finish: the lines it made, and why. Never kept
+    in the gradebook (the next run grades it again) and the batch exits with code 4."""
+    note = (f"{reason}: the checks after these were not run; the instructors are told "
+            f"(see the grading.log beside this results.json).")
+    return build_results(sub.name, tests, seconds, [*sub.notes, note],
+                         {**extra, "content_sha256": sub.digest, "error": reason, "incomplete": True})
+
+
+def read_results(path: Path, sub: Submission) -> dict | None:
+    """The results.json a grader wrote for ``sub``, or None if it is missing or not one."""
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return results if valid_results(results, sub.name, sub.digest) else None
 
 
 def _wait_any(running: dict, limit: float) -> tuple[int, int, bool]:
@@ -377,20 +437,19 @@ def _partial_lines(path: Path) -> list[dict]:
     return lines
 
 
-def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options: Options):
+def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options: Options,
+               slots: list[int] | None = None):
+    """Grade ``subs`` in forked graders, one per free job slot (``slots``; default one
+    per ``options.jobs``); yield each as it ends, its results.json written."""
     pending = list(subs)
     running: dict[int, tuple[Submission, int, float]] = {}
-    free_slots = list(range(max(1, options.jobs)))
+    free_slots = list(slots) if slots is not None else list(range(max(1, options.jobs)))
     limit = options.time_policy.grading_limit()
     try:
         while pending or running:
             while pending and free_slots:
                 sub, slot = pending.pop(0), free_slots.pop(0)
-                target = out_dir / sub.name
-                with _output_errors(out_dir):
-                    target.mkdir(parents=True, exist_ok=True)
-                    (target / "results.json").unlink(missing_ok=True)  # never read a previous run's
-                    (target / PARTIAL).unlink(missing_ok=True)
+                target = clear_target(out_dir, sub.name)
                 gc.freeze()   # forked graders then share the parent's pages instead of copying them
                 why_read, why_write = os.pipe()   # the grader says there why it could not write its results
                 pid = os.fork()
@@ -408,21 +467,14 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
                 raise OutputError(f"cannot write the results of {sub.name} in {target}: {why or 'unknown reason'}")
             results = None
             if not stopped and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-                try:
-                    results = json.loads((target / "results.json").read_text())
-                except (OSError, ValueError):
-                    results = None
+                results = read_results(target / "results.json", sub)
             if results is None:
                 # The grader did not finish: keep the lines it made, say why, and never
                 # let this pass for a complete grading (not in the gradebook; exit code 4).
                 reason = (f"grading stopped after {limit:.0f} s, the most one submission's grading may take"
                           if stopped else f"grading crashed ({_status_text(status)})")
-                tests = _partial_lines(target / PARTIAL)
-                note = (f"{reason}: the checks after these were not run; the instructors are told "
-                        f"(see {target / 'grading.log'}).")
-                results = build_results(sub.name, tests, time.monotonic() - started, [*sub.notes, note],
-                                        {**engine_info(sandbox), "content_sha256": sub.digest,
-                                         "error": reason, "incomplete": True})
+                results = unfinished_results(sub, _partial_lines(target / PARTIAL), time.monotonic() - started,
+                                             reason, engine_info(sandbox))
                 with _output_errors(out_dir):
                     write_results(target / "results.json", results)
             with contextlib.suppress(OSError):
