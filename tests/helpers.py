@@ -165,6 +165,19 @@ def kill_group(report: Path, sig: int = signal.SIGKILL) -> None:
         pass
 
 
+def public_checks(module: str = MODULE) -> tuple[int, float]:
+    """(result lines, points) of a hands-on's public checks, from the graders themselves."""
+    from autograder.engine.runner import public_items
+    items = public_items(module)
+    return len(items), sum(points for _, _, points in items)
+
+
+def max_score(module: str = MODULE) -> float:
+    """A hands-on's full marks, public and hidden checks together."""
+    from autograder.engine.runner import maxima
+    return maxima([module])[module]
+
+
 def grade_args(paths, out: Path, *extra: str) -> list[str]:
     return ["grade", *map(str, paths), "--out", str(out), "--module", MODULE, *extra]
 

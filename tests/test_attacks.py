@@ -41,7 +41,8 @@ import pytest
 from autograder.engine import handsons
 from autograder.engine.results import clean_text
 
-from .helpers import MODULE, REPO, grade_args, grades, processes_mentioning, results, run_cli, worker_orphans
+from .helpers import (MODULE, REPO, grade_args, grades, max_score, processes_mentioning, results, run_cli,
+                      worker_orphans)
 
 ATTACKS_DIR = Path(__file__).resolve().parent / "attacks"
 ATTACKS = sorted(p.name for p in ATTACKS_DIR.iterdir() if (p / f"{MODULE}.py").is_file())
@@ -316,7 +317,7 @@ def test_the_batch_completes_and_the_grader_survives(batch):
     rows = grades(batch.out)
     assert set(rows) == set(SUBMISSIONS) | {CONTROL}, "grades.csv must have a row per submission"
     control = batch.results(CONTROL)
-    assert control["score"] == 88 and rows[CONTROL]["score"] == "88", control["output"]
+    assert control["score"] == max_score() and rows[CONTROL]["score"] == f"{max_score():g}", control["output"]
     assert all(t["status"] == "passed" for t in control["tests"]), "the reference lost points beside the attacks"
 
 
