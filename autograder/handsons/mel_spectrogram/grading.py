@@ -457,8 +457,9 @@ def vocode_call_text(mel: np.ndarray, requires_grad: bool = False) -> str:
 
 def check_vocode(value: object, expected: np.ndarray, mel: np.ndarray, requires_grad: bool = False) -> None:
     """Fail unless ``value`` is the expected waveforms ``[B, frames * hop_size]``, in the generator's
-    dtype (float32: the mel is converted to it, the generator is not converted to the mel's), and
-    without autograd history. The dtype and the history are checked only once the values are right."""
+    dtype (float32: the mel is converted to it, the generator is not converted to the mel's), and,
+    for a mel sent with ``requires_grad`` (the no-gradient check), without autograd history. The
+    dtype and the history are checked only once the values are right."""
     what = vocode_call_text(mel, requires_grad)
     got = expect_tensor(value, what, kind="f")
 
@@ -479,7 +480,7 @@ def check_vocode(value: object, expected: np.ndarray, mel: np.ndarray, requires_
              f"the waveforms are too.\nLikely cause: the generator was converted to the mel's dtype "
              f"(generator.double(), generator.to(mel.dtype)), which changes the caller's model: convert the mel "
              f"to the generator's dtype instead, mel.to(next(generator.parameters()).dtype) (generator changed).")
-    if value.requires_grad:
+    if requires_grad and value.requires_grad:
         fail(f"{what} returned the right waveforms, but with requires_grad=True: they keep the autograd graph "
              f"and every activation of the generator. Run the generator inside `with torch.no_grad():` "
              f"(no gradients kept; without no_grad the graph is built).")
