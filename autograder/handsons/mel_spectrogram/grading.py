@@ -383,7 +383,7 @@ def check_too_short(call, case: dict, audio_shape: tuple) -> None:
                          f"{n_fft - 2 * pad} (minimum length: frame not checked).")
             elif length == minimum - 1:
                 hint += (f"\nLikely cause: the length check is off by one: {minimum - 1} samples is one fewer than "
-                         f"the minimum (T must be > pad = {pad}; minimum length off by one).")
+                         f"the minimum, T must be > pad = {pad} (minimum length off by one).")
             fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}: "
                  f"{error.detail or error.message}\n{hint}")
         if minimum not in _numbers_in(error.detail):
