@@ -4,7 +4,8 @@ Framing by hand (reflect padding with flips, ``unfold``), its own periodic Hann
 window written from the formula and zero-padded to ``n_fft`` in the middle,
 ``torch.fft.rfft`` of each frame, ``torch.abs`` of the spectrum squared plus the
 1e-9 under the root, librosa's filterbank applied with ``einsum`` (frames
-first), ``torch.maximum`` for the floor; ``vocode`` under ``torch.inference_mode``.
+first), ``torch.maximum`` for the floor; ``vocode`` under ``torch.inference_mode``, the mel moved to
+the generator's weights with ``Tensor.to(other)``.
 """
 import math
 
@@ -34,7 +35,8 @@ def mel_spectrogram(audio, n_fft, num_mels, sampling_rate, hop_size, win_size, f
     pad = (n_fft - hop_size) // 2
     length = clips.shape[-1]
     if length <= pad or length + 2 * pad < n_fft:
-        raise ValueError(f"audio of {length} samples is too short for n_fft={n_fft}, hop_size={hop_size}")
+        minimum = max(pad + 1, n_fft - 2 * pad)
+        raise ValueError(f"need at least {minimum} samples for n_fft={n_fft}, hop_size={hop_size}; got {length}")
     frames = _reflect(clips, pad).unfold(-1, n_fft, hop_size)            # [B, frames, n_fft]
     spectrum = torch.fft.rfft(frames * _window(win_size, n_fft, clips.dtype), dim=-1)
     magnitude = torch.sqrt(torch.abs(spectrum) ** 2 + 1e-9)             # [B, frames, bins]
@@ -45,6 +47,7 @@ def mel_spectrogram(audio, n_fft, num_mels, sampling_rate, hop_size, win_size, f
 
 
 def vocode(generator, mel):
+    weight = next(generator.parameters())
     with torch.inference_mode():
-        waveform = generator(mel)
+        waveform = generator(mel.to(weight))
     return waveform[:, 0, :]

@@ -41,7 +41,8 @@ MISTAKES = [
             "return torch.clamp(torch.log(mel), min=LOG_FLOOR)",
             loses=("test_mel_spectrogram[v1_v3-silence_and_fade_out]",), says="clamp after the log"),
     Mistake("epsilon_missing", ".add_(MAGNITUDE_EPS).sqrt_()", ".sqrt_()",
-            loses=("test_mel_spectrogram[8k_fine-silence_8k_fine]",), says="(1e-9 missing or outside"),
+            loses=("test_mel_spectrogram[8k_telephone-speech_then_silence_8k]",
+                   "test_mel_spectrogram[8k_fine-silence_8k_fine]"), says="(1e-9 missing or outside"),
     Mistake("one_dimensional_input_loses_its_batch", "return torch.log(torch.clamp(mel, min=LOG_FLOOR))",
             "return torch.log(torch.clamp(mel, min=LOG_FLOOR))[0] if audio.ndim == 1 else "
             "torch.log(torch.clamp(mel, min=LOG_FLOOR))",
@@ -54,4 +55,60 @@ MISTAKES = [
             loses=("test_vocode[music_and_speech]",), says="not removing the channel dimension"),
     Mistake("vocode_squeezes_everything", "return audio.squeeze(1)", "return audio.squeeze()",
             loses=("test_vocode[batch_of_one]",), says="squeeze(1)"),
+    Mistake("batch_flattened", "batch = audio.reshape(1, -1) if audio.ndim == 1 else audio",
+            "batch = audio.reshape(1, -1)",
+            loses=("test_mel_spectrogram[v1_v3-music_and_speech]", "test_mel_spectrogram[v1_v3-batch_of_three]"),
+            says="one spectrogram per clip"),
+    Mistake("result_always_float32", "return torch.log(torch.clamp(mel, min=LOG_FLOOR))",
+            "return torch.log(torch.clamp(mel, min=LOG_FLOOR)).float()",
+            loses=("test_mel_spectrogram[v1_v3-speech_float64]", "test_mel_spectrogram[v1_v3-organ_float64]"),
+            says="(result not in the audio's dtype)"),
+    Mistake("not_differentiable", "with _one_thread():  # steady", "with _one_thread(), torch.no_grad():  # steady",
+            loses=("test_mel_spectrogram[16k_speech-speech_16k]", "test_mel_spectrogram[v1_v3-winds_differentiable]"),
+            says="(not differentiable)"),
+    Mistake("fmax_none_crashes", "None if fmax is None else float(fmax)", "float(fmax)",
+            loses=("test_mel_spectrogram[no_fmax-piano_no_fmax]", "test_mel_spectrogram[no_fmax-organ_no_fmax]"),
+            says="(fmax=None not handled)"),
+    Mistake("fmax_none_taken_as_8000", "None if fmax is None else float(fmax)",
+            "8000.0 if fmax is None else float(fmax)",
+            loses=("test_mel_spectrogram[no_fmax-piano_no_fmax]", "test_mel_spectrogram[no_fmax-organ_no_fmax]"),
+            says="(fmax=None taken as 8000)"),
+    # Too short: the exact minimum is accepted, one sample less refused, with the minimum in the message.
+    Mistake("too_short_off_by_one", "if batch.shape[-1] < minimum:", "if batch.shape[-1] < minimum - 1:",
+            loses=("test_too_short[v1_v3-one_sample_short]", "test_too_short[odd_hop-one_sample_short]"),
+            says="(minimum length off by one)"),
+    Mistake("minimum_length_refused", "if batch.shape[-1] < minimum:", "if batch.shape[-1] <= minimum:",
+            loses=("test_too_short[v1_v3-100_samples]", "test_too_short[v1_v3-batch_of_200]"),
+            says="(minimum length refused)"),
+    Mistake("frame_not_checked", "minimum = max(pad + 1, n_fft - 2 * pad)", "minimum = pad + 1",
+            loses=("test_too_short[half_overlap-one_sample_short]", "test_too_short[16k_wide_hop-one_sample_short]"),
+            says="(minimum length: frame not checked)"),
+    Mistake("too_short_message_without_the_minimum", 'samples, the minimum is {minimum} for "', 'samples for "',
+            loses=("test_too_short[v1_v3-100_samples]", "test_too_short[16k_speech-100_samples]"),
+            says="(ValueError without the minimum)"),
+    # State across calls: each shows only when calls follow one another in one worker.
+    Mistake("filterbank_cache_without_the_sampling_rate",
+            "@functools.lru_cache(maxsize=32)\ndef _filters(",
+            "_CACHE = {}\n\n\n"
+            "def _filters(n_fft, num_mels, sampling_rate, win_size, fmin, fmax, dtype, device):\n"
+            "    key = (n_fft, num_mels, win_size, fmin, fmax, dtype, device)   # the sampling rate left out\n"
+            "    if key not in _CACHE:\n"
+            "        _CACHE[key] = _build_filters(n_fft, num_mels, sampling_rate, win_size, fmin, fmax, dtype, "
+            "device)\n"
+            "    return _CACHE[key]\n\n\n"
+            "def _build_filters(",
+            loses=("test_state_across_calls[notebook_session]", "test_state_across_calls[strings_44k_48k]"),
+            says="(cache keyed without every parameter)"),
+    Mistake("vocode_turns_gradients_off_globally", "    with torch.no_grad():\n        audio = generator(mel)",
+            "    torch.set_grad_enabled(False)\n    audio = generator(mel)",
+            loses=("test_state_across_calls[notebook_session]", "test_state_across_calls[speech_22k_24k]"),
+            says="(gradients turned off globally)"),
+    # vocode: float64 mels are converted to the generator's dtype; the generator is not changed.
+    Mistake("vocode_mel_not_converted", "mel = mel.to(device=weight.device, dtype=weight.dtype)",
+            "mel = mel.to(device=weight.device)",
+            loses=("test_vocode[float64_mel]", "test_vocode[float64_batch]"),
+            says="(mel not converted to the generator's dtype)"),
+    Mistake("vocode_converts_the_generator", "mel = mel.to(device=weight.device, dtype=weight.dtype)",
+            "generator.to(dtype=mel.dtype)",
+            loses=("test_vocode[float64_mel]", "test_vocode[float64_batch]"), says="(generator changed)"),
 ]

@@ -1,4 +1,4 @@
-"""Grader-side checks for Hands-on 3, shared by the public and hidden graders (numpy only).
+"""Grader-side checks for Hands-on 3, shared by the public and hidden graders (numpy, no torch).
 
 How log-mels are compared. Correct implementations differ by float32 rounding,
 and not only in the last digit: the FFT of a frame is accurate to about 1e-7
@@ -17,16 +17,88 @@ Feedback: a failing answer's shape, floor and scale are looked at first
 mean a missing floor...); then it is compared with what each classic mistake
 returns on a few probe frames of the same input (the fixtures hold those
 outputs, made by the recipe), and the mistake it matches is named.
+
+No points for properties alone: the dtype of the result, ``requires_grad``, a
+waveform without autograd history and the too-short ``ValueError`` are checked
+only after the values are right (the refusal: after the right mel at exactly
+the minimum length).
+
+State: a worker serves several checks one after the other. ``run_state`` makes
+a sequence of calls in one fresh worker; any other failing check is run again
+in a fresh worker (``checked``), and when it is right there the feedback says
+that state kept between calls is the cause.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
+import weakref
 
 import numpy as np
+import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...engine.rules import Rule
 from ...worker.wire import Ext, Tensor
+
+# Every rule the stub's docstrings state, quoted from them. The cases that exercise each are named
+# by the recipe (``rules`` of a case: ``recipe.mel_rules`` and the too-short and vocode cases) or by
+# a test's ``rules`` marker; RULES.md is the table.
+RULES = {
+    # mel_spectrogram: the input
+    "batch": Rule("mel_spectrogram", "``audio`` is ``[B, T]`` (``B`` clips of ``T`` samples each)"),
+    "one-clip": Rule("mel_spectrogram", "or ``[T]`` (one clip, treated as ``[1, T]``: the result is then "
+                                        "``[1, num_mels, frames]``)"),
+    "float64-input": Rule("mel_spectrogram", "Samples are float32 or float64"),
+    # the computation, step by step
+    "reflect-padding": Rule("mel_spectrogram", "Pad every clip on both sides with ``pad = (n_fft - hop_size) // 2`` "
+                            "samples in ``\"reflect\"`` mode (``torch.nn.functional.pad``: the clip mirrored "
+                            "around its first and last sample, which are not repeated)."),
+    "odd-padding": Rule("mel_spectrogram", "``pad = (n_fft - hop_size) // 2``"),
+    "stft": Rule("mel_spectrogram", "``torch.stft`` of the padded clips with ``n_fft``, "
+                 "``hop_length=hop_size``, ``win_length=win_size``,"),
+    "stft-options": Rule("mel_spectrogram", "``center=False`` (no further padding), one-sided, not normalized, "
+                         "``return_complex=True``"),
+    "hann-window": Rule("mel_spectrogram", "``window=torch.hann_window(win_size)`` (periodic Hann;"),
+    "window-centred": Rule("mel_spectrogram", "torch.stft centres it in ``n_fft`` with zeros when "
+                                              "``win_size < n_fft``)"),
+    "frames": Rule("mel_spectrogram", "``[B, n_fft // 2 + 1, frames]`` with "
+                   "``frames = 1 + (T + 2 * pad - n_fft) // hop_size``"),
+    "magnitude": Rule("mel_spectrogram", "Magnitude ``sqrt(re**2 + im**2 + 1e-9)``"),
+    "epsilon": Rule("mel_spectrogram", "the ``1e-9`` is inside the square root, so silence gives "
+                                       "``sqrt(1e-9) = 3.16e-5``, not 0."),
+    "filterbank": Rule("mel_spectrogram", "Mel filterbank: ``librosa.filters.mel(sr=sampling_rate, n_fft=n_fft, "
+                       "n_mels=num_mels, fmin=fmin, fmax=fmax)``, librosa's defaults otherwise (Slaney mel scale "
+                       "and area normalization, float32;"),
+    "fmax-none": Rule("mel_spectrogram", "``fmax=None`` means ``sampling_rate / 2``"),
+    "natural-log": Rule("mel_spectrogram", "``log(clamp(mel, min=1e-5))``: natural log"),
+    "log-floor": Rule("mel_spectrogram", "never below ``log(1e-5) = -11.51``."),
+    # the result
+    "result-dtype": Rule("mel_spectrogram", "The result has the dtype and the device of ``audio``"),
+    "differentiable": Rule("mel_spectrogram", "it is differentiable with respect to ``audio``."),
+    # too short
+    "too-short-reflection": Rule("mel_spectrogram", "the reflection needs more samples than it pads (``T > pad``)"),
+    "too-short-frame": Rule("mel_spectrogram", "the padded clip must hold one whole frame "
+                                               "(``T + 2 * pad >= n_fft``)"),
+    "minimum-length": Rule("mel_spectrogram", "So ``T`` must be at least ``max(pad + 1, n_fft - 2 * pad)`` samples"),
+    "too-short-message": Rule("mel_spectrogram", "or ``ValueError`` (whose message gives that minimum)."),
+    "hifigan-minimum": Rule("mel_spectrogram", "With HiFi-GAN's parameters (``n_fft=1024``, ``hop_size=256``: "
+                            "``pad = 384``) that is 385 samples, which give 1 frame."),
+    "too-short-valueerror": Rule("mel_spectrogram", "Raise it yourself, before padding: "
+                                 "``torch.nn.functional.pad`` would raise a RuntimeError."),
+    # vocode
+    "vocode-generator": Rule("vocode", "Calls ``generator(mel)``"),
+    "vocode-no-grad": Rule("vocode", "without gradients (inside ``torch.no_grad()``, so the result has no "
+                                     "autograd history and no activations are kept)"),
+    "vocode-shape": Rule("vocode", "drops the channel dimension: the generator returns ``[B, 1, samples]``, "
+                                   "this function ``[B, samples]``"),
+    "vocode-samples": Rule("vocode", "where ``samples = frames * hop_size`` and ``hop_size`` is the generator's"),
+    "vocode-dtype": Rule("vocode", "It is converted to the dtype and the device of the generator's weights first "
+                                   "(so float64 mels work with a float32 generator)."),
+    "vocode-unchanged": Rule("vocode", "The generator is used as it is: its train/eval mode and its weights are "
+                                       "not changed."),
+}
 
 FLOOR = math.log(1e-5)
 RTOL, ATOL, FRAME_RTOL = 1e-3, 1e-6, 1e-7
@@ -70,13 +142,32 @@ MISTAKES = {
                       "(wrong floor).",
     "clamp_after_log": "the clamp must come before the log, log(clamp(mel, min=1e-5)), not after it "
                        "(wrong floor: clamp after the log).",
+    "fmax_none_8000": "the filterbank stops at 8000 Hz: fmax=None means sampling_rate / 2, librosa's own "
+                      "default, not 8000 (fmax=None taken as 8000).",
+    "fmax_none_crash": "fmax=None is allowed: it means sampling_rate / 2, and librosa.filters.mel takes it as it "
+                       "is (fmax=None not handled).",
+    "float32_result": "the filterbank or the window is float32 (librosa's filterbank is, and so is "
+                      "torch.hann_window by default) and the result was cast to it, or the audio was: build "
+                      "them in the audio's dtype, e.g. torch.from_numpy(basis).to(audio.dtype) "
+                      "(result not in the audio's dtype).",
+    "float64_result": "a float64 computation (numpy's default) was returned as it is: the result has the "
+                      "audio's dtype (result not in the audio's dtype).",
+    "float64_mismatch": "the audio is float64 and the filterbank or the window float32: torch does not mix "
+                        "them; build them in the audio's dtype, e.g. torch.from_numpy(basis).to(audio.dtype) "
+                        "(result not in the audio's dtype).",
+    "not_differentiable": "torch.no_grad(), .detach(), a new tensor (torch.tensor(...)) or a detour through "
+                          "numpy cuts the autograd graph; compute with torch operations from the audio to the "
+                          "log (not differentiable).",
+    "through_numpy": "the audio requires gradients, so .numpy() refuses it: compute with torch operations "
+                     "(torch.stft, torch.matmul...), not through numpy, so that the result stays differentiable "
+                     "(not differentiable).",
 }
 # The mistakes the recipe computes (recipe.MISTAKES) -> what the student is told.
 MISTAKE_HINTS = {
     "zero_padding": "zero_padding", "padding_left_only": "shifted", "padding_right_only": "shifted",
     "power": "power", "log10": "log10", "htk": "htk", "htk_no_norm": "htk", "no_norm": "no_norm",
     "window_n_fft": "window_n_fft", "no_window": "no_window", "symmetric_window": "symmetric_window",
-    "no_epsilon": "no_epsilon", "normalized_stft": "normalized_stft",
+    "no_epsilon": "no_epsilon", "normalized_stft": "normalized_stft", "fmax_none_8000": "fmax_none_8000",
 }
 PARAMETER_ORDER = ("n_fft", "num_mels", "sampling_rate", "hop_size", "win_size", "fmin", "fmax")
 
@@ -86,9 +177,11 @@ def parameters(case: dict) -> tuple:
     return tuple(case["params"][name] for name in PARAMETER_ORDER)
 
 
-def mel_call_text(case: dict, shape: tuple) -> str:
+def mel_call_text(case: dict, shape: tuple, dtype: str = "float32", requires_grad: bool = False) -> str:
     arguments = ", ".join(f"{name}={case['params'][name]!r}" for name in PARAMETER_ORDER)
-    return f"mel_spectrogram(<audio of shape {list(shape)}>, {arguments})"
+    kind = "" if dtype == "float32" else f"{dtype} "
+    grad = ", requires_grad=True" if requires_grad else ""
+    return f"mel_spectrogram(<{kind}audio of shape {list(shape)}{grad}>, {arguments})"
 
 
 # ------------------------------------------------------------------ tolerance
@@ -118,12 +211,15 @@ def probe_frames(frames: int) -> list[int]:
 
 # ------------------------------------------------------------------ mel_spectrogram
 
-def check_mel(value: object, case: dict, audio_shape: tuple, expected: np.ndarray, independent: np.ndarray,
+def check_mel(value: object, case: dict, audio: np.ndarray, expected: np.ndarray, independent: np.ndarray,
               mistakes: np.ndarray | None) -> None:
-    """Fail with an explanation unless ``value`` is the expected log-mel spectrogram."""
-    what = mel_call_text(case, audio_shape)
+    """Fail with an explanation unless ``value`` is the expected log-mel spectrogram of ``audio``, with
+    the dtype of ``audio`` and, when the case sends it with ``requires_grad``, differentiable. Those
+    two properties are checked only once the values are right: they earn nothing on their own."""
+    requires_grad = bool(case.get("requires_grad"))
+    what = mel_call_text(case, audio.shape, audio.dtype.name, requires_grad)
     got = expect_tensor(value, what, kind="f")
-    hints = [_shape_hint(case, audio_shape), _floor_hint, _mistake_hint(case, mistakes), _scale_hint]
+    hints = [_shape_hint(case, audio.shape), _floor_hint, _mistake_hint(case, mistakes), _scale_hint]
     if got.shape == expected.shape:
         bad = ~np.isfinite(got)
         if bad.any():
@@ -133,9 +229,19 @@ def check_mel(value: object, case: dict, audio_shape: tuple, expected: np.ndarra
             if np.isneginf(got).any():
                 message += f"\nLikely cause: {MISTAKES['minus_infinity']}"
             fail(message)
-    assert_close(got, expected, "the log-mel spectrogram", rtol=0, atol=mel_tolerance(expected), hints=hints)
-    assert_close(got, independent, "the log-mel spectrogram (compared with an independent librosa computation "
-                 "of the same formula)", rtol=0, atol=mel_tolerance(independent), hints=hints)
+    assert_close(got, expected, f"{what}: the log-mel spectrogram", rtol=0, atol=mel_tolerance(expected),
+                 hints=hints)
+    assert_close(got, independent, f"{what}: the log-mel spectrogram (compared with an independent librosa "
+                 "computation of the same formula)", rtol=0, atol=mel_tolerance(independent), hints=hints)
+    wanted = f"torch.{audio.dtype.name}"
+    if value.dtype != wanted:
+        why = MISTAKES["float32_result"] if wanted == "torch.float64" else MISTAKES["float64_result"]
+        fail(f"{what} returned the right values as {value.dtype}; the result has the dtype of the audio, "
+             f"{wanted}.\nLikely cause: {why}")
+    if requires_grad and not value.requires_grad:
+        fail(f"{what} returned the right values, but with requires_grad=False: the result must be "
+             f"differentiable with respect to the audio (autograd must reach it from the audio).\n"
+             f"Likely cause: {MISTAKES['not_differentiable']}")
 
 
 def _frames(length: int, n_fft: int, hop_size: int, padding: int) -> int | None:
@@ -250,24 +356,74 @@ def _scale_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
 
 # ------------------------------------------------------------------ too short
 
+def _numbers_in(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d])", text)}
+
+
 def check_too_short(call, case: dict, audio_shape: tuple) -> None:
-    """``call()`` must raise a ValueError: the audio is too short to pad."""
+    """``call()`` must raise a ValueError whose message gives the minimum length: the audio is too
+    short to pad and frame."""
     from ...engine.client import StudentCodeError
     what = mel_call_text(case, audio_shape)
-    pad = (case["params"]["n_fft"] - case["params"]["hop_size"]) // 2
-    why = (f"{audio_shape[-1]} samples cannot be reflect-padded by (n_fft - hop_size) // 2 = {pad} (the "
-           f"minimum is {case['minimum']} samples)")
+    n_fft, hop_size = case["params"]["n_fft"], case["params"]["hop_size"]
+    pad, minimum, length = (n_fft - hop_size) // 2, case["minimum"], audio_shape[-1]
+    why = (f"{length} samples are too few: the minimum is max(pad + 1, n_fft - 2 * pad) = max({pad + 1}, "
+           f"{n_fft - 2 * pad}) = {minimum} samples, with pad = (n_fft - hop_size) // 2 = {pad}")
     try:
         value = call()
     except StudentCodeError as error:
         if error.kind != "exception":
             raise
         if error.exception != "ValueError":
+            hint = ("Check the length first and raise ValueError yourself: the spec asks for a ValueError, not "
+                    "whatever torch raises.")
+            if length > pad:   # the reflection works: the frame is what is missing
+                hint += (f"\nLikely cause: checking only that the reflection works (T > pad) is not enough: one "
+                         f"frame needs T + 2 * pad >= n_fft, so here the minimum is n_fft - 2 * pad = "
+                         f"{n_fft - 2 * pad} (minimum length: frame not checked).")
+            elif length == minimum - 1:
+                hint += (f"\nLikely cause: the length check is off by one: {minimum - 1} samples is one fewer than "
+                         f"the minimum, T must be > pad = {pad} (minimum length off by one).")
             fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}: "
-                 f"{error.detail or error.message}\nCheck the length first and raise ValueError yourself: "
-                 f"the spec asks for a ValueError, not whatever torch raises.")
+                 f"{error.detail or error.message}\n{hint}")
+        if minimum not in _numbers_in(error.detail):
+            fail(f"{what} raised ValueError({error.detail!r}): right, but the message should give the minimum "
+                 f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
+                 f"whoever calls it knows how much audio is needed.\nLikely cause: the message does not give "
+                 f"the minimum (ValueError without the minimum).")
         return
-    fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.")
+    fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.\nLikely cause: the length "
+         f"is not checked, or against a smaller minimum (too short not refused).")
+
+
+def run_too_short(student, fixture_set, case: dict) -> None:
+    checked(student, lambda: _too_short(student, fixture_set, case))
+
+
+def _too_short(student, fixture_set, case: dict) -> None:
+    """Audio of exactly the minimum length must be accepted with the right mel, and the shorter clip
+    refused: the refusal scores only with the right answer at the minimum (a function that refuses
+    everything earns nothing)."""
+    from ...engine.client import StudentCodeError
+    accepted, minimum = case["accepted"], case["minimum"]
+    audio = fixture_set.read_array(accepted["audio"])
+    n_fft, hop_size = case["params"]["n_fft"], case["params"]["hop_size"]
+    pad = (n_fft - hop_size) // 2
+    try:
+        got = student.call("mel_spectrogram", Tensor(audio), *parameters(case))
+    except StudentCodeError as error:
+        if error.kind == "exception" and error.exception == "ValueError":
+            fail(f"{mel_call_text(case, audio.shape)} raised ValueError: {error.detail}\nbut {minimum} samples is "
+                 f"exactly the minimum, max(pad + 1, n_fft - 2 * pad) = max({pad + 1}, {n_fft - 2 * pad}) with "
+                 f"pad = (n_fft - hop_size) // 2 = {pad}: it must be accepted (it gives "
+                 f"{1 + (minimum + 2 * pad - n_fft) // hop_size} frame).\nLikely cause: the length check is off "
+                 f"by one (<= instead of <), or its minimum is too large (n_fft samples, forgetting the 2 * pad "
+                 f"of padding) (minimum length refused).")
+        raise
+    check_mel(got, accepted, audio, fixture_set.read_array(accepted["expected"]),
+              fixture_set.read_array(accepted["librosa"]), _mistake_outputs(fixture_set, accepted))
+    short = fixture_set.read_array(case["audio"])
+    check_too_short(lambda: student.call("mel_spectrogram", Tensor(short), *parameters(case)), case, short.shape)
 
 
 # ------------------------------------------------------------------ vocode
@@ -293,9 +449,18 @@ def show_vocoded(artifacts, expected: np.ndarray, got: object, rate: int) -> Non
         artifacts.audio("vocoded: yours", got.array[0], rate)
 
 
-def check_vocode(value: object, expected: np.ndarray, mel_shape: tuple) -> None:
-    """Fail unless ``value`` is the expected waveforms ``[B, frames * hop_size]``."""
-    what = f"vocode(generator, <mel of shape {list(mel_shape)}>)"
+def vocode_call_text(mel: np.ndarray, requires_grad: bool = False) -> str:
+    kind = "" if mel.dtype == np.float32 else f"{mel.dtype.name} "
+    grad = ", requires_grad=True" if requires_grad else ""
+    return f"vocode(generator, <{kind}mel of shape {list(mel.shape)}{grad}>)"
+
+
+def check_vocode(value: object, expected: np.ndarray, mel: np.ndarray, requires_grad: bool = False) -> None:
+    """Fail unless ``value`` is the expected waveforms ``[B, frames * hop_size]``, in the generator's
+    dtype (float32: the mel is converted to it, the generator is not converted to the mel's), and,
+    for a mel sent with ``requires_grad`` (the no-gradient check), without autograd history. The
+    dtype and the history are checked only once the values are right."""
+    what = vocode_call_text(mel, requires_grad)
     got = expect_tensor(value, what, kind="f")
 
     def shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
@@ -309,36 +474,123 @@ def check_vocode(value: object, expected: np.ndarray, mel_shape: tuple) -> None:
             return f"samples = frames * hop_size = {expected.shape[1]} per clip."
         return None
 
-    assert_close(got, expected, "the waveforms", rtol=1e-4, atol=1e-5, hints=[shape_hint])
-
-
-def check_no_grad(value: object, mel_shape: tuple) -> None:
-    """The waveform carries no autograd history."""
-    what = f"vocode(generator, <mel of shape {list(mel_shape)}, requires_grad=True>)"
-    if not isinstance(value, Tensor):
-        fail(f"{what} should return a torch.Tensor; got {describe(value)}.")
-    if value.requires_grad:
-        fail(f"{what} returned a tensor with requires_grad=True: it keeps the autograd graph and every "
-             f"activation of the generator. Run the generator inside `with torch.no_grad():` "
+    assert_close(got, expected, f"{what}: the result", rtol=1e-4, atol=1e-5, hints=[shape_hint])
+    if value.dtype != "torch.float32":
+        fail(f"{what} returned the right waveforms as {value.dtype}; the generator's weights are float32, so "
+             f"the waveforms are too.\nLikely cause: the generator was converted to the mel's dtype "
+             f"(generator.double(), generator.to(mel.dtype)), which changes the caller's model: convert the mel "
+             f"to the generator's dtype instead, mel.to(next(generator.parameters()).dtype) (generator changed).")
+    if requires_grad and value.requires_grad:
+        fail(f"{what} returned the right waveforms, but with requires_grad=True: they keep the autograd graph "
+             f"and every activation of the generator. Run the generator inside `with torch.no_grad():` "
              f"(no gradients kept; without no_grad the graph is built).")
+
+
+def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_grad: bool = False):
+    from ...engine.client import StudentCodeError
+    try:
+        return student.call("vocode", _generator(fixture_set, case), Tensor(mel, requires_grad=requires_grad))
+    except StudentCodeError as error:
+        if (error.kind == "exception" and mel.dtype == np.float64
+                and re.search(r"double|float64", error.detail, re.IGNORECASE)):
+            fail(f"{error}\nLikely cause: the float64 mel was not converted to the generator's dtype first: "
+                 f"mel.to(next(generator.parameters()).dtype) (mel not converted to the generator's dtype).")
+        raise
 
 
 # ------------------------------------------------------------------ the checks, run
 # (public and hidden graders are the same checks on different fixture sets)
 
+STATE_CAUSE = ("a filterbank or window cached under a key that leaves out a parameter it depends on, or a global "
+               "an earlier call changed: key a cache on every parameter the cached value depends on "
+               "(sampling_rate, n_fft, num_mels, fmin, fmax, win_size, and the dtype and device) "
+               "(cache keyed without every parameter)")
+
+
+def _fails(check) -> str | None:
+    """What ``check()`` (calls and their verdicts) fails with, or None when it passes. Only wrong
+    answers and exceptions raised by student code are returned: anything else (not implemented,
+    a timeout, a crash...) propagates as it is, never run again."""
+    from ...engine.client import StudentCodeError
+    try:
+        check()
+    except StudentCodeError as error:
+        if error.kind != "exception":
+            raise
+        return str(error)
+    except pytest.fail.Exception as error:
+        return str(error.msg)
+    return None
+
+
+def _right_in_a_fresh_worker(student, check) -> bool:
+    """Whether ``check()`` passes in a worker of its own (its calls the first ones there)."""
+    student.fresh()
+    try:
+        return _fails(check) is None
+    finally:
+        student.fresh()
+
+
+# Per submission, how many failing checks were run again in a fresh worker and failed there too: after
+# a few, a submission's failures are taken as its own (running every failing check twice costs time).
+_GENUINE_FAILURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+RERUNS_AFTER_GENUINE_FAILURES = 3
+
+
+def checked(student, check) -> None:
+    """Run ``check()``. Workers serve several checks one after the other, so an answer may depend on
+    earlier calls; when ``check()`` fails, it runs again in a fresh worker, and if it passes there the
+    verdict stands (that answer was wrong) but the feedback says the cause is state kept between calls.
+    Once a few failures of a submission failed in a fresh worker too, its failures are not run again."""
+    failure = _fails(check)
+    if failure is None:
+        return
+    genuine = _GENUINE_FAILURES.setdefault(student.code, [0])
+    if genuine[0] >= RERUNS_AFTER_GENUINE_FAILURES:
+        fail(failure)
+    if not _right_in_a_fresh_worker(student, check):
+        genuine[0] += 1
+        fail(failure)
+    fail(f"{failure.split(chr(10) + 'Likely cause:')[0]}\nThe same call in a fresh worker gives the right "
+         f"answer: here it came after calls with other parameters, and your code keeps state from one call to "
+         f"the next that changes the answer (test_state_across_calls shows it step by step).\nLikely cause: "
+         f"{STATE_CAUSE}.")
+
+
+def _mistake_outputs(fixture_set, case: dict) -> np.ndarray | None:
+    return fixture_set.read_array(case["mistake_outputs"]) if "mistake_outputs" in case else None
+
+
+def _call_mel(student, case: dict, audio: np.ndarray):
+    from ...engine.client import StudentCodeError
+    requires_grad = bool(case.get("requires_grad"))
+    try:
+        return student.call("mel_spectrogram", Tensor(audio, requires_grad=requires_grad), *parameters(case))
+    except StudentCodeError as error:
+        if error.kind != "exception":
+            raise
+        if requires_grad and "requires grad" in error.detail:
+            fail(f"{error}\nLikely cause: {MISTAKES['through_numpy']}")
+        if audio.dtype == np.float64 and re.search(r"double|float64", error.detail, re.IGNORECASE):
+            fail(f"{error}\nLikely cause: {MISTAKES['float64_mismatch']}")
+        if case["params"]["fmax"] is None and "NoneType" in error.detail:
+            fail(f"{error}\nLikely cause: {MISTAKES['fmax_none_crash']}")
+        raise
+
+
 def run_mel(student, fixture_set, case: dict, artifacts=None) -> None:
     audio = fixture_set.read_array(case["audio"])
     expected = fixture_set.read_array(case["expected"])
-    got = student.call("mel_spectrogram", Tensor(audio), *parameters(case))
-    mistakes = fixture_set.read_array(case["mistake_outputs"]) if "mistake_outputs" in case else None
-    if artifacts is not None:
-        show_mel(artifacts, expected, got)
-    check_mel(got, case, audio.shape, expected, fixture_set.read_array(case["librosa"]), mistakes)
+    shown = []
 
-
-def run_too_short(student, fixture_set, case: dict) -> None:
-    audio = fixture_set.read_array(case["audio"])
-    check_too_short(lambda: student.call("mel_spectrogram", Tensor(audio), *parameters(case)), case, audio.shape)
+    def check():
+        got = _call_mel(student, case, audio)
+        if artifacts is not None and not shown:
+            shown.append(show_mel(artifacts, expected, got))
+        check_mel(got, case, audio, expected, fixture_set.read_array(case["librosa"]),
+                  _mistake_outputs(fixture_set, case))
+    checked(student, check)
 
 
 def _generator(fixture_set, case: dict) -> Ext:
@@ -349,13 +601,96 @@ def _generator(fixture_set, case: dict) -> Ext:
 def run_vocode(student, fixture_set, case: dict, artifacts=None) -> None:
     mel = fixture_set.read_array(case["mel"])
     expected = fixture_set.read_array(case["expected"])
-    got = student.call("vocode", _generator(fixture_set, case), Tensor(mel))
-    if artifacts is not None:
-        rate = json.loads(fixture_set.read_bytes(case["checkpoint"][0]))["sampling_rate"]
-        show_vocoded(artifacts, expected, got, rate)
-    check_vocode(got, expected, mel.shape)
+    shown = []
+
+    def check():
+        got = _call_vocode(student, fixture_set, case, mel)
+        if artifacts is not None and not shown:
+            rate = json.loads(fixture_set.read_bytes(case["checkpoint"][0]))["sampling_rate"]
+            shown.append(show_vocoded(artifacts, expected, got, rate))
+        check_vocode(got, expected, mel)
+    checked(student, check)
 
 
 def run_no_grad(student, fixture_set, case: dict) -> None:
+    """The mel requires gradients; the waveforms must be right and carry no autograd history."""
     mel = fixture_set.read_array(case["mel"])
-    check_no_grad(student.call("vocode", _generator(fixture_set, case), Tensor(mel, requires_grad=True)), mel.shape)
+    checked(student, lambda: check_vocode(_call_vocode(student, fixture_set, case, mel, requires_grad=True),
+                                          fixture_set.read_array(case["expected"]), mel, requires_grad=True))
+
+
+# ------------------------------------------------------------------ state across calls
+
+def _run_step(student, fixture_set, step: dict) -> None:
+    if step["function"] == "vocode":
+        mel = fixture_set.read_array(step["mel"])
+        check_vocode(_call_vocode(student, fixture_set, step, mel), fixture_set.read_array(step["expected"]), mel)
+        return
+    audio = fixture_set.read_array(step["audio"])
+    check_mel(_call_mel(student, step, audio), step, audio, fixture_set.read_array(step["expected"]),
+              fixture_set.read_array(step["librosa"]), _mistake_outputs(fixture_set, step))
+
+
+def _step_text(step: dict, shape: tuple, dtype: str) -> str:
+    if step["function"] == "vocode":
+        return f"vocode(generator, <mel of shape {list(shape)}>)"
+    kind = "" if dtype == "float32" else f"{dtype} "
+    grad = ", requires_grad=True" if step.get("requires_grad") else ""
+    return (f"mel_spectrogram(<{kind}{list(shape)}{grad}>, "
+            + ", ".join(repr(step["params"][name]) for name in PARAMETER_ORDER) + ")")
+
+
+def _what_changed(steps: list[dict], index: int, dtypes: list[str]) -> str:
+    """How call ``index`` differs from the closest earlier ``mel_spectrogram`` call."""
+    step = steps[index]
+    if step["function"] == "vocode":
+        return "It is a vocode call after mel_spectrogram calls."
+    best = None
+    for earlier in range(index):
+        if steps[earlier]["function"] != "mel_spectrogram":
+            continue
+        differ = [f"{k} {steps[earlier]['params'][k]!r} -> {step['params'][k]!r}" for k in PARAMETER_ORDER
+                  if steps[earlier]["params"][k] != step["params"][k]]
+        if dtypes[earlier] != dtypes[index]:
+            differ.append(f"the audio's dtype {dtypes[earlier]} -> {dtypes[index]}")
+        if best is None or len(differ) <= len(best[1]):
+            best = (earlier, differ)
+    if best is None:
+        return ""
+    earlier, differ = best
+    if not differ:
+        return (f"It repeats the parameters of call {earlier + 1}, which came before calls with other "
+                f"parameters.")
+    return f"From call {earlier + 1} to this one, only this changed: {', '.join(differ)}."
+
+
+def run_state(student, fixture_set, case: dict) -> None:
+    """The calls of ``case["steps"]`` in one fresh worker, one after the other, each checked. When one
+    fails, the same call is made again in a fresh worker: right there, the failure comes from what
+    earlier calls left behind (a cache keyed without a parameter, a changed global), and it says so."""
+    steps = case["steps"]
+    shapes, dtypes = [], []
+    for step in steps:
+        array = fixture_set.read_array(step["audio"] if step["function"] == "mel_spectrogram" else step["mel"])
+        shapes.append(array.shape)
+        dtypes.append(array.dtype.name)
+    student.fresh()   # a worker of its own: only these calls come before each one
+    for index, step in enumerate(steps):
+        check = (lambda step=step: _run_step(student, fixture_set, step))
+        failure = _fails(check)
+        if failure is None:
+            continue
+        listing = "; ".join(f"{i + 1}. {_step_text(s, shapes[i], dtypes[i])}" for i, s in enumerate(steps[:index + 1]))
+        header = (f"Call {index + 1} of {len(steps)} in one worker, after the calls before it (the way a notebook "
+                  f"calls your functions one after the other: {listing}):")
+        if not _right_in_a_fresh_worker(student, check):
+            fail(f"{header}\n{failure}\n(The same call fails in a fresh worker too: the other checks of this "
+                 f"function say more.)")
+        grad_off = (bool(step.get("requires_grad")) and "requires_grad=False" in failure
+                    and any(s["function"] == "vocode" for s in steps[:index]))
+        likely = ("an earlier vocode call turned gradients off for good (torch.set_grad_enabled(False)) instead "
+                  "of for the generator's call only (with torch.no_grad():) (gradients turned off globally)"
+                  if grad_off else STATE_CAUSE)
+        fail(f"{header}\n{failure.split(chr(10) + 'Likely cause:')[0]}\nThe same call in a fresh worker gives "
+             f"the right answer: your code keeps state from one call to the next that changes the answer. "
+             f"{_what_changed(steps, index, dtypes)}\nLikely cause: {likely}.")

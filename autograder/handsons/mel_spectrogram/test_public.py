@@ -7,7 +7,7 @@ from . import grading
 FIXTURES = fixtures.load("mel_spectrogram", "public")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("mel"), ids=fixtures.case_id)
 def test_mel_spectrogram(student, case, artifacts):
     """mel_spectrogram"""
@@ -17,11 +17,11 @@ def test_mel_spectrogram(student, case, artifacts):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("too_short"), ids=fixtures.case_id)
 def test_too_short(student, case):
-    """mel_spectrogram rejects audio too short to pad (ValueError)"""
+    """mel_spectrogram accepts audio of exactly the minimum length and rejects shorter audio (ValueError)"""
     grading.run_too_short(student, FIXTURES, case)
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 @pytest.mark.parametrize("case", FIXTURES.cases("vocode"), ids=fixtures.case_id)
 def test_vocode(student, case, artifacts):
     """vocode: the waveforms of the reference generator, [B, frames * hop_size]"""
@@ -29,7 +29,15 @@ def test_vocode(student, case, artifacts):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("vocode-no-grad")
 @pytest.mark.parametrize("case", FIXTURES.cases("vocode")[:1], ids=fixtures.case_id)
 def test_vocode_no_grad(student, case):
-    """vocode keeps no gradients (torch.no_grad)"""
+    """vocode keeps no gradients (torch.no_grad): the right waveforms, without autograd history"""
     grading.run_no_grad(student, FIXTURES, case)
+
+
+@pytest.mark.points(4)
+@pytest.mark.parametrize("case", FIXTURES.cases("state"), ids=fixtures.case_id)
+def test_state_across_calls(student, case):
+    """mel_spectrogram and vocode called one after the other in one worker, parameters changing"""
+    grading.run_state(student, FIXTURES, case)
