@@ -125,6 +125,18 @@ def test_killing_everything_it_can_reach_harms_nobody_else(sandbox):
     assert fresh.call(MODULE, "fine", 1) == 2
 
 
+def test_a_subclass_of_a_builtin_exception_counts_as_it(sandbox):
+    code = student(sandbox, """
+        class InvalidTokens(ValueError):
+            pass
+        def f():
+            raise InvalidTokens("token 7 is bad")
+    """)
+    error = failure(code, "f")
+    assert (error.kind, error.exception, error.detail) == ("exception", "ValueError", "token 7 is bad")
+    assert "InvalidTokens: token 7 is bad" in error.message
+
+
 def test_import_failure_is_remembered(sandbox):
     code = student(sandbox, "import time\ntime.sleep(60)\n")
     failure(code, "f")

@@ -448,7 +448,9 @@ def _error_from(header: dict, module: str, function: str | None, output: str,
     if kind == "exception":
         exception = clean_text(header.get("exception", ""), 200)
         text = f"{function}() raised {message}"
-        detail = message[len(exception) + 2:] if message.startswith(exception + ": ") else ""
+        # "<class name>: <its message>" (the class may be the student's own subclass of ``exception``)
+        raised, colon, rest = message.partition(": ")
+        detail = rest if colon and raised.isidentifier() else ""
         reached = _limit_reached(exception, message, limits or Limits())
         if reached is not None:   # named as such, whatever the allocator's own words
             kind, words = reached

@@ -34,6 +34,15 @@ def _student_traceback(error: BaseException, submission: str) -> str:
     return text if len(text) <= TRACEBACK_CHARS else text[:TRACEBACK_CHARS] + "\n[...]"
 
 
+def _builtin_kind(cls: type) -> str:
+    """The name of the built-in exception ``cls`` is or derives from: a student's
+    ``class InvalidTokens(ValueError)`` is a ValueError to the graders (its message keeps its name)."""
+    for klass in cls.__mro__:
+        if getattr(klass, "__module__", None) == "builtins":
+            return klass.__name__
+    return cls.__name__
+
+
 def _describe(error: BaseException) -> str:
     try:
         message = str(error)
@@ -113,7 +122,7 @@ class Server:
                                  "message": f"the function called sys.exit({error.code!r})"})
         except BaseException as error:
             return self.respond({"status": "error", "kind": "exception",
-                                 "exception": type(error).__name__, "message": _describe(error),
+                                 "exception": _builtin_kind(type(error)), "message": _describe(error),
                                  "traceback": _student_traceback(error, self.submission)})
         seconds = time.perf_counter() - started
         out: list[bytes] = []
