@@ -1,14 +1,15 @@
 """Grader-side checks for Hands-on 2, shared by the public and hidden graders.
 
-Tokens are compared note by note (5-tuples), in onset order; notes that start
-at the same hundredth of a second may come in any order. A MIDI file from
+Tokens are compared note by note (5-tuples), in order: notes that start at one
+instant too, in the order of their note-ons in the merged file. A MIDI file from
 ``tokens_to_midi`` is compared with the expected file through a canonical form
-that keeps what the spec fixes (timing, tracks in order of first appearance,
-program changes, drums on channel 9, at one tick: earlier notes' note-offs,
-then note-ons, then zero-length notes' note-offs, and each note-on's duration
-as a note-off reads it back) and drops what it leaves open (which melodic
-channel, note_off vs note_on velocity 0, note-off velocity, order within one
-group of the same kind, meta-only tracks, which track holds the set_tempo).
+that keeps what the spec fixes (timing, one track per instrument in order of
+first appearance and no other, each starting with its program change, the first
+then with the set_tempo, no other meta message, drums on channel 9, at one tick:
+earlier notes' note-offs, then note-ons, then zero-length notes' note-offs, and
+each note-on's duration as a note-off reads it back) and drops what it leaves
+open (which melodic channel, note_off vs note_on velocity 0, note-off velocity,
+order within one group of the same kind).
 
 ``RULES``: every rule the stub's docstrings state; the recipe tags each case with the
 rules it exercises (see ``engine/rules.py`` and ``RULES.md``).
@@ -16,6 +17,7 @@ rules it exercises (see ``engine/rules.py`` and ``RULES.md``).
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ RULES = {
     "drums-128": Rule(M2T, "Every note on MIDI channel 10 (``msg.channel == 9``) is a drum: instrument 128, "
                            "whatever the program."),
     "note-on-order": Rule(M2T, "Notes come in the order of their ``note_on`` messages in ``for msg in midi``"),
+    "same-instant-order": Rule(M2T, "at one instant, in the order of the merged messages"),
     "velocity-0-is-off": Rule(M2T, "a ``note_on`` with velocity 0 is a note-off, exactly like ``note_off``"),
     "any-track-same-channel": Rule(M2T, "a note-off ends a sounding note of the same channel and pitch (the "
                                         "track does not matter)"),
@@ -130,6 +133,8 @@ MISTAKES = {
     "longer_first": "at one tick, note-ons of one pitch go shorter notes first: a note-off ends the oldest "
                     "sounding note, so with the longer note first it is read back with the shorter duration "
                     "(and the velocities swap).",
+    "same_onset_order": "the notes of one onset look sorted by {key}; they keep the order of their note_on "
+                        "messages in the merged file (sorting by onset alone, with a stable sort, keeps it).",
     "state": "state kept between calls: a module-level channel allocator, program table, table of sounding "
              "notes or cache (keyed without bpm, say) that is not reset at each call.",
 }
@@ -170,8 +175,10 @@ def check_tokens(value: object, expected: list[int], case: dict, prefix: str = "
         if got_notes[index][0] < got_notes[index - 1][0]:
             failed(f"note {index} starts at {got_notes[index][0]}, before note {index - 1} "
                    f"({got_notes[index - 1][0]}): notes come in the order their note-ons occur in the file.")
-    if _grouped(got_notes) == _grouped(want_notes):
+    if got_notes == want_notes:
         return
+    if _grouped(got_notes) == _grouped(want_notes):
+        failed(_order_message(got_notes, want_notes))
     message = _first_difference(got, expected)
     cause = diagnose_tokens(got_notes, want_notes, case)
     failed(f"{message}\nLikely cause: {cause}" if cause else message)
@@ -196,9 +203,27 @@ def _grouped(notes: list[tuple]) -> list[Counter]:
     return groups
 
 
+def _order_message(got: list[tuple], want: list[tuple]) -> str:
+    """The right notes, each at its onset, but notes of one onset in another order."""
+    index = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
+    onset = want[index][0]
+    group = [i for i, note in enumerate(want) if note[0] == onset]
+    got_group, want_group = [got[i] for i in group], [want[i] for i in group]
+    message = (f"the right notes, but those starting at {onset} come in another order (notes {group[0]} to "
+               f"{group[-1]}): expected {', '.join(_fmt(n) for n in want_group)}; got "
+               f"{', '.join(_fmt(n) for n in got_group)}. At one instant, notes come in the order of their "
+               f"note_on messages in `for msg in midi` (the tracks merged: at one tick, an earlier track's "
+               f"messages first, and each track's in its own order).")
+    for key, what in ((lambda n: n[2], "pitch"), (lambda n: n[3], "instrument"), (lambda n: n[1], "duration")):
+        for reverse in (False, True):
+            if got_group == sorted(want_group, key=key, reverse=reverse):
+                return message + f"\nLikely cause: {MISTAKES['same_onset_order'].format(key=what)}"
+    return message
+
+
 def _first_difference(got: list[int], expected: list[int]) -> str:
     got_notes, want_notes = notes_of(got), notes_of(expected)
-    # Align same-onset groups so that an allowed reordering is not reported.
+    # Align sorted notes: what differs is reported, not where (an order difference is reported apart).
     got_sorted, want_sorted = sorted(got_notes), sorted(want_notes)
     order = {n: i for i, n in enumerate(want_notes)}
     for index, (g, w) in enumerate(zip(got_sorted, want_sorted)):
@@ -314,8 +339,45 @@ def grade_midi_to_tokens(student, fixture_set, case: dict, artifacts=None) -> No
 def round_trip(student, tokens: list[int], bpm: int = 120) -> None:
     """``midi_to_tokens(tokens_to_midi(tokens, bpm))`` must give back the notes of ``tokens``."""
     midi = student.call(T2M, tokens, bpm=bpm) if bpm != 120 else student.call(T2M, tokens)
-    read_midi(midi, "tokens_to_midi")   # fails unless it is a readable MidiFile
+    check_notes_played(tokens, read_midi(midi, "tokens_to_midi"))
     check_round_trip(tokens, student.call(M2T, midi_arg(midi.blobs[0])))
+
+
+def for_generated(strategy, check, examples: int = 40) -> None:
+    """``check(value)`` for ``examples`` values of the hypothesis ``strategy``, derandomized (the
+    same values on every run and machine), without shrinking: it can cost minutes of calls into a
+    wrong submission (examples start small, so the first failing one is usually short already).
+    Student code that fails (a crash, a time-out) stops the run and is raised as it is."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    stopped: list[StudentCodeError] = []
+
+    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+              phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def generated(value):
+        if stopped:   # report the student code's failure, without more calls into it
+            return
+        try:
+            check(value)
+        except StudentCodeError as error:
+            stopped.append(error)
+
+    generated()
+    if stopped:
+        raise stopped[0]
+
+
+def check_notes_played(tokens: list[int], midi: mido.MidiFile) -> None:
+    """The file must play the notes: a note_on of each note's pitch and velocity (a file that
+    carried the tokens some other way, in a text event say, would read back without a note)."""
+    played = Counter((m.note, m.velocity) for track in midi.tracks for m in track
+                     if m.type == "note_on" and m.velocity > 0)
+    wanted = Counter((n[2], n[4]) for n in notes_of(tokens) if n[4] > 0)
+    if played != wanted:
+        fail(f"for tokens {_shown(tokens)}, the file of tokens_to_midi has {sum(played.values())} note_on "
+             f"messages (of velocity 1-127) for {sum(wanted.values())} notes, or other pitches or velocities: "
+             f"the file plays each note as a note_on of its pitch and velocity.")
 
 
 # ------------------------------------------------------------ tokens_to_midi
@@ -393,7 +455,7 @@ def _track_view(index: int, track: mido.MidiTrack) -> TrackView | None:
         else:
             phases.append((kind, [item]))
     if first_channel_message is None:
-        return None  # a meta-only track (tempo map, names): allowed, not an instrument
+        return None  # a meta-only track (tempo map, names): not an instrument
     instrument = DRUMS if DRUM_CHANNEL in channels or (program and program[0] == DRUM_CHANNEL) else \
         (program[1] if program else None)
     ticks = {t: tuple((k, tuple(sorted(i if k == "off" else tuple(i[1:]) for i in items))) for k, items in phases)
@@ -456,6 +518,11 @@ def check_midi(value: object, expected_bytes: bytes, bpm: int, prefix: str = "")
     problem = timing_problem(midi, bpm)
     if problem:
         failed(problem)
+    if not want_tracks:
+        kinds = [m.type for m in midi.tracks[0] if m.type != "end_of_track"]
+        if kinds != ["set_tempo"]:
+            failed(f"for no tokens the file's one track should hold only the set_tempo; it holds "
+                   f"{', '.join(kinds) or 'nothing'}.")
     got_instruments = [t.instrument for t in got_tracks]
     want_instruments = [t.instrument for t in want_tracks]
     if got_instruments != want_instruments:
@@ -463,11 +530,25 @@ def check_midi(value: object, expected_bytes: bytes, bpm: int, prefix: str = "")
             if set(want_instruments) - set(got_instruments) else ""
         failed(f"the tracks' instruments are {got_instruments}; expected {want_instruments} "
                f"(one track per instrument, in order of first appearance; drums = channel 9{silent}).")
+    meta_only = [(i, track) for i, track in enumerate(midi.tracks) if want_tracks and all(m.is_meta for m in track)]
+    if meta_only:
+        index, track = meta_only[0]
+        kinds = ", ".join(m.type for m in track)
+        failed(f"track {index} holds only meta messages ({kinds}): the file has one track per instrument and no "
+               f"other (no conductor track); the set_tempo goes in the first track, right after its "
+               f"program_change.")
     used: set = set()
     for got, want in zip(got_tracks, want_tracks):
         label = f"track {got.index} (instrument {got.instrument})"
+        first = midi.tracks[got.index][0]
+        if first.is_meta:
+            failed(f"{label} starts with a {first.type} meta message: each track starts with its program_change "
+                   f"(the first track then has the set_tempo).")
         if not got.starts_with_program:
             failed(f"{label} does not start with its program_change.")
+        problem = _meta_problem(midi.tracks[got.index], first_track=got is got_tracks[0])
+        if problem:
+            failed(f"{label} {problem}")
         if got.instrument == DRUMS and got.program not in (None, 0):
             failed(f"{label}: the drum track's program_change should be to program 0 (drums are channel 9 "
                    f"whatever the program); it is to program {got.program}.")
@@ -492,6 +573,31 @@ def check_midi(value: object, expected_bytes: bytes, bpm: int, prefix: str = "")
             failed(f"{label} ends (its end_of_track) at tick {got.end_tick}, {got.end_tick - got.last_event_tick} "
                    f"ticks after its last note-off (tick {got.last_event_tick}): the end_of_track comes right "
                    f"after the last note-off.")
+
+
+def _meta_problem(track: mido.MidiTrack, first_track: bool) -> str | None:
+    """What is wrong with the meta messages of an instrument track that starts with its
+    program_change (None: nothing). The first track holds one, the set_tempo, right after its
+    program_change, at time 0; the others none (an end_of_track aside)."""
+    ticks = list(itertools.accumulate(message.time for message in track))
+    metas = [(i, ticks[i], m) for i, m in enumerate(track) if m.is_meta and m.type != "end_of_track"]
+    if first_track:
+        if not (len(track) > 1 and track[1].type == "set_tempo" and ticks[1] == 0):
+            tempi = [(i, tick) for i, tick, m in metas if m.type == "set_tempo"]
+            if not tempi:
+                return ("has no set_tempo: the first track has it right after its program_change, at time 0, "
+                        "whatever the bpm (120 too).")
+            return (f"has its set_tempo as message {tempi[0][0]}, at tick {tempi[0][1]}: it comes right after "
+                    f"the program_change (message 1), at time 0.")
+        metas = metas[1:]
+    if not metas:
+        return None
+    _, tick, message = metas[0]
+    if message.type == "set_tempo":
+        return (f"holds a set_tempo at tick {tick}: the file has one set_tempo, in the first track, right after "
+                f"its program_change.")
+    return (f"holds a {message.type} meta message at tick {tick}: a track holds nothing else but its "
+            f"program_change, its notes and its end_of_track (the first track also the set_tempo).")
 
 
 def _phases_text(phases: tuple) -> str:
@@ -528,6 +634,10 @@ def _tick_message(label: str, tick: int, got: tuple, want: tuple) -> str:
     return message
 
 
+def _shown(tokens: list[int]) -> str:
+    return str(tokens) if len(tokens) <= 60 else f"{tokens[:60]} ... ({len(tokens) // 5} notes)"
+
+
 def check_round_trip(tokens: list[int], back: object) -> None:
     """Fail unless ``back`` holds the notes of ``tokens`` (as a multiset)."""
     got = expect_int_list(back, "midi_to_tokens(tokens_to_midi(tokens))")
@@ -537,8 +647,7 @@ def check_round_trip(tokens: list[int], back: object) -> None:
     if want_c == got_c:
         return
     missing, extra = want_c - got_c, got_c - want_c
-    shown = tokens if len(tokens) <= 60 else f"{tokens[:60]} ... ({len(tokens) // 5} notes)"
-    parts = [f"for tokens {shown}, midi_to_tokens(tokens_to_midi(tokens)) does not give them back."]
+    parts = [f"for tokens {_shown(tokens)}, midi_to_tokens(tokens_to_midi(tokens)) does not give them back."]
     if missing:
         parts.append(f"Lost: {', '.join(_fmt(n) for n in list(missing.elements())[:3])}.")
     if extra:
@@ -599,6 +708,9 @@ def check_rejected(call, case: dict) -> None:
     try:
         value = call()
     except StudentCodeError as error:
+        if error.kind == "bad_return":   # accepted, and made a file that cannot be saved
+            fail(f"tokens_to_midi accepted invalid tokens ({case['why']}); it should raise a ValueError naming "
+                 f"token {bad}. Instead {error}")
         if error.kind == "exception" and error.exception != "ValueError":
             fail(f"tokens_to_midi should raise a ValueError naming token {bad} ({case['why']}); "
                  f"instead {error}")

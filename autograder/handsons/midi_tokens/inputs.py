@@ -134,14 +134,6 @@ def note_multiset(tokens: Sequence[int]) -> Counter:
     return Counter(as_tuples(tokens))
 
 
-def same_up_to_simultaneous(got: Sequence[int], expected: Sequence[int]) -> bool:
-    """Same notes in the same order, except that notes with the same onset may be swapped."""
-    if len(got) != len(expected) or len(got) % 5:
-        return False
-    got, expected = as_tuples(got), as_tuples(expected)
-    return [n[0] for n in got] == [n[0] for n in expected] and Counter(got) == Counter(expected)
-
-
 def named_token_index(message: str) -> int | None:
     """The index a ``ValueError`` message names as ``token <index>`` (the first one), or None."""
     match = re.search(r"\btoken (\d+)\b", str(message))
@@ -495,6 +487,36 @@ def edge_case_midis() -> list[MidiCase]:
                [_meta(0, "track_name", name="long"), _meta(1200, "marker", text="end"),
                 _meta(2400, "end_of_track")]))
 
+    case("open_note_other_track_ends_later", "a note never ended in the first track, whose last event comes "
+         "early; the other track's notes go on: the note ends at the file's last event, in that other track",
+         _file([_program(0, 3, 0), _on(0, 60, 100), _on(240, 62, 90), _off(480, 62)],
+               [_program(0, 20, 1), _on(240, 48, 70, 1), _off(1440, 48, 1)]))
+
+    case("open_note_in_later_track", "a note never ended in the last track, which ends early; the first "
+         "track ends last (an end_of_track 480 ticks after its last note-off): the note ends there",
+         _file([_program(0, 7, 0), _on(0, 60, 100), _off(480, 60), _on(960, 64, 90), _off(1920, 64),
+                _meta(2400, "end_of_track")],
+               [_program(0, 30, 1), _on(480, 48, 70, 1), _on(720, 50, 71, 1), _off(960, 50, 1)]))
+
+    case("same_instant_order", "notes starting together in two tracks, neither by pitch nor by instrument: "
+         "they come in the order of the merged messages (track 0's, then track 1's); onset 50 is ticks 480 "
+         "(track 1) and 481 (track 0)",
+         _file([_program(0, 40, 0), _on(0, 67, 90), _on(0, 60, 91), _on(0, 64, 92), _off(480, 67), _off(480, 60),
+                _off(480, 64), _on(481, 72, 93), _off(960, 72)],
+               [_program(0, 5, 1), _on(0, 36, 100, 9), _on(0, 48, 80, 1), _on(0, 42, 60, 9), _off(96, 36, 9),
+                _off(96, 42, 9), _off(480, 48, 1), _on(480, 45, 81, 1), _on(480, 38, 101, 9), _off(528, 38, 9),
+                _off(960, 45, 1)]))
+
+    # 480 ticks per beat at 0.4 s per beat: 12 ticks = 1 hundredth.
+    case("same_instant_order_2", "a conductor track, then chords and drums starting together in two tracks, "
+         "in no sorted order, a zero-length drum among them; onset 20 is ticks 236 (track 2) and 240",
+         _file([_meta(0, "track_name", name="tempo"), _tempo(0, 400000)],
+               [_program(0, 70, 2), _on(0, 72, 90, 2), _on(0, 55, 91, 2), _on(0, 38, 100, 9), _on(0, 36, 101, 9),
+                _off(120, 38, 9), _off(120, 36, 9), _off(240, 72, 2), _on(240, 79, 92, 2), _on(240, 50, 93, 2),
+                _on(240, 49, 102, 9), _off(240, 49, 9), _off(480, 55, 2), _off(480, 79, 2), _off(480, 50, 2)],
+               [_program(0, 12, 3), _on(0, 30, 80, 3), _on(236, 90, 81, 3), _on(240, 42, 103, 9), _off(288, 42, 9),
+                _off(480, 30, 3), _off(480, 90, 3)]))
+
     case("docstring_example", "the example of the docstring: drums, a velocity-0 note-off, a note never "
          "ended while end_of_track comes 480 ticks later",
          _file([_program(0, 40, 0), _on(0, 60, 90), _on(0, 36, 100, 9), _on0(240, 36, 9), _off(480, 60),
@@ -706,6 +728,12 @@ def token_edge_cases() -> list[TokensCase]:
                          (5, 20, 36, 128, 100),
                          *[(10 * i, 40, 40 + i, instrument, 64 + i) for i, instrument in enumerate(fifteen[8:], 8)],
                          (300, 10, 90, 0, 1), (310, 10, 91, 127, 127))),
+        TokensCase("twelve_melodic_and_drums", "12 melodic instruments and drums (given 5th): channel 9 (MIDI "
+                   "channel 10) is the drums' only, so a melodic instrument past the 9th takes 10 or above",
+                   _flat(*[(5 * i, 20, 48 + i, instrument, 70 + i) for i, instrument in enumerate([24, 25, 26, 0])],
+                         (12, 8, 38, 128, 100),
+                         *[(5 * i, 20, 48 + i, instrument, 70 + i)
+                           for i, instrument in enumerate([1, 2, 40, 41, 42, 56, 57, 73], 4)])),
         TokensCase("docstring_example", "the example of the docstring",
                    _flat((0, 50, 60, 40, 90), (50, 50, 60, 40, 80), (25, 0, 36, 128, 100))),
         TokensCase("long_times", "onsets up to an hour and a note of 10 minutes",
@@ -766,6 +794,13 @@ def invalid_token_cases() -> list[InvalidTokensCase]:
 
     seventeen = list(range(8)) + [128] + list(range(8, 15)) + [3, 100]    # 100 is the 16th melodic one
     too_many = _flat(*[(i, 10, 60, instrument, 100) for i, instrument in enumerate(seventeen)])
+    # A silent note's instrument keeps its track, so it needs a channel too.
+    silent_sixteenth = _flat(*[(i, 10, 60 + i, instrument, 100) for i, instrument in enumerate(range(20, 35))],
+                             (15, 10, 40, 128, 90), (16, 10, 41, 99, 0), (17, 10, 42, 20, 80))
+    silent_fifteenth = _flat(*[(i, 5, 50 + i, i, 90) for i in range(14)], (14, 5, 64, 50, 0), (15, 5, 36, 128, 100),
+                             (16, 5, 70, 3, 95), (17, 5, 65, 60, 91))
+    silent_several = _flat((0, 10, 60, 128, 0), *[(5 * i, 10, 40 + i, 100 + i, 0 if i % 3 == 0 else 70)
+                                                  for i in range(15)], (99, 1, 1, 127, 0))
     return [
         InvalidTokensCase("sixteen_melodic", "a 16th melodic instrument (drums and repeats do not count)",
                           too_many, 5 * 17 + 3),
@@ -774,6 +809,13 @@ def invalid_token_cases() -> list[InvalidTokensCase]:
         InvalidTokensCase("length_one_short", "19 tokens", good[:19], 15),
         InvalidTokensCase("single_token", "one token", (0,), 0),
         InvalidTokensCase("negative_onset", "an onset of -1", bad(10, -1), 10),
+        InvalidTokensCase("negative_onset_last_note", "an onset of -2 (token 15, the last note's)", bad(15, -2), 15),
+        InvalidTokensCase("sixteenth_melodic_silent", "a 16th melodic instrument (99, token 83) brought by a note "
+                          "of velocity 0: it would keep its track, so it needs a channel too", silent_sixteenth, 83),
+        InvalidTokensCase("silent_instrument_among_fifteen", "15 melodic instruments, one of them (50) only in a "
+                          "note of velocity 0, then a 16th (60, token 88)", silent_fifteenth, 88),
+        InvalidTokensCase("sixteenth_melodic_silent_several", "silent drums, 15 melodic instruments (some only "
+                          "silent), then a silent 16th (127, token 83)", silent_several, 83),
         InvalidTokensCase("negative_duration", "a duration of -5", bad(6, -5), 6),
         InvalidTokensCase("note_128", "a note of 128", bad(17, 128), 17),
         InvalidTokensCase("note_negative", "a note of -1", bad(2, -1), 2),

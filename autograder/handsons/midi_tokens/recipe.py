@@ -15,34 +15,37 @@ from . import inputs
 PUBLIC_MIDI = ("velocity_zero_note_off", "oldest_closed_first", "stray_note_offs", "open_at_end",
                "drums_channel_10", "bach_bwv66_6", "zero_length_notes", "docstring_example",
                "tempo_in_later_track", "program_change_while_sounding", "note_off_in_another_track",
-               "end_of_track_delay", "duration_rounded_itself", "no_notes", "type_2_refused")
+               "end_of_track_delay", "duration_rounded_itself", "no_notes", "type_2_refused",
+               "same_instant_order", "open_note_other_track_ends_later")
 PUBLIC_TOKENS = ("repeated_note", "drums", "bpm_90", "bpm_96", "bpm_160", "three_instruments_unsorted",
-                 "silent_instrument", "order_at_one_tick", "empty_bpm_90", "docstring_example")
+                 "silent_instrument", "order_at_one_tick", "empty_bpm_90", "docstring_example",
+                 "twelve_melodic_and_drums")
 PUBLIC_INVALID = ("length_not_multiple_of_5", "note_128", "velocity_128", "negative_duration", "sixteen_melodic",
-                  "instrument_129", "not_an_integer", "bad_before_incomplete")
+                  "instrument_129", "not_an_integer", "bad_before_incomplete", "negative_onset_last_note",
+                  "sixteenth_melodic_silent")
 PUBLIC_BAD_BPM = ("bpm_12000", "bpm_0")
 PUBLIC_SEQUENCES = ("notebook_session",)
 # Real music whose overlapping notes of one instrument and pitch end in the order they start
 # (the round trip's condition): hidden round-trip cases.
 ROUND_TRIP_MUSIC = ("bach_bwv269", "joplin_maple_leaf_rag", "drum_groove")
 
-REAL_MUSIC_RULES = ["tracks-merged", "rounding", "note-velocity", "note-on-order", "plain-ints"]
+REAL_MUSIC_RULES = ["tracks-merged", "rounding", "note-velocity", "note-on-order", "same-instant-order", "plain-ints"]
 MIDI_RULES = {
     "velocity_zero_note_off": ["velocity-0-is-off", "rounding"],
     "oldest_closed_first": ["oldest-first", "note-velocity"],
     "stray_note_offs": ["stray-note-off"],
     "open_at_end": ["open-until-last-event", "plain-ints"],
-    "drums_channel_10": ["drums-128", "program-at-onset", "tracks-merged", "note-on-order"],
+    "drums_channel_10": ["drums-128", "program-at-onset", "tracks-merged", "note-on-order", "same-instant-order"],
     "program_changes_mid_file": ["program-at-onset", "later-program-change"],
-    "several_tracks": ["tracks-merged", "note-on-order"],
+    "several_tracks": ["tracks-merged", "note-on-order", "same-instant-order"],
     "tempo_changes": ["every-set-tempo"],
     "not_120_bpm": ["rounding"],
     "repeated_notes": ["oldest-first", "velocity-0-is-off"],
     "zero_length_notes": ["zero-length-kept"],
     "duration_not_end_rounded": ["duration-rounded-itself", "rounding"],
     "everything": ["every-set-tempo", "program-at-onset", "later-program-change", "drums-128", "note-on-order",
-                   "velocity-0-is-off", "any-track-same-channel", "oldest-first", "stray-note-off",
-                   "open-until-last-event", "zero-length-kept", "plain-ints"],
+                   "same-instant-order", "velocity-0-is-off", "any-track-same-channel", "oldest-first",
+                   "stray-note-off", "open-until-last-event", "zero-length-kept", "plain-ints"],
     "tempo_in_later_track": ["every-set-tempo", "tracks-merged", "note-velocity"],
     "several_tempos_late_track": ["every-set-tempo", "open-until-last-event"],
     "program_change_while_sounding": ["later-program-change", "program-at-onset"],
@@ -50,8 +53,13 @@ MIDI_RULES = {
     "note_off_in_another_track": ["any-track-same-channel"],
     "end_of_track_delay": ["open-until-last-event"],
     "end_of_track_delay_later_track": ["open-until-last-event"],
+    "open_note_other_track_ends_later": ["open-until-last-event", "same-instant-order", "tracks-merged"],
+    "open_note_in_later_track": ["open-until-last-event", "tracks-merged"],
+    "same_instant_order": ["same-instant-order", "note-on-order", "tracks-merged", "drums-128"],
+    "same_instant_order_2": ["same-instant-order", "note-on-order", "zero-length-kept", "every-set-tempo"],
     "duration_rounded_itself": ["duration-rounded-itself", "rounding"],
-    "docstring_example": ["drums-128", "velocity-0-is-off", "open-until-last-event", "program-at-onset"],
+    "docstring_example": ["drums-128", "velocity-0-is-off", "open-until-last-event", "program-at-onset",
+                          "same-instant-order"],
     "no_notes": ["no-notes"],
     "no_notes_several_tracks": ["no-notes"],
     "type_2_refused": ["type-2-refused"],
@@ -75,6 +83,7 @@ TOKENS_RULES = {
     "several_instruments": ["t2m-any-order", "track-per-instrument", "own-channel", "drums-channel-9",
                             "program-change-first", "track-holds-only-notes"],
     "fifteen_melodic_and_drums": ["own-channel", "drums-channel-9", "track-holds-only-notes"],
+    "twelve_melodic_and_drums": ["own-channel", "drums-channel-9", "track-per-instrument"],
     "long_times": ["tempo-10ms", "track-holds-only-notes"],
     "empty": ["no-tokens"],
     "empty_bpm_90": ["no-tokens"],
@@ -91,6 +100,10 @@ INVALID_RULES = {
     "length_one_short": ["incomplete-tuple"],
     "single_token": ["incomplete-tuple"],
     "negative_onset": ["negative-time"],
+    "negative_onset_last_note": ["negative-time"],
+    "sixteenth_melodic_silent": ["sixteenth-melodic", "silent-note-left-out"],
+    "silent_instrument_among_fifteen": ["sixteenth-melodic", "silent-note-left-out"],
+    "sixteenth_melodic_silent_several": ["sixteenth-melodic", "silent-note-left-out"],
     "negative_duration": ["negative-time"],
     "note_128": ["note-velocity-range"],
     "note_negative": ["note-velocity-range"],
@@ -151,6 +164,10 @@ HINTS = {
     "duration_rounded_itself": "duration is round(100 * (t_off - t_on)), not "
                                "round(100 * t_off) - round(100 * t_on).",
     "docstring_example": "this is the example of the docstring.",
+    "open_note_other_track_ends_later": "a note never ended lasts until the file's last event (midi.length), "
+                                        "here in another track than the note's: not the end of its own track.",
+    "open_note_in_later_track": "a note never ended lasts until the file's last event (midi.length), here the "
+                                "end of the first track: not the end of its own track, nor of the last track.",
 }
 
 

@@ -52,6 +52,29 @@ def valid_token_lists(max_notes: int = 24):
     return token_lists()
 
 
+def crowded_token_lists(max_notes: int = 10):
+    """A hypothesis strategy of token lists where notes of one instrument and pitch pile up.
+
+    One or two instruments (drums among them, sometimes), two pitches, onsets within a few
+    hundredths: notes of one pitch overlap, start together with other durations and
+    velocities, and end where others start; overlapping ones end in the order they start,
+    as the round trip needs. (Reading a note-off as ending the newest note, or writing the
+    note-ons of one tick longest first, gives other notes back here.)
+    """
+    from hypothesis import strategies as st
+
+    @st.composite
+    def token_lists(draw):
+        instruments = draw(st.lists(st.sampled_from([0, 33, 128]), min_size=1, max_size=2, unique=True))
+        note = st.tuples(st.integers(0, 12), st.integers(0, 20), st.sampled_from([60, 61]),
+                         st.sampled_from(instruments), st.integers(1, 127))
+        notes = [list(n) for n in draw(st.lists(note, min_size=2, max_size=max_notes))]
+        _ends_in_order(notes)
+        return [value for n in notes for value in n]
+
+    return token_lists()
+
+
 def valid_bpms():
     """A hypothesis strategy of ``bpm`` values ``tokens_to_midi`` accepts."""
     from hypothesis import strategies as st

@@ -4,20 +4,14 @@ real music and of other generated token lists and tempos."""
 import io
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from ...engine import fixtures
-from ...engine.client import StudentCodeError
-from .grading import (check_midi, check_rejected, grade_bad_bpm, grade_midi_to_tokens, grade_sequence,
-                      grade_tokens_to_midi, round_trip)
-from .strategies import valid_bpms, valid_token_lists
+from .grading import (check_midi, check_rejected, for_generated, grade_bad_bpm, grade_midi_to_tokens,
+                      grade_sequence, grade_tokens_to_midi, round_trip)
+from .strategies import crowded_token_lists, valid_bpms, valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "hidden")
-
-# No shrinking: it can cost minutes of calls into a wrong submission. Examples start
-# small, so the first failing one is usually short already.
-GENERATED = settings(max_examples=40, derandomize=True, database=None, deadline=None,
-                     phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
 
 
 @pytest.mark.points(1)
@@ -59,46 +53,27 @@ def test_calls_in_one_worker(student, case):
 def test_tokens_to_midi_generated(student):
     """tokens_to_midi on generated token lists and tempos, compared with the reference's file"""
     reference = fixtures.load_reference("midi_tokens")
-    stopped: list[StudentCodeError] = []
 
-    @GENERATED
-    @given(tokens=valid_token_lists(), bpm=valid_bpms())
-    def same_file(tokens, bpm):
-        if stopped:
-            return
-        try:
-            got = student.call("tokens_to_midi", tokens, bpm=bpm)
-        except StudentCodeError as error:
-            stopped.append(error)
-            return
+    def same_file(drawn):
+        tokens, bpm = drawn
+        got = student.call("tokens_to_midi", tokens, bpm=bpm)
         expected = io.BytesIO()
         reference.tokens_to_midi(tokens, bpm=bpm).save(file=expected)
         check_midi(got, expected.getvalue(), bpm)
 
-    same_file()
-    if stopped:
-        raise stopped[0]
+    for_generated(st.tuples(valid_token_lists(), valid_bpms()), same_file)
+    for_generated(st.tuples(crowded_token_lists(), valid_bpms()), same_file, examples=20)
 
 
 @pytest.mark.points(2)
 @pytest.mark.rules("round-trip")
 def test_round_trip(student):
     """midi_to_tokens(tokens_to_midi(t, bpm)) gives back the notes of t, for other generated t and bpm"""
-    stopped: list[StudentCodeError] = []
+    def generated(drawn):
+        round_trip(student, *drawn)
 
-    @GENERATED
-    @given(tokens=valid_token_lists(max_notes=40), bpm=valid_bpms())
-    def generated(tokens, bpm):
-        if stopped:
-            return
-        try:
-            round_trip(student, tokens, bpm)
-        except StudentCodeError as error:
-            stopped.append(error)
-
-    generated()
-    if stopped:
-        raise stopped[0]
+    for_generated(st.tuples(valid_token_lists(max_notes=40), valid_bpms()), generated)
+    for_generated(st.tuples(crowded_token_lists(max_notes=16), valid_bpms()), generated, examples=30)
 
 
 @pytest.mark.points(1)
