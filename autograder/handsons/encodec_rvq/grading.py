@@ -1059,10 +1059,13 @@ def spaced(number: int) -> str:
     return f"{number:,}".replace(",", " ") if number >= 10_000 else str(number)
 
 
-def fail_for_limit(function: str, doing: str, error) -> None:
+def fail_for_limit(student, function: str, doing: str, error) -> None:
     """Fail, naming the limit and the likely cause, when student code ran out of memory or processes
     while ``doing`` (``"timing 20 000 vectors, ..."``); never a bare allocator error. Returns for any
-    other error (the caller re-raises it)."""
+    other error (the caller re-raises it). A worker that reached a limit is closed: its heap, near the
+    limit, would make later checks fail too, or not, by chance."""
+    if error.kind in ("memory", "processes"):
+        student.fresh()
     if error.kind == "memory":
         found = _MEMORY_LIMIT.search(error.message)
         fail(f"{function} ran out of {found.group(0) if found else 'the worker memory limit'} while {doing}: "
@@ -1130,7 +1133,7 @@ def run_at_scale(student, case: dict) -> None:
     try:
         value = student.call(workload.function, *workload.args(vectors), timeout=case.get("timeout"))
     except StudentCodeError as error:
-        fail_for_limit(workload.function, f"running on {workload.label}", error)
+        fail_for_limit(student, workload.function, f"running on {workload.label}", error)
         if error.kind == "timeout":
             fail(f"{workload.function} on {workload.label}: {error.message} {VECTORISE}")
         raise
@@ -1202,7 +1205,7 @@ def check_speed(student, reference, function: str, factor: float = SPEED_FACTOR,
             try:
                 value, seconds = student.timed(function, *workload.args(vectors), timeout=limit)
             except StudentCodeError as error:
-                fail_for_limit(function, f"timing {label}", error)
+                fail_for_limit(student, function, f"timing {label}", error)
                 if error.kind != "timeout":
                     raise
                 fail(f"{function} on {label} did not finish within {limit:.1f} s; the reference takes "

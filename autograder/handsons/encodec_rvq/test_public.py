@@ -116,7 +116,7 @@ def test_quantize_at_scale(student, case):
 @pytest.mark.rules("rvq-speed")
 @pytest.mark.parametrize("case", FIXTURES.cases("rvq_encode_at_scale"), ids=fixtures.case_id)
 def test_rvq_encode_at_scale(student, case):
-    """rvq_encode on 100 s of frames (7500 vectors, 1024-row codebooks) within the time and memory limits"""
+    """rvq_encode on 20000 vectors and 1024-row codebooks within the time and memory limits"""
     grading.run_at_scale(student, case)
 
 

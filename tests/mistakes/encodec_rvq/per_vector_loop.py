@@ -1,12 +1,12 @@
 """The course notebook's nearest-row loop: for each vector, its distances to every row, then argmin.
 
 Right on every input, but one vector at a time (and rvq_encode calls it for each codebook): it
-must lose the vectorisation points, and the public checks on the docstrings' sizes, with a message
+must lose the vectorisation points, and the public checks on 20000 vectors, with a message
 that says it is too slow or names the memory limit it ran into (its list of per-vector tensors
 fragments the heap until the worker's address space is full), never a bare allocator error. The
 rest is the notebook alternative.
 """
-# loses: test_quantize_is_vectorised, test_rvq_encode_is_vectorised, test_quantize_at_scale
+# loses: test_quantize_is_vectorised, test_rvq_encode_is_vectorised, test_quantize_at_scale, test_rvq_encode_at_scale
 # says: It must be vectorised
 import math
 
