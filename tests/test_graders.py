@@ -7,7 +7,8 @@
 - every one-mistake implementation loses points: the edits of the reference in
   ``tests/mistakes/<module>.py`` (``MISTAKES``), on the checks named, with the classic mistake
   named in the feedback, and the whole files in ``tests/mistakes/<module>/*.py`` (written from
-  the docstrings alone; a ``# loses: check, ...`` line names the checks that must catch each);
+  the docstrings alone; a ``# loses: check, ...`` line names the checks that must catch each, an
+  optional ``# says: ...`` line what their feedback must say);
   each loses points on hidden checks, and the public checks alone catch at least 80 % of them;
 - every score is the same under another CPU's kernels.
 
@@ -67,8 +68,10 @@ def mistake_variants_of(module: str) -> list[Variant]:
         source = path.read_text()
         declared = re.search(r"^# loses: (.+)$", source, re.MULTILINE)
         assert declared, f"{path}: no '# loses: check, ...' line"
+        says = re.search(r"^# says: (.+)$", source, re.MULTILINE)   # optional: what the feedback must say
         variants.append(Variant(f"mistake-{path.stem}", source,
-                                tuple(c.strip() for c in declared.group(1).split(",") if c.strip())))
+                                tuple(c.strip() for c in declared.group(1).split(",") if c.strip()),
+                                says.group(1).strip() if says else ""))
     return variants
 
 

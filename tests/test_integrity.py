@@ -162,3 +162,30 @@ def test_public_checks_can_weigh_nothing(tmp_path):
     with open(out / "grades.csv", newline="") as handle:
         (row,) = list(csv.DictReader(handle))
     assert float(row["max_score"]) == hidden_points == float(row["score"])
+
+
+def test_every_known_cheat_is_flagged_or_earns_next_to_nothing(tmp_path):
+    """tests/cheats/<module>/*.py: submissions that try to get points without solving the task
+    (lookup tables of the public answers, answers that fit every input, reading the fixtures...),
+    written by someone who saw only the student release. Each is flagged for review, or scores at
+    most a tenth of the hands-on."""
+    from autograder.engine.runner import maxima
+    cheats = [(module, path) for module in MODULES
+              for path in sorted((handsons.REPO_ROOT / "tests" / "cheats" / module).glob("*.py"))]
+    assert cheats, "no cheats in tests/cheats/"
+    folders = []
+    for module, path in cheats:
+        folder = tmp_path / "subs" / f"{module}-{path.stem}"
+        folder.mkdir(parents=True)
+        (folder / f"{module}.py").write_bytes(path.read_bytes())
+        folders.append((module, folder))
+    for module in sorted({m for m, _ in folders}):
+        mine = [str(f) for m, f in folders if m == module]
+        run = run_cli(["grade", *mine, "--out", str(tmp_path / module), "--module", module, "--jobs", "2"], tmp_path,
+                      timeout=1800)
+        assert run.returncode == 0, run.output[-3000:]
+        full = maxima([module])[module]
+        for folder in mine:
+            result = results(tmp_path / module, Path(folder).name)
+            flagged = bool(result["extra_data"].get("review"))
+            assert flagged or result["score"] <= 0.1 * full, (Path(folder).name, result["score"], full)

@@ -37,8 +37,11 @@ def test_release_does_not_pull_the_cluster_group(release):
     import tomllib
     project = tomllib.loads((release / "pyproject.toml").read_text())["project"]
     assert not [d for d in project["dependencies"] if d.lower().startswith(("dask", "distributed"))]
-    installs = [line for line in (release / "Makefile").read_text().splitlines() if "pip install" in line]
-    assert installs and not [line for line in installs if "[" in line], installs   # no optional group
+    # The student Makefile sets up .venv with scripts/setup-venv.sh and no optional group.
+    setups = [line.split() for line in (release / "Makefile").read_text().splitlines()
+              if "setup-venv.sh" in line and not line.startswith("#")]
+    assert setups and all(words[-1] == '"$(PYTHON)"' for words in setups), setups
+    assert 'extras=${2:-}' in (release / "scripts" / "setup-venv.sh").read_text()
 
 
 def _run(release, *args, cwd=None):

@@ -111,7 +111,10 @@ def build_model(config, *, seed: int = DEFAULT_SEED, device: str | None = None):
     every machine.
 
     ``device="meta"`` builds it without memory (for structure: strides,
-    number of codebooks...). The global torch random state is left as it was.
+    number of codebooks...); only the three integer buffers of each
+    ``EncodecConv1d`` (``stride``, ``kernel_size``, ``padding_total``: a few
+    bytes) are real CPU tensors, so that ``layer.stride.item()`` works as on a
+    loaded model. The global torch random state is left as it was.
     """
     import torch
     from transformers import EncodecModel
@@ -119,11 +122,45 @@ def build_model(config, *, seed: int = DEFAULT_SEED, device: str | None = None):
     if isinstance(config, str):
         config = encodec_config(config)
     with torch.random.fork_rng(devices=[]):   # EncodecModel's own init draws from torch: discarded
-        with torch.device(device) if device is not None else contextlib.nullcontext():
+        with torch.device("meta"):   # built without memory, then given memory: much faster than on the CPU
             model = EncodecModel(config)
     if device != "meta":
+        model.to_empty(device=device or "cpu")
+        zeroed_codebooks(model)
         seeded_weights(model, seed)
+    real_conv_buffers(model)
     return model.eval()
+
+
+def zeroed_codebooks(model) -> None:
+    """Every codebook's buffers as ``EncodecModel`` initialises them (``embed``, ``embed_avg`` and
+    ``cluster_size`` zero, ``inited`` 1), in place; a buffer of another module is an error."""
+    import torch
+    from transformers.models.encodec.modeling_encodec import EncodecConv1d, EncodecEuclideanCodebook
+
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, EncodecEuclideanCodebook):
+                module.inited.fill_(1.0)
+                for buffer in (module.cluster_size, module.embed, module.embed_avg):
+                    buffer.zero_()
+            elif not isinstance(module, EncodecConv1d) and list(module.buffers(recurse=False)):
+                raise RuntimeError(f"zeroed_codebooks does not know the buffers of {type(module).__name__}")
+
+
+def real_conv_buffers(model) -> None:
+    """Each ``EncodecConv1d``'s ``stride``, ``kernel_size`` and ``padding_total`` buffers as CPU
+    tensors, with the values ``EncodecConv1d.__init__`` gives them (from its ``nn.Conv1d``), in place."""
+    import torch
+    from transformers.models.encodec.modeling_encodec import EncodecConv1d
+
+    for module in model.modules():
+        if isinstance(module, EncodecConv1d):
+            stride = module.conv.stride[0]
+            kernel_size = (module.conv.kernel_size[0] - 1) * module.conv.dilation[0] + 1   # with dilation
+            for name, value in (("stride", stride), ("kernel_size", kernel_size),
+                                ("padding_total", kernel_size - stride)):
+                setattr(module, name, torch.tensor(value, dtype=torch.int64))
 
 
 def seeded_weights(model, seed: int) -> None:

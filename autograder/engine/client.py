@@ -381,7 +381,12 @@ class StudentCode:
             f"{function}()", {"op": "call", "module": module, "function": function, "args": tree}, blobs, limit)
         output = self.worker.output.text() if self.worker else ""
         if header.get("status") != "ok":
-            raise _error_from(header, module, function, output, self.limits)
+            error = _error_from(header, module, function, output, self.limits)
+            if error.kind in ("memory", "processes"):
+                # A worker that ran into a limit may hold what it allocated or started: the next
+                # call gets a fresh one, so that what follows does not depend on how far it got.
+                self._kill()
+            raise error
         self.calls.append((f"{module}.{function}", elapsed))
         try:
             return wire.decode(header.get("value"), out_blobs)

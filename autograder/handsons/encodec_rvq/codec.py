@@ -5,8 +5,13 @@ Graders send checkpoints as plain files; student code receives transformers obje
 - ``Ext("encodec_model", {"files": names}, blobs)``: a ``transformers.EncodecModel``
   in eval mode, loaded by ``musicrep.encodec.load_encodec`` from a folder holding
   those files (``config.json``, ``model.safetensors``, ``preprocessor_config.json``).
-  Without ``model.safetensors`` (a config only: the full-size architecture) the
-  model is built on the meta device (structure only: strides, codebook count).
+  Without ``model.safetensors`` (a config only: for structure, such as strides and
+  codebook counts) a small config is built for real, on the CPU, with seeded weights
+  (``musicrep.tiny_encodec.build_model``): what student code reads from it behaves as
+  on any loaded model. A full-size architecture (more than ``REAL_BUILD_ELEMENTS``
+  parameters and buffers) is built on the meta device, without memory, its
+  convolutions' stride, kernel-size and padding buffers real (``layer.stride.item()``
+  works).
 - ``Ext("encodec_feature_extractor", ...)``, same files: its ``EncodecFeatureExtractor``.
 - ``Ext("encodec_config", {"files": ["config.json"]}, [bytes])``: a ``transformers.EncodecConfig``.
 
@@ -29,6 +34,7 @@ import warnings
 from pathlib import Path
 
 CHECKPOINT_FILES = ("config.json", "model.safetensors", "preprocessor_config.json")
+REAL_BUILD_ELEMENTS = 1 << 21   # a config-only model up to this size is built for real (a few MB, milliseconds)
 _PRISTINE: dict[str, tuple] = {}   # content hash -> (model, feature extractor), never given to student code
 
 
@@ -76,10 +82,13 @@ def _pristine(meta: dict, blobs: list[bytes]) -> tuple:
         with _quiet():
             if (folder / "model.safetensors").is_file():
                 model, feature_extractor = encodec.load_encodec(folder)
-            else:   # the full-size architecture: no weights, built on the meta device
+            else:   # a config only: for structure
                 from transformers import EncodecConfig
                 config = EncodecConfig.from_pretrained(folder)
                 model = tiny_encodec.build_model(config, device="meta")
+                size = sum(t.numel() for t in [*model.parameters(), *model.buffers()])
+                if size <= REAL_BUILD_ELEMENTS:
+                    model = tiny_encodec.build_model(config)
                 feature_extractor = encodec.feature_extractor_for(config)
         _PRISTINE[key] = (model, feature_extractor)
     return _PRISTINE[key]

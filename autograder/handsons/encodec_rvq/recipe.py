@@ -8,7 +8,10 @@
   normalised, chunked) and ``full24`` (the full-size ``facebook/encodec_24khz``
   architecture, config only: the worker builds it on the meta device). They are
   public (``autograder check`` needs them); the hidden graders use them too.
-  Three more configs, for structure only, are hidden.
+  More configs, for structure only, are hidden: three small ones (the worker
+  builds them for real, on the CPU) and a full-size 32 kHz architecture (on the
+  meta device); and two configs whose codebook size is not a power of two (no
+  model accepts one: ``num_quantizers`` only), one public, one hidden.
 - Real audio: held-out pieces of ``musicrep.tiny_encodec`` (scores of the
   music21 corpus, never seen by the k-means), rendered with FluidSynth at
   44.1 kHz and resampled to each model's rate with librosa (soxr).
@@ -45,7 +48,10 @@ from . import grading
 RENDER_RATE = 44_100
 MODELS = ("mono24", "mono16", "stereo48", "full24")
 FITTED = ("mono24", "mono16", "stereo48")
-# Structure only (hidden): other ratios, rates, channels; a codebook size that no model accepts.
+# Config only (public): a codebook size that no model accepts, for num_quantizers' log2.
+PUBLIC_CONFIGS = {"codebook-1000": dict(codebook_size=1000, target_bandwidths=[1.5, 3.0, 6.0])}
+# Structure only (hidden): other ratios, rates, channels; a full-size architecture (the shape of
+# facebook/encodec_32khz's config); a codebook size that no model accepts.
 HIDDEN_CONFIGS = {
     "ratios-4-6-7": dict(upsampling_ratios=[4, 6, 7], sampling_rate=32_000, codebook_size=256,
                          target_bandwidths=[1.5, 3.0, 6.0, 12.0]),
@@ -53,9 +59,13 @@ HIDDEN_CONFIGS = {
                              sampling_rate=8_000, codebook_size=512, target_bandwidths=[2.25, 4.5, 9.0]),
     "one-ratio-stereo": dict(upsampling_ratios=[10], audio_channels=2, sampling_rate=44_100, normalize=True,
                              codebook_size=2048, target_bandwidths=[48.0, 96.0, 192.0], kernel_size=3),
+    "full32": dict(sampling_rate=32_000, upsampling_ratios=[8, 5, 4, 4], num_filters=64, hidden_size=128,
+                   codebook_dim=128, codebook_size=2048, target_bandwidths=[2.2], use_causal_conv=False,
+                   use_conv_shortcut=False),
     "odd-codebook": dict(codebook_size=100, target_bandwidths=[1.0, 2.0, 4.0]),   # config only: not a power of 2
 }
-STRUCTURE_ONLY = ("ratios-4-6-7", "ratios-2-2-2-2-2", "one-ratio-stereo")
+STRUCTURE_ONLY = ("ratios-4-6-7", "ratios-2-2-2-2-2", "one-ratio-stereo", "full32")
+META = ("full24", "full32")   # full-size: the worker builds them on the meta device
 
 # (piece index in HELD_OUT_PIECES, rate, start in seconds, samples)
 CLIPS = {
@@ -113,6 +123,7 @@ class _Builder:
         self.structure()
         self.audio_functions()
         self.rvq_functions()
+        self.sequences()
 
     # ------------------------------------------------------------ models
     def make_models(self) -> None:
@@ -129,13 +140,14 @@ class _Builder:
             else:
                 config = EncodecConfig.from_pretrained(folder)
                 self.models[name] = (tiny_encodec.build_model(config, device="meta"), feature_extractor_for(config))
-        for name, fields in HIDDEN_CONFIGS.items():
-            config = EncodecConfig(**{**tiny_encodec.FULL_24KHZ, "num_filters": 4, "hidden_size": 8,
-                                      "codebook_dim": 8, **fields})
-            config.save_pretrained(self.tmp / name)
-            self.hidden.add_file(f"models/{name}/config.json", self.tmp / name / "config.json")
-            model = tiny_encodec.build_model(config, device="meta") if name in STRUCTURE_ONLY else None
-            self.models[name] = (model, config)
+        for visibility, configs in (("public", PUBLIC_CONFIGS), ("hidden", HIDDEN_CONFIGS)):
+            for name, fields in configs.items():
+                config = EncodecConfig(**{**tiny_encodec.FULL_24KHZ, "num_filters": 4, "hidden_size": 8,
+                                          "codebook_dim": 8, **fields})
+                config.save_pretrained(self.tmp / name)
+                self.writer(visibility).add_file(f"models/{name}/config.json", self.tmp / name / "config.json")
+                model = tiny_encodec.build_model(config, device="meta") if name in STRUCTURE_ONLY else None
+                self.models[name] = (model, config)
 
     def config(self, name: str):
         model, other = self.models[name]
@@ -153,51 +165,81 @@ class _Builder:
             expected = self.ref.downsampling_factor(model)
             require(expected == model.config.hop_length == math.prod(model.config.upsampling_ratios), name,
                     f"the reference's downsampling factor {expected} is not the config's hop length")
+            rules = ["downsampling-product", "downsampling-strides-once", "downsampling-int"]
+            rules += ["downsampling-any-config"] if name != "mono24" else []
+            rules += ["downsampling-meta"] if name in META else []
             self.writer(visibility).add_case("downsampling_factor", name, models=visibility, expected=expected,
-                                             ratios=list(model.config.upsampling_ratios))
+                                             ratios=list(model.config.upsampling_ratios), rules=rules)
 
+        common = ["nq-rounded-down", "nq-int"]
         for name in MODELS:
             targets = [float(b) for b in self.config(name).target_bandwidths]
             between = [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])]
             others = {"mono16": [0.5, 2.668, 6.67, 10.0]}.get(name, [0.5, 7.0, 100.0])
-            self.num_quantizers_case("public", name, name, sorted(set(targets + between + others)))
+            rules = common + ["nq-any-bandwidth", "nq-above-targets"]
+            rules += ["nq-frame-rate", "nq-at-least-one"] if name == "mono16" else []
+            self.num_quantizers_case("public", name, name, sorted(set(targets + between + others)), rules)
         for name in HIDDEN_CONFIGS:
             targets = [float(b) for b in self.config(name).target_bandwidths]
             between = [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])]
-            self.num_quantizers_case("hidden", name, name, sorted(set(targets + between + [0.1, 1000.0])))
-        config = self.config("mono24")   # bandwidths at the exact edges, as floats
-        per_codebook = math.log2(config.codebook_size) * config.frame_rate / 1000
-        edges = [k * per_codebook * (1 + d) for k in (1, 2, 3, 5, 7) for d in (-1e-9, 0.0, 1e-9)]
-        self.num_quantizers_case("hidden", "mono24-edges", "mono24", edges)
-        self.num_quantizers_case("hidden", "no-limit", "mono24", [0.0, -1.0])
+            rules = common + ["nq-any-bandwidth", "nq-above-targets", "nq-at-least-one"]
+            rules += ["nq-log2-bits"] if name == "odd-codebook" else []
+            rules += ["nq-frame-rate"] if self.config(name).sampling_rate % self.config(name).hop_length else []
+            self.num_quantizers_case("hidden", name, name, sorted(set(targets + between + [0.1, 1000.0])), rules)
+        # 747.4 bps a codebook: 2.995 and 14.97 kbps give one codebook less with 10 whole bits a code (750 bps).
+        self.num_quantizers_case("public", "codebook-1000", "codebook-1000",
+                                 [0.5, 1.5, 2.0, 2.995, 3.0, 6.0, 7.0, 14.97, 50.0],
+                                 common + ["nq-log2-bits", "nq-any-bandwidth"])
+        # Bandwidths at the exact edges, as floats: k codebooks' bits per second exactly, and a hair on
+        # either side. With mono16's 1335 bps some of them round otherwise when computed in another order.
+        for visibility, case_id, name, ks, hair in [("public", "mono16-edges", "mono16", (1, 3, 11, 22), (0.0,)),
+                                                    ("hidden", "mono16-edges", "mono16", (2, 37, 44, 45), (0.0,)),
+                                                    ("hidden", "mono24-edges", "mono24", (1, 2, 3, 5, 7),
+                                                     (-1e-9, 0.0, 1e-9))]:
+            config = self.config(name)
+            per_codebook = math.log2(config.codebook_size) * config.frame_rate / 1000
+            edges = [k * per_codebook * (1 + d) for k in ks for d in hair]
+            case = self.num_quantizers_case(visibility, case_id, name, edges, common + ["nq-exact-edges"])
+            if name == "mono16":   # the point of these cases: the other order must fail here
+                other = [max(1, math.floor(b / per_codebook)) for b in edges]
+                require(other != case["expected"], case_id, "no edge here rounds otherwise in another order")
+        self.num_quantizers_case("public", "mono16-no-limit", "mono16", [0.0, -2.5], common + ["nq-no-limit"])
+        self.num_quantizers_case("hidden", "no-limit", "mono24", [0.0, -1.0], common + ["nq-no-limit"])
 
         for visibility, name, bandwidth in [("public", "mono24", 1.5), ("public", "mono24", 7.0),
                                             ("public", "stereo48", 6.0), ("public", "full24", 24.0),
-                                            ("hidden", "mono24", 100.0), ("hidden", "mono16", 3.0),
-                                            ("hidden", "stereo48", 12.0), ("hidden", "full24", 1.0)]:
+                                            ("public", "mono16", 10.0),
+                                            ("hidden", "mono24", 100.0), ("hidden", "mono24", 2.0),
+                                            ("hidden", "mono16", 3.0), ("hidden", "stereo48", 12.0),
+                                            ("hidden", "full24", 1.0), ("hidden", "full32", 2.2)]:
             model = self.models[name][0]
             tables = self.ref.codebooks(model, bandwidth)
             layers = len(model.quantizer.layers)
+            count = self.ref.num_quantizers(model.config, bandwidth)
             if name in FITTED:
                 require(all(np.array_equal(t.numpy(), e) for t, e in zip(tables, self.tables(name))),
                         f"codebooks {name}", "the reference's tables are not the model's codebooks")
+            rules = ["codebooks-count", "codebooks-list"] + (["codebooks-tables"] if name in FITTED else [])
+            rules += ["codebooks-capped"] if count > layers else []
+            rules += ["codebooks-any-bandwidth"] if bandwidth not in model.config.target_bandwidths else []
             self.writer(visibility).add_case(
-                "codebooks", f"{name}-{bandwidth:g}kbps", model=name, bandwidth=bandwidth,
-                expected_count=len(tables), num_quantizers=self.ref.num_quantizers(model.config, bandwidth),
-                layers=layers, meta=name not in FITTED)
+                "codebooks", f"{name}-{bandwidth:g}kbps", models="public" if name in MODELS else "hidden",
+                model=name, bandwidth=bandwidth, expected_count=len(tables), num_quantizers=count, layers=layers,
+                meta=name not in FITTED, rules=rules)
 
-    def num_quantizers_case(self, visibility: str, case_id: str, name: str, bandwidths: list[float]) -> None:
+    def num_quantizers_case(self, visibility: str, case_id: str, name: str, bandwidths: list[float],
+                            rules: list[str]) -> dict:
         model, _ = self.models[name]
         config = self.config(name)
         expected = [self.ref.num_quantizers(config, b) for b in bandwidths]
         if model is not None:
             require(expected == [model.quantizer.get_num_quantizers_for_bandwidth(b) for b in bandwidths],
                     f"num_quantizers {case_id}", "the reference disagrees with get_num_quantizers_for_bandwidth")
-        self.writer(visibility).add_case(
-            "num_quantizers", case_id, models="public" if name in MODELS else "hidden", model=name,
-            bandwidths=bandwidths, expected=expected, codebook_size=config.codebook_size,
+        return self.writer(visibility).add_case(
+            "num_quantizers", case_id, models="public" if name in MODELS or name in PUBLIC_CONFIGS else "hidden",
+            model=name, bandwidths=bandwidths, expected=expected, codebook_size=config.codebook_size,
             frame_rate=config.frame_rate, sampling_rate=config.sampling_rate, hop_length=config.hop_length,
-            num_quantizers=config.num_quantizers)
+            num_quantizers=config.num_quantizers, rules=rules)
 
     # ------------------------------------------------------------ audio
     def piece(self, index: int, rate: int) -> np.ndarray:
@@ -242,72 +284,101 @@ class _Builder:
     def audio_functions(self) -> None:
         import torch
 
-        for visibility, name, clip in [("public", "mono24", "public-24k"), ("hidden", "mono24", "hidden-24k"),
-                                       ("hidden", "mono16", "hidden-16k")]:
+        encode_rules = ["encode-codes", "encode-rows-columns", "encode-frames", "encode-n_q", "encode-long"]
+        decode_rules = ["decode-audio", "decode-no-grad", "decode-one-channel", "decode-samples", "decode-any-n_q"]
+        # (visibility, model, clip, bandwidths, an int bandwidth, (short clip's start, samples, bandwidth))
+        for visibility, name, clip, bandwidths, whole, short in [
+                ("public", "mono24", "public-24k", None, 12, (5_000, 200, 6.0)),
+                ("hidden", "mono24", "hidden-24k", [1.5, 6.0, 24.0], 6, (9_001, 1, 1.5)),
+                ("hidden", "mono16", "hidden-16k", None, 4, (4_000, 37, 8.0))]:
             writer = self.writer(visibility)
             model, feature_extractor = self.models[name]
             config = model.config
-            audio = self.clip(clip)
-            embeddings = self.embeddings(name, audio)
-            audio_file = writer.add_array(f"audio/{clip}.npy", audio)
-            embeddings_file = writer.add_array(f"encode/{clip}-{name}.embeddings.npy", embeddings)
             tables = self.tables(name)
+            inputs: dict[str, tuple] = {}   # clip -> (audio file, embeddings, embeddings file): written once
+
+            def encode_case(case_id, audio, bandwidth, rules, prefix):
+                """An encode case of ``audio`` (its files named after ``prefix``); its expected codes."""
+                if prefix not in inputs:
+                    embeddings = self.embeddings(name, audio)
+                    inputs[prefix] = (writer.add_array(f"audio/{prefix}.npy", audio), embeddings,
+                                      writer.add_array(f"encode/{prefix}-{name}.embeddings.npy", embeddings))
+                audio_file, embeddings, embeddings_file = inputs[prefix]
+                codes = self.encode_codes(name, audio, embeddings, bandwidth, f"encode {prefix} {name}")
+                kbps = f"{bandwidth:g}kbps" + ("-int" if isinstance(bandwidth, int) else "")
+                writer.add_case(
+                    "encode", case_id, model=name, audio=audio_file, sampling_rate=config.sampling_rate,
+                    bandwidth=bandwidth, samples=len(audio), hop_length=config.hop_length, layers=len(tables),
+                    codebook_size=config.codebook_size, embeddings=embeddings_file,
+                    expected=writer.add_array(f"encode/{prefix}-{name}-{kbps}.codes.npy", codes.astype(np.int16)),
+                    rules=rules)
+                return codes
+
+            audio = self.clip(clip)
             # Every target of each model: mono24's in public, mono16's in hidden (and a few of mono24's).
-            targets = [float(b) for b in config.target_bandwidths]
-            for bandwidth in targets if (visibility, name) != ("hidden", "mono24") else [1.5, 6.0, 24.0]:
-                codes = self.encode_codes(name, audio, embeddings, bandwidth, f"encode {clip} {name}")
-                case = dict(model=name, audio=audio_file, sampling_rate=config.sampling_rate, bandwidth=bandwidth,
-                            samples=len(audio), hop_length=config.hop_length, layers=len(tables),
-                            codebook_size=config.codebook_size, embeddings=embeddings_file,
-                            expected=writer.add_array(f"encode/{clip}-{name}-{bandwidth:g}kbps.codes.npy",
-                                                      codes.astype(np.int16)))
-                writer.add_case("encode", f"{name}-{bandwidth:g}kbps", **case)
-                if (visibility, name, bandwidth) in {("public", "mono24", 1.5), ("public", "mono24", 24.0),
-                                                     ("hidden", "mono24", 6.0), ("hidden", "mono16", 2.0),
-                                                     ("hidden", "mono16", 8.0)}:
-                    part = codes[:, :DECODE_FRAMES]
+            for bandwidth in bandwidths or [float(b) for b in config.target_bandwidths]:
+                codes = encode_case(f"{name}-{bandwidth:g}kbps", audio, bandwidth, encode_rules, clip)
+                for codebooks in {("public", "mono24", 1.5): (3, 1), ("public", "mono24", 24.0): (53,),
+                                  ("hidden", "mono24", 6.0): (13,), ("hidden", "mono16", 2.0): (1,),
+                                  ("hidden", "mono16", 8.0): (5,)}.get((visibility, name, bandwidth), ()):
+                    part = codes[:codebooks, :DECODE_FRAMES]
+                    case_id = f"{name}-{bandwidth:g}kbps" + ("" if codebooks == len(codes) else "-1-codebook")
                     decoded = self.ref.decode(model, torch.from_numpy(part.astype(np.int64))).numpy()
-                    writer.add_case("decode", f"{name}-{bandwidth:g}kbps", model=name, codes_shape=list(part.shape),
-                                    codes=writer.add_array(f"decode/{clip}-{name}-{bandwidth:g}kbps.codes.npy",
-                                                           part.astype(np.int16)),
-                                    expected=writer.add_array(f"decode/{clip}-{name}-{bandwidth:g}kbps.audio.npy",
-                                                              decoded, drift=DRIFT["decoded audio"]))
-            if visibility == "hidden" and name == "mono24":   # "6 and 6.0 are the same"
-                codes = self.encode_codes(name, audio, embeddings, 6, f"encode {clip} {name}")
-                writer.add_case("encode", "mono24-6kbps-int", **{
-                    **case, "bandwidth": 6,
-                    "expected": writer.add_array("encode/hidden-24k-mono24-6-int.codes.npy", codes.astype(np.int16))})
+                    writer.add_case("decode", case_id, model=name, codes_shape=list(part.shape),
+                                    codes=writer.add_array(f"decode/{clip}-{case_id}.codes.npy", part.astype(np.int16)),
+                                    expected=writer.add_array(f"decode/{clip}-{case_id}.audio.npy", decoded,
+                                                              drift=DRIFT["decoded audio"]),
+                                    rules=decode_rules)
+            # "6 and 6.0 are the same": an int bandwidth.
+            encode_case(f"{name}-{whole}kbps-int", audio, whole, encode_rules + ["encode-int-bandwidth"], clip)
+            # Audio shorter than one frame: one column of codes.
+            start, samples, bandwidth = short
+            require(samples < config.hop_length, f"encode {clip} short", "the short clip is not shorter than a frame")
+            what = f"{samples}-sample" + "s" * (samples > 1)
+            encode_case(f"{name}-{what}", audio[start:start + samples].copy(), bandwidth, encode_rules,
+                        f"{clip}-{what}")
 
         # Errors: audio at another rate; a bandwidth that is not a target.
+        rate_rules, bandwidth_rules = ["encode-wrong-rate"], ["encode-wrong-bandwidth", "encode-wrong-bandwidth-message"]
         self.public.add_case("wrong_rate", "mono24-given-16kHz", model="mono24", sampling_rate=16_000,
                              model_rate=24_000, bandwidth=6.0,
-                             audio=self.public.add_array("audio/public-16k.npy", self.clip("public-16k")))
+                             audio=self.public.add_array("audio/public-16k.npy", self.clip("public-16k")),
+                             rules=rate_rules)
         self.hidden.add_case("wrong_rate", "mono16-given-24kHz", model="mono16", sampling_rate=24_000,
-                             model_rate=16_000, bandwidth=4.0, audio="audio/hidden-24k.npy")
+                             model_rate=16_000, bandwidth=4.0, audio="audio/hidden-24k.npy", rules=rate_rules)
         self.public.add_case("wrong_bandwidth", "mono24-5kbps", model="mono24", bandwidth=5.0,
-                             targets=[1.5, 3.0, 6.0, 12.0, 24.0], audio="audio/public-24k.npy", sampling_rate=24_000)
+                             targets=[1.5, 3.0, 6.0, 12.0, 24.0], audio="audio/public-24k.npy", sampling_rate=24_000,
+                             rules=bandwidth_rules)
         self.hidden.add_case("wrong_bandwidth", "mono16-3kbps", model="mono16", bandwidth=3.0,
-                             targets=[2.0, 4.0, 8.0], audio="audio/hidden-16k.npy", sampling_rate=16_000)
+                             targets=[2.0, 4.0, 8.0], audio="audio/hidden-16k.npy", sampling_rate=16_000,
+                             rules=bandwidth_rules)
 
-        # compression_ratio: (num_samples, codes shape, codebook size, bits per sample)
+        # compression_ratio: (num_samples, codes shape, codebook size, bits per sample); the docstring's
+        # example with the signature's default of 16 bits.
         for visibility, case_id, samples, shape, size, bits in [
-                ("public", "docstring-example", 24_000, (8, 75), 1024, 16),
+                ("public", "docstring-example", 24_000, (8, 75), 1024, None),
                 ("public", "mono24-6kbps", 24_007, (13, 76), 64, 16),
+                ("public", "1000-rows", 24_000, (8, 75), 1000, 16),
+                ("public", "8-bit", 16_000, (4, 50), 256, 8),
                 ("hidden", "24-bit", 48_000, (32, 150), 1024, 24),
                 ("hidden", "mono16-8kbps", 24_013, (5, 401), 32, 16),
-                ("hidden", "8-bit-2048", 44_100, (4, 100), 2048, 8)]:
+                ("hidden", "8-bit-2048", 44_100, (4, 100), 2048, 8),
+                ("hidden", "100-rows-20-bit", 32_000, (6, 100), 100, 20)]:
             seed = 100 + len(case_id)
             codes = torch.from_numpy(grading.random_codes(seed, shape, size))
+            rules = ["ratio-first-over-second", "ratio-float", "ratio-code-bits", "ratio-pcm-bits"]
             self.writer(visibility).add_case(
                 "compression_ratio", case_id, num_samples=samples, codes_shape=list(shape), codebook_size=size,
-                bits_per_sample=bits, seed=seed,
-                expected=self.ref.compression_ratio(samples, codes, size, bits_per_sample=bits))
+                bits_per_sample=bits or 16, default_bits=bits is None, seed=seed, rules=rules,
+                expected=(self.ref.compression_ratio(samples, codes, size) if bits is None else
+                          self.ref.compression_ratio(samples, codes, size, bits_per_sample=bits)))
 
         # pre_quantize: padded batches whose padding holds other values than zeros.
         for visibility, case_id, name, piece, fill, mask_dtype in [
                 ("public", "mono24-noise", "mono24", 0, "noise", "int32"),
+                ("public", "mono16-nan-bool-mask", "mono16", 0, "nan", "bool"),
                 ("hidden", "mono16-huge-float-mask", "mono16", 1, "huge", "float32"),
-                ("hidden", "mono24-nan-bool-mask", "mono24", 1, "nan", "bool")]:
+                ("hidden", "mono24-nan-uint8-mask", "mono24", 1, "nan", "uint8")]:
             self.pre_quantize_case(visibility, case_id, name, piece, fill, mask_dtype)
 
     def encode_codes(self, name: str, audio: np.ndarray, embeddings: np.ndarray, bandwidth: float,
@@ -363,7 +434,8 @@ class _Builder:
         if unmasked is not None:
             fields["unmasked"] = writer.add_array(f"pre_quantize/{case_id}.unmasked.npy", unmasked,
                                                   drift=DRIFT["encoder output"])
-        writer.add_case("pre_quantize", case_id, **fields)
+        rules = ["pq-padding-zeroed", "pq-any-mask-dtype", "pq-no-grad", "pq-shape"]
+        writer.add_case("pre_quantize", case_id, **fields, rules=rules + (["pq-nan-padding"] if fill == "nan" else []))
 
     # ------------------------------------------------------------ RVQ
     def stretch(self, name: str) -> np.ndarray:
@@ -377,6 +449,7 @@ class _Builder:
         t = torch.from_numpy
         vectors = {name: self.stretch(name) for name in STRETCHES}
         public, hidden = self.public, self.hidden
+        mono24, mono16 = self.tables("mono24"), self.tables("mono16")
 
         # quantize: checked by distance; the inputs only.
         rows = np.random.default_rng(11).integers(-4, 5, (40, 6)).astype(np.float32)
@@ -389,64 +462,123 @@ class _Builder:
         scales = np.exp(np.random.default_rng(14).uniform(-2.0, 2.5, (200, 1))).astype(np.float32)
         spread = (directions * scales).astype(np.float32)
         spread_vectors = 3.0 * np.random.default_rng(15).standard_normal((1000, 16)).astype(np.float32)
-        mono16 = self.tables("mono16")
+        residuals24 = (vectors["public-mono24"] - mono24[0][nearest_rows(vectors["public-mono24"], mono24[0])])
         residuals16 = (vectors["hidden-mono16"] - mono16[0][nearest_rows(vectors["hidden-mono16"], mono16[0])])
-        for visibility, case_id, table, points_ in [
-                ("public", "music-mono24", self.tables("mono24")[0], vectors["public-mono24"]),
-                ("public", "duplicate-rows", duplicated, points),
-                ("hidden", "music-residuals-mono16", mono16[1], residuals16),
-                ("hidden", "norms-differ", spread, spread_vectors)]:
+        example = np.array([[0.0, 0.0], [10.0, 0.0]], dtype=np.float32)
+        example_vectors = np.array([[1.0, 1.0], [9.0, -3.0], [4.0, 0.0]], dtype=np.float32)
+        quantize_rules = ["quantize-nearest", "quantize-long"]
+        for visibility, case_id, table, points_, then_empty in [
+                ("public", "docstring-example", example, example_vectors, True),
+                ("public", "music-mono24", mono24[0], vectors["public-mono24"], False),
+                ("public", "music-residuals-mono24", mono24[1], residuals24, False),   # mono24[0]'s shape
+                ("public", "duplicate-rows", duplicated, points, False),
+                ("hidden", "music-mono16", mono16[0], vectors["hidden-mono16"], False),
+                ("hidden", "music-residuals-mono16", mono16[1], residuals16, False),   # mono16[0]'s shape
+                ("hidden", "norms-differ", spread, spread_vectors, True)]:
             writer = self.writer(visibility)
             index = self.ref.quantize(t(table), t(points_)).numpy()
             require(not grading.not_nearest(table, points_, index).any(), f"quantize {case_id}",
                     "the reference does not choose nearest rows")
-            writer.add_case("quantize", case_id,
+            then = []
+            if then_empty:
+                empty = np.zeros((0, table.shape[1]), dtype=np.float32)
+                require(self.ref.quantize(t(table), t(empty)).shape == (0,), f"quantize {case_id}", "N = 0")
+                then = [{"what": "with no vectors (N = 0)",
+                         "vectors": writer.add_array(f"rvq/quantize-{case_id}.no-vectors.npy", empty)}]
+            writer.add_case("quantize", case_id, then=then,
+                            rules=quantize_rules + (["quantize-empty"] if then_empty else []),
                             embed=writer.add_array(f"rvq/quantize-{case_id}.embed.npy", table),
                             vectors=writer.add_array(f"rvq/quantize-{case_id}.vectors.npy", points_))
         hidden.add_case("quantize", "random-1024x128", generated=dict(seed=21, count=1, rows=1024, dim=128,
-                                                                      decay=1.0, vectors=2000, copies=True))
+                                                                      decay=1.0, vectors=2000, copies=True),
+                        rules=quantize_rules)
+        # The docstring's sizes, once, in public (the hidden checks time them against the reference).
+        # A generous time limit (the reference takes a fraction of a second): memory, and finishing at all.
+        # 20000 vectors for rvq_encode too: a loop that builds a tensor per vector runs out of memory there
+        # every time, not only by chance (as it might on fewer).
+        public.add_case("quantize_at_scale", "20000x1024x128", function="quantize", timeout=30.0,
+                        generated=dict(seed=71, count=1, rows=1024, dim=128, decay=1.0, vectors=20_000))
+        public.add_case("rvq_encode_at_scale", "20000x2x1024x128", function="rvq_encode", timeout=30.0,
+                        generated=dict(seed=73, count=2, rows=1024, dim=128, decay=0.8, vectors=20_000))
 
         # rvq_encode: the student's own path is replayed; the inputs only.
+        rvq_rules = ["rvq-greedy", "rvq-every-codebook", "rvq-long"]
+        no_codebooks = [{"what": "with no codebooks (Q = 0)", "tables": []}]
         public.add_case("rvq_encode", "docstring-example",
                         tables=[[[0.0, 0.0], [4.0, 0.0]], [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]]],
-                        vectors=[[5.0, 0.2], [0.4, 0.9]])
-        public.add_case("rvq_encode", "music-mono24-6kbps", model="mono24", count=13,
+                        vectors=[[5.0, 0.2], [0.4, 0.9]], then=no_codebooks,
+                        rules=rvq_rules + ["rvq-sizes-differ", "rvq-no-codebooks"])
+        public.add_case("rvq_encode", "music-mono24-6kbps", model="mono24", count=13, rules=rvq_rules,
                         vectors=public.add_array("rvq/public-mono24.vectors.npy", vectors["public-mono24"]))
-        hidden.add_case("rvq_encode", "music-mono24-24kbps", model="mono24", count=53,
+        hidden.add_case("rvq_encode", "music-mono24-24kbps", model="mono24", count=53, rules=rvq_rules,
                         vectors=hidden.add_array("rvq/hidden-mono24.vectors.npy", vectors["hidden-mono24"]))
-        hidden.add_case("rvq_encode", "music-mono16-all", model="mono16", count=len(mono16),
+        hidden.add_case("rvq_encode", "music-mono16-all", model="mono16", count=len(mono16), rules=rvq_rules,
                         vectors=hidden.add_array("rvq/hidden-mono16.vectors.npy", vectors["hidden-mono16"]))
         square = [[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 0.0]]
         hidden.add_case("rvq_encode", "duplicate-rows",
                         tables=[square, square[::-1], [[v / 2 for v in row] for row in square]],
-                        vectors=[[1.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 3.0], [1.0, 3.0], [0.0, 0.0]])
+                        vectors=[[1.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 3.0], [1.0, 3.0], [0.0, 0.0]],
+                        then=no_codebooks, rules=rvq_rules + ["rvq-no-codebooks"])
         hidden.add_case("rvq_encode", "random-12x256x32", generated=dict(seed=31, count=12, rows=256, dim=32,
-                                                                          decay=0.8, vectors=3000, copies=False))
-        for case in public.cases + hidden.cases:
-            if case["group"] == "rvq_encode" and "tables" in case:
-                tables = [np.array(x, dtype=np.float32) for x in case["tables"]]
-                points_ = np.array(case["vectors"], dtype=np.float32)
-                codes = self.ref.rvq_encode([t(x) for x in tables], t(points_)).numpy()
-                require(grading.first_non_greedy(tables, points_, codes, drift=True) is None,
-                        f"rvq_encode {case['id']}", "the reference's path is not greedy")
+                                                                          decay=0.8, vectors=3000, copies=False),
+                        rules=rvq_rules)
+        generator = np.random.default_rng(32)
+        sized = [(generator.standard_normal((k, 16)) * 0.7 ** q).astype(np.float32)
+                 for q, k in enumerate([64, 256, 8, 128, 32])]
+        sized_vectors = generator.standard_normal((800, 16)).astype(np.float32)
+        hidden.add_case("rvq_encode", "sizes-differ", rules=rvq_rules + ["rvq-sizes-differ"],
+                        table_files=[hidden.add_array(f"rvq/sizes-differ.table-{q}.npy", x) for q, x in enumerate(sized)],
+                        vectors=hidden.add_array("rvq/sizes-differ.vectors.npy", sized_vectors))
+        inline = [(case["id"], [np.array(x, dtype=np.float32) for x in case["tables"]],
+                   np.array(case["vectors"], dtype=np.float32))
+                  for case in public.cases + hidden.cases if case["group"] == "rvq_encode" and "tables" in case]
+        for case_id, tables, points_ in inline + [("sizes-differ", sized, sized_vectors)]:
+            codes = self.ref.rvq_encode([t(x) for x in tables], t(points_)).numpy()
+            require(grading.first_non_greedy(tables, points_, codes, drift=True) is None,
+                    f"rvq_encode {case_id}", "the reference's path is not greedy")
 
-        # rvq_decode: expected sums.
-        mono24 = self.tables("mono24")
+        # rvq_decode: expected sums (the codebooks' dtype).
+        decode_rules = ["rvq-decode-sum", "rvq-decode-dtype"]
+        example_tables = [[[0.0, 0.0], [4.0, 0.0]], [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]]]
         random_codes = grading.random_codes(41, (len(mono16), 500), mono16[0].shape[0])
-        for visibility, case_id, model, tables, codes in [
-                ("public", "music-mono24-6kbps", "mono24", mono24[:13],
-                 greedy_path(mono24[:13], vectors["public-mono24"])),
-                ("hidden", "mono16-random-codes", "mono16", mono16, random_codes),
-                ("hidden", "fewer-rows-than-codebooks", "mono24", mono24,
-                 greedy_path(mono24[:13], vectors["hidden-mono24"]))]:
+        path24 = greedy_path(mono24[:13], vectors["public-mono24"])
+        for visibility, case_id, source, codes, dtype, rules, then_no_rows in [
+                ("public", "docstring-example", {"tables": example_tables}, np.array([[1, 0], [2, 1]]), "float32",
+                 ["rvq-decode-no-rows"], True),
+                ("public", "music-mono24-6kbps", {"model": "mono24", "count": 13}, path24, "float32", [], False),
+                ("public", "fewer-rows-than-codebooks", {"model": "mono24", "count": 20}, path24, "float32",
+                 ["rvq-decode-fewer-rows"], False),
+                ("public", "music-mono24-float64", {"model": "mono24", "count": 13}, path24, "float64", [], False),
+                ("hidden", "mono16-random-codes", {"model": "mono16", "count": len(mono16)}, random_codes,
+                 "float32", ["rvq-decode-no-rows"], True),
+                ("hidden", "fewer-rows-than-codebooks", {"model": "mono24", "count": len(mono24)},
+                 greedy_path(mono24[:13], vectors["hidden-mono24"]), "float32", ["rvq-decode-fewer-rows"], False),
+                ("hidden", "mono16-float64", {"model": "mono16", "count": 4},
+                 grading.random_codes(42, (3, 300), mono16[0].shape[0]), "float64", ["rvq-decode-fewer-rows"],
+                 False)]:
             writer = self.writer(visibility)
-            expected = self.ref.rvq_decode([t(x) for x in tables], t(codes.astype(np.int64))).numpy()
-            writer.add_case("rvq_decode", case_id, model=model, count=len(tables),
+            tables = ([np.array(x, dtype=np.float32) for x in source["tables"]] if "tables" in source
+                      else self.tables(source["model"], source["count"]))
+
+            def expected_sums(codes_):
+                sums = self.ref.rvq_decode([t(x.astype(dtype)) for x in tables], t(codes_.astype(np.int64))).numpy()
+                require(sums.dtype == np.dtype(dtype), f"rvq_decode {case_id}", "not the codebooks' dtype")
+                return sums
+
+            then = []
+            if then_no_rows:
+                no_rows = np.zeros((0, codes.shape[1]), dtype=np.int16)
+                then = [{"what": "with no rows of codes (Q = 0)",
+                         "codes": writer.add_array(f"rvq/decode-{case_id}.no-rows.codes.npy", no_rows),
+                         "expected": writer.add_array(f"rvq/decode-{case_id}.no-rows.expected.npy",
+                                                      expected_sums(no_rows), drift=DRIFT["decoded RVQ sums"])}]
+            writer.add_case("rvq_decode", case_id, **source, dtype=dtype, then=then, rules=decode_rules + rules,
                             codes=writer.add_array(f"rvq/decode-{case_id}.codes.npy", codes.astype(np.int16)),
-                            expected=writer.add_array(f"rvq/decode-{case_id}.expected.npy", expected,
+                            expected=writer.add_array(f"rvq/decode-{case_id}.expected.npy", expected_sums(codes),
                                                       drift=DRIFT["decoded RVQ sums"]))
 
         # distance_curve: vectors whose greedy path has no near-tie (any correct code gives this curve).
+        curve_rules = ["curve-greedy", "curve-distances", "curve-length", "curve-not-squared"]
         random_tables = grading.random_tables(51, 8, 1024, 128, 0.7)
         for visibility, case_id, tables, candidates, spec in [
                 ("public", "music-mono24-6kbps", mono24[:13], vectors["public-mono24"][::7], dict(model="mono24")),
@@ -464,16 +596,49 @@ class _Builder:
                     f"offer more candidates")
             chosen = np.stack([candidates[i] for i in best])
             curves = np.stack([self.ref.distance_curve([t(x) for x in tables], t(v)).numpy() for v in chosen])
-            writer.add_case("distance_curve", case_id, count=len(tables), **spec,
+            writer.add_case("distance_curve", case_id, count=len(tables), **spec, rules=curve_rules,
                             vectors=writer.add_array(f"rvq/curve-{case_id}.vectors.npy", chosen),
                             expected=writer.add_array(f"rvq/curve-{case_id}.expected.npy", curves,
                                                       drift=DRIFT["distance curve"]))
-        example = [[[0.0, 0.0], [4.0, 0.0]], [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]]]
-        curve = self.ref.distance_curve([t(np.array(x, dtype=np.float32)) for x in example],
-                                        t(np.array([5.0, 0.2], dtype=np.float32))).numpy()
-        hidden.add_case("distance_curve", "docstring-example", tables=example, vector_values=[5.0, 0.2],
-                        expected_values=[float(x) for x in curve])
+        # The docstring's codebooks: its example vector in public, its other vector in hidden.
+        for writer, case_id, vector in [(public, "docstring-example", [5.0, 0.2]),
+                                        (hidden, "docstring-codebooks-other-vector", [0.4, 0.9])]:
+            curve = self.ref.distance_curve([t(np.array(x, dtype=np.float32)) for x in example_tables],
+                                            t(np.array(vector, dtype=np.float32))).numpy()
+            writer.add_case("distance_curve", case_id, tables=example_tables, vector_values=vector,
+                            expected_values=[float(x) for x in curve], rules=curve_rules)
 
+    # ------------------------------------------------------------ several calls in one worker
+    def sequences(self) -> None:
+        """Calls of other checks' cases, in one worker, as the notebook makes them: the same model at
+        several bandwidths, tables of other sizes and of the same size, and back to the first."""
+        def steps(*names: str) -> list[dict]:
+            return [{"group": name.split("[")[0], "id": name.split("[")[1].rstrip("]")} for name in names]
+
+        self.public.add_case("sequence", "model-functions", steps=steps(
+            "encode[mono24-24kbps]", "encode[mono24-1.5kbps]", "codebooks[mono24-7kbps]",
+            "codebooks[mono24-1.5kbps]", "num_quantizers[mono16]", "num_quantizers[mono24]",
+            "downsampling_factor[mono16]", "downsampling_factor[mono24]", "encode[mono24-6kbps]"))
+        self.public.add_case("sequence", "rvq-functions", steps=steps(
+            "quantize[music-mono24]", "quantize[duplicate-rows]", "quantize[music-residuals-mono24]",
+            "quantize[music-mono24]", "rvq_encode[docstring-example]", "rvq_encode[music-mono24-6kbps]",
+            "rvq_encode[docstring-example]", "distance_curve[music-mono24-6kbps]", "distance_curve[docstring-example]",
+            "rvq_decode[music-mono24-6kbps]", "rvq_decode[docstring-example]"))
+        self.hidden.add_case("sequence", "model-functions", steps=steps(
+            "encode[mono16-8kbps]", "encode[mono16-2kbps]", "encode[mono24-6kbps]", "encode[mono16-4kbps]",
+            "codebooks[mono24-100kbps]", "codebooks[mono24-2kbps]", "codebooks[mono16-3kbps]",
+            "num_quantizers[ratios-4-6-7]", "num_quantizers[mono16-edges]", "encode[mono24-1.5kbps]"))
+        self.hidden.add_case("sequence", "rvq-functions", steps=steps(
+            "quantize[music-mono16]", "quantize[norms-differ]", "quantize[music-residuals-mono16]",
+            "quantize[music-mono16]", "rvq_encode[music-mono16-all]", "rvq_encode[sizes-differ]",
+            "rvq_encode[music-mono16-all]", "distance_curve[music-mono16-all]",
+            "distance_curve[docstring-codebooks-other-vector]", "distance_curve[music-mono16-all]", "rvq_decode[mono16-float64]", "rvq_decode[mono16-random-codes]"))
+        for writer in (self.public, self.hidden):
+            for case in writer.cases:
+                if case["group"] == "sequence":
+                    for step in case["steps"]:   # every step names one case of this fixture set
+                        found = [c for c in writer.cases if (c["group"], c["id"]) == (step["group"], step["id"])]
+                        require(len(found) == 1, f"sequence {case['id']}", f"no single case for step {step}")
 
 
 def nearest_rows(vectors: np.ndarray, table: np.ndarray) -> np.ndarray:

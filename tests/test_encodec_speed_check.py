@@ -1,0 +1,104 @@
+"""Hands-on 1's speed checks (``grading.check_speed``), with stand-ins for the sandboxed workers and
+simulated times, so that what is tested does not depend on the machine's load: every timed run
+gets vectors the worker has not seen, every run that counts is checked, so neither answers cached
+from earlier runs nor fast wrong ones earn the points; a resource limit is named with its cause."""
+import numpy as np
+import pytest
+
+from autograder.engine.client import StudentCodeError
+from autograder.handsons.encodec_rvq import grading
+from autograder.worker.wire import Tensor
+
+REFERENCE_SECONDS = 1.0
+
+
+def nearest(table: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    return ((table * table).sum(1)[None, :] - 2 * vectors @ table.T).argmin(1)
+
+
+def right_answer(function: str, args: tuple) -> Tensor:
+    if function == "quantize":
+        table, vectors = args
+        return Tensor(nearest(table.array, vectors.array).astype(np.int64), "torch.int64")
+    tables, vectors = args
+    residual, codes = vectors.array.copy(), []
+    for table in tables:
+        codes.append(nearest(table.array, residual))
+        residual = residual - table.array[codes[-1]]
+    return Tensor(np.stack(codes).astype(np.int64), "torch.int64")
+
+
+class Worker:
+    """Stands in for ``student`` or ``reference``: right answers, and ``seconds(seen, call)`` as the
+    time of a timed call (``seen``: its vectors came in an earlier call of this worker)."""
+
+    def __init__(self, seconds, answer=right_answer):
+        self.seconds, self.answer = seconds, answer
+        self.seen: set[bytes] = set()
+        self.timed_inputs: list[bytes] = []
+
+    def fresh(self) -> None:
+        self.seen = set()
+
+    def call(self, function, *args, timeout=None):
+        return self.answer(function, args) if self.answer else None
+
+    def timed(self, function, *args, timeout=None):
+        key = args[-1].array.tobytes()
+        seen = key in self.seen
+        self.seen.add(key)
+        self.timed_inputs.append(key)
+        return self.call(function, *args), self.seconds(seen, len(self.timed_inputs))
+
+
+def reference() -> Worker:
+    return Worker(lambda seen, call: REFERENCE_SECONDS, answer=None)
+
+
+@pytest.mark.parametrize("function", ["quantize", "rvq_encode"])
+def test_a_fast_right_implementation_passes(function):
+    grading.check_speed(Worker(lambda seen, call: 2 * REFERENCE_SECONDS), reference(), function)
+
+
+@pytest.mark.parametrize("function", ["quantize", "rvq_encode"])
+def test_answers_cached_from_earlier_runs_earn_nothing(function):
+    """15 times slower on a new input, instantaneous on one it has seen: it would pass if the timed
+    runs repeated an input (the median of 15, 0.01 and 0.01 s is 0.01 s)."""
+    student = Worker(lambda seen, call: 0.01 if seen else 15 * REFERENCE_SECONDS)
+    with pytest.raises(pytest.fail.Exception, match="times as long"):
+        grading.check_speed(student, reference(), function)
+    assert len(student.timed_inputs) >= 3
+    assert len(set(student.timed_inputs)) == len(student.timed_inputs), "a timed run saw an input again"
+
+
+def test_every_run_that_counts_is_checked():
+    """Right at its first timed run, then fast and wrong."""
+    def answer(function, args, calls=[0]):
+        calls[0] += 1
+        value = right_answer(function, args)
+        return value if calls[0] <= 2 else Tensor(np.zeros_like(value.array), value.dtype)   # warm-up, first run
+
+    student = Worker(lambda seen, call: 5 * REFERENCE_SECONDS, answer)
+    with pytest.raises(pytest.fail.Exception, match="do not get a nearest row"):
+        grading.check_speed(student, reference(), "quantize")
+
+
+@pytest.mark.parametrize("kind, message, says", [
+    ("memory", "quantize() ran out of the worker's 3.0 GiB memory limit (RuntimeError: [enforce fail at "
+               "alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you tried to allocate 524288 bytes)",
+     "quantize ran out of the worker's 3.0 GiB memory limit while timing 20 000 vectors, 1024 rows of 128 "
+     "dimensions: perhaps a loop that builds per-vector tensors, or an [N, K, D] difference tensor."),
+    ("memory", "the worker process was stopped during quantize(): its processes together used more than the "
+               "worker's 768 MiB memory limit.", "ran out of the worker's 768 MiB memory limit while timing"),
+    ("processes", "quantize() ran into the worker's limit of 64 processes and threads (RuntimeError: can't start "
+                  "new thread)", "ran into the worker's limit of 64 processes and threads while timing 20 000"),
+])
+def test_a_limit_reached_while_timing_is_named_with_its_likely_cause(kind, message, says):
+    class OutOfMemory(Worker):
+        def timed(self, function, *args, timeout=None):
+            raise StudentCodeError(kind, message, exception="RuntimeError")
+
+    with pytest.raises(pytest.fail.Exception) as failure:
+        grading.check_speed(OutOfMemory(lambda seen, call: 0.0), reference(), "quantize")
+    assert says in str(failure.value.msg)
+    assert "allocate" not in str(failure.value.msg) and grading.VECTORISE in str(failure.value.msg)
