@@ -98,9 +98,9 @@ def test_18():
     public_check('mel_spectrogram', 'test_vocode_no_grad[music_and_speech]')
 
 
-@test_case(name='vocode uses the generator as it is: handed in train mode, it runs in train mode (the right waveforms) [batch_of_one]', points=2, hidden=False)
+@test_case(name='vocode uses the generator as it is: handed in train mode, it runs in train mode (the right waveforms) [music_and_speech]', points=2, hidden=False)
 def test_19():
-    public_check('mel_spectrogram', 'test_vocode_keeps_the_mode[batch_of_one]')
+    public_check('mel_spectrogram', 'test_vocode_keeps_the_mode[music_and_speech]')
 
 
 @test_case(name='mel_spectrogram and vocode called one after the other in one worker, parameters changing [notebook_session]', points=4, hidden=False)

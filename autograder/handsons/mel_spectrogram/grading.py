@@ -382,7 +382,10 @@ def check_too_short(call, case: dict, audio_shape: tuple) -> None:
                     "whatever torch raises.")
             total = int(np.prod(audio_shape))
             own_check = minimum in _numbers_in(error.detail or "")   # a length check of its own, wrong type
-            if len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum and not own_check:
+            if own_check:
+                hint += (f"\nLikely cause: the length is checked right, but the error raised is "
+                         f"{error.exception}: raise ValueError (wrong exception type).")
+            elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
                 hint += (f"\nLikely cause: the length checked is that of the whole batch ({audio_shape[0]} clips: "
                          f"{total} samples, audio.numel() or len(audio.flatten())), not that of each clip, "
                          f"audio.shape[-1] = {length} (batch length checked instead of the clip's).")
