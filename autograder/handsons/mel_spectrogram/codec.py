@@ -14,8 +14,8 @@ Two checks of ``vocode`` hand an instrumented generator (``meta``): ``"train": t
 hands it in train mode; ``"watch"`` lists what its forward pass checks when it
 runs: ``"no_grad"`` (gradients disabled, as inside ``torch.no_grad()``) and
 ``"mode"`` (still in the mode it was handed in). A forward pass that breaks one
-raises a RuntimeError that starts with ``WATCH_MARK``: the only way what happened
-inside the call can reach the grader, which names the rule from it.
+raises a RuntimeError ``"<WATCH_MARK> <what>: ..."``: the only way what happened
+inside the call can reach the grader, which explains it.
 """
 from __future__ import annotations
 
@@ -64,10 +64,10 @@ def _watched_forward(generator, watch: list, train: bool):
 
     def checked_forward(*args, **kwargs):
         if "no_grad" in watch and torch.is_grad_enabled():
-            raise RuntimeError(f"{WATCH_MARK} it was run with gradients enabled (torch.is_grad_enabled() is "
-                               f"True): vocode runs it inside torch.no_grad()")
+            raise RuntimeError(f"{WATCH_MARK} no_grad: it was run with gradients enabled "
+                               f"(torch.is_grad_enabled() is True): vocode runs it inside torch.no_grad()")
         if "mode" in watch and generator.training != train:
-            raise RuntimeError(f"{WATCH_MARK} it was handed to vocode in {mode} mode and ran in "
+            raise RuntimeError(f"{WATCH_MARK} mode: it was handed to vocode in {mode} mode and ran in "
                                f"{'train' if generator.training else 'eval'} mode: vocode uses it as it is")
         return forward(*args, **kwargs)
     return checked_forward

@@ -524,11 +524,11 @@ def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_gra
                             Tensor(mel, requires_grad=requires_grad))
     except StudentCodeError as error:
         if error.kind == "exception" and WATCH_MARK in error.detail:
-            for name in watch:
-                if f"{WATCH_MARK} it was {'run with gradients' if name == 'no_grad' else 'handed'}" in error.detail:
-                    fail(f"{vocode_call_text(mel, requires_grad)}: {WATCHED[name]}.\nThe generator of this "
-                         f"check is the reference's, instrumented: its forward pass raised "
-                         f"{error.detail!r}.\nLikely cause: {WATCHED_CAUSE[name]}.")
+            name = error.detail.split(WATCH_MARK, 1)[1].split(":", 1)[0].strip()
+            if name in watch:
+                fail(f"{vocode_call_text(mel, requires_grad)}: {WATCHED[name]}.\nThe generator of this "
+                     f"check is the reference's, instrumented: its forward pass raised "
+                     f"{error.detail!r}.\nLikely cause: {WATCHED_CAUSE[name]}.")
         if (error.kind == "exception" and mel.dtype == np.float64
                 and re.search(r"double|float64", error.detail, re.IGNORECASE)):
             fail(f"{error}\nLikely cause: the float64 mel was not converted to the generator's dtype first: "
