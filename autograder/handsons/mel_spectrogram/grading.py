@@ -511,7 +511,8 @@ WATCHED = {
             "model. The docstring: \"The generator is used as it is: its train/eval mode and its weights are not "
             "changed.\" Do not call generator.eval() (or .train()) in vocode",
 }
-WATCHED_CAUSE = {"no_grad": "gradients on during the generator's call (.detach() afterwards is too late)",
+WATCHED_CAUSE = {"no_grad": "gradients on during the generator's call: no gradients kept means torch.no_grad() "
+                            "around it (.detach() afterwards is too late)",
                  "mode": "generator.eval() called in vocode (the caller's train/eval mode changed)"}
 
 
