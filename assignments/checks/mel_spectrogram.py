@@ -5,7 +5,7 @@ from autograder.engine.checks import public_check
 
 OK_FORMAT = False
 name = "mel_spectrogram"
-points = 41
+points = 45
 
 
 @test_case(name='mel_spectrogram [v1_v3-bach_chorale]', points=2, hidden=False)
@@ -68,31 +68,41 @@ def test_12():
     public_check('mel_spectrogram', 'test_too_short[v1_v3-one_sample_short]')
 
 
-@test_case(name='mel_spectrogram accepts audio of exactly the minimum length and rejects shorter audio (ValueError) [half_overlap-one_sample_short]', points=2, hidden=False)
+@test_case(name='mel_spectrogram accepts audio of exactly the minimum length and rejects shorter audio (ValueError) [v1_v3-batch_one_sample_short]', points=2, hidden=False)
 def test_13():
+    public_check('mel_spectrogram', 'test_too_short[v1_v3-batch_one_sample_short]')
+
+
+@test_case(name='mel_spectrogram accepts audio of exactly the minimum length and rejects shorter audio (ValueError) [half_overlap-one_sample_short]', points=2, hidden=False)
+def test_14():
     public_check('mel_spectrogram', 'test_too_short[half_overlap-one_sample_short]')
 
 
 @test_case(name='vocode: the waveforms of the reference generator, [B, frames * hop_size] [music_and_speech]', points=3, hidden=False)
-def test_14():
+def test_15():
     public_check('mel_spectrogram', 'test_vocode[music_and_speech]')
 
 
 @test_case(name='vocode: the waveforms of the reference generator, [B, frames * hop_size] [batch_of_one]', points=3, hidden=False)
-def test_15():
+def test_16():
     public_check('mel_spectrogram', 'test_vocode[batch_of_one]')
 
 
 @test_case(name='vocode: the waveforms of the reference generator, [B, frames * hop_size] [float64_mel]', points=3, hidden=False)
-def test_16():
+def test_17():
     public_check('mel_spectrogram', 'test_vocode[float64_mel]')
 
 
 @test_case(name='vocode keeps no gradients (torch.no_grad): the right waveforms, without autograd history [music_and_speech]', points=2, hidden=False)
-def test_17():
+def test_18():
     public_check('mel_spectrogram', 'test_vocode_no_grad[music_and_speech]')
 
 
+@test_case(name='vocode uses the generator as it is: handed in train mode, it runs in train mode (the right waveforms) [music_and_speech]', points=2, hidden=False)
+def test_19():
+    public_check('mel_spectrogram', 'test_vocode_keeps_the_mode[music_and_speech]')
+
+
 @test_case(name='mel_spectrogram and vocode called one after the other in one worker, parameters changing [notebook_session]', points=4, hidden=False)
-def test_18():
+def test_20():
     public_check('mel_spectrogram', 'test_state_across_calls[notebook_session]')

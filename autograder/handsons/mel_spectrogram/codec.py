@@ -9,6 +9,13 @@ The two files are written once per worker under its scratch folder (``TMPDIR``),
 in a folder named after their content hash, and checked against it before
 reuse; every call gets a freshly built generator, so what one call does to its
 generator (train mode, changed weights) never reaches the next.
+
+Two checks of ``vocode`` hand an instrumented generator (``meta``): ``"train": true``
+hands it in train mode; ``"watch"`` lists what its forward pass checks when it
+runs: ``"no_grad"`` (gradients disabled, as inside ``torch.no_grad()``) and
+``"mode"`` (still in the mode it was handed in). A forward pass that breaks one
+raises a RuntimeError ``"<WATCH_MARK> <what>: ..."``: the only way what happened
+inside the call can reach the grader, which explains it.
 """
 from __future__ import annotations
 
@@ -47,9 +54,34 @@ def _checkpoint_folder(blobs: list[bytes]) -> Path:
     return folder
 
 
+WATCH_MARK = "[the grader's generator]"
+
+
+def _watched_forward(generator, watch: list, train: bool):
+    import torch
+    forward = generator.forward
+    mode = "train" if train else "eval"
+
+    def checked_forward(*args, **kwargs):
+        if "no_grad" in watch and torch.is_grad_enabled():
+            raise RuntimeError(f"{WATCH_MARK} no_grad: it was run with gradients enabled "
+                               f"(torch.is_grad_enabled() is True): vocode runs it inside torch.no_grad()")
+        if "mode" in watch and generator.training != train:
+            raise RuntimeError(f"{WATCH_MARK} mode: it was handed to vocode in {mode} mode and ran in "
+                               f"{'train' if generator.training else 'eval'} mode: vocode uses it as it is")
+        return forward(*args, **kwargs)
+    return checked_forward
+
+
 def _generator(meta: dict, blobs: list[bytes]):
     from musicrep import hifigan
-    return hifigan.load_pretrained_folder(_checkpoint_folder(blobs))
+    generator = hifigan.load_pretrained_folder(_checkpoint_folder(blobs))
+    train = bool(meta.get("train"))
+    generator.train(train)
+    watch = [str(item) for item in meta.get("watch", [])]
+    if watch:   # on the instance: generator(mel) and generator.forward(mel) both run the checks
+        generator.forward = _watched_forward(generator, watch, train)
+    return generator
 
 
 def _warm_librosa() -> None:

@@ -21,7 +21,10 @@ outputs, made by the recipe), and the mistake it matches is named.
 No points for properties alone: the dtype of the result, ``requires_grad``, a
 waveform without autograd history and the too-short ``ValueError`` are checked
 only after the values are right (the refusal: after the right mel at exactly
-the minimum length).
+the minimum length). Two ``vocode`` checks hand an instrumented generator
+(codec.py) whose forward pass checks that gradients are off (``torch.no_grad()``:
+a ``.detach()`` afterwards does not stop the graph being built) or that it runs
+in the train mode it was handed in; the waveforms must be right as well.
 
 State: a worker serves several checks one after the other. ``run_state`` makes
 a sequence of calls in one fresh worker; any other failing check is run again
@@ -96,8 +99,8 @@ RULES = {
     "vocode-samples": Rule("vocode", "where ``samples = frames * hop_size`` and ``hop_size`` is the generator's"),
     "vocode-dtype": Rule("vocode", "It is converted to the dtype and the device of the generator's weights first "
                                    "(so float64 mels work with a float32 generator)."),
-    "vocode-unchanged": Rule("vocode", "The generator is used as it is: its train/eval mode and its weights are "
-                                       "not changed."),
+    "vocode-mode": Rule("vocode", "The generator is used as it is: its train/eval mode"),
+    "vocode-unchanged": Rule("vocode", "and its weights are not changed."),
 }
 
 FLOOR = math.log(1e-5)
@@ -377,7 +380,16 @@ def check_too_short(call, case: dict, audio_shape: tuple) -> None:
         if error.exception != "ValueError":
             hint = ("Check the length first and raise ValueError yourself: the spec asks for a ValueError, not "
                     "whatever torch raises.")
-            if length > pad:   # the reflection works: the frame is what is missing
+            total = int(np.prod(audio_shape))
+            own_check = minimum in _numbers_in(error.detail or "")   # a length check of its own, wrong type
+            if own_check:
+                hint += (f"\nLikely cause: the length is checked right, but the error raised is "
+                         f"{error.exception}: raise ValueError (wrong exception type).")
+            elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
+                hint += (f"\nLikely cause: the length checked is that of the whole batch ({audio_shape[0]} clips: "
+                         f"{total} samples, audio.numel() or len(audio.flatten())), not that of each clip, "
+                         f"audio.shape[-1] = {length} (batch length checked instead of the clip's).")
+            elif length > pad:   # the reflection works: the frame is what is missing
                 hint += (f"\nLikely cause: checking only that the reflection works (T > pad) is not enough: one "
                          f"frame needs T + 2 * pad >= n_fft, so here the minimum is n_fft - 2 * pad = "
                          f"{n_fft - 2 * pad} (minimum length: frame not checked).")
@@ -428,10 +440,15 @@ def _too_short(student, fixture_set, case: dict) -> None:
 
 # ------------------------------------------------------------------ vocode
 
-def generator_arg(config: bytes, weights: bytes) -> Ext:
+def generator_arg(config: bytes, weights: bytes, train: bool = False, watch: tuple[str, ...] = ()) -> Ext:
     """A HiFi-GAN generator as an argument: student code receives a
-    ``musicrep.hifigan.HifiGanGenerator`` (eval mode, on the CPU)."""
-    return Ext("hifigan", {}, [bytes(config), bytes(weights)])
+    ``musicrep.hifigan.HifiGanGenerator`` on the CPU, in eval mode (``train``: in train mode). Its
+    forward pass checks what ``watch`` names (see codec.py): ``"no_grad"``, that gradients are off;
+    ``"mode"``, that it runs in the mode it was handed in."""
+    meta = {"train": True} if train else {}
+    if watch:
+        meta["watch"] = list(watch)
+    return Ext("hifigan", meta, [bytes(config), bytes(weights)])
 
 
 def show_mel(artifacts, expected: np.ndarray, got: object) -> None:
@@ -486,11 +503,33 @@ def check_vocode(value: object, expected: np.ndarray, mel: np.ndarray, requires_
              f"(no gradients kept; without no_grad the graph is built).")
 
 
-def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_grad: bool = False):
+WATCHED = {
+    "no_grad": "the generator's forward pass ran with gradients enabled, so torch built the autograd graph and "
+               "kept every activation of the generator, even if the result was .detach()ed afterwards. Call it "
+               "inside `with torch.no_grad():` (the docstring: \"inside torch.no_grad()\")",
+    "mode": "the generator was handed to vocode in train mode and ran in eval mode: vocode changed the caller's "
+            "model. The docstring: \"The generator is used as it is: its train/eval mode and its weights are not "
+            "changed.\" Do not call generator.eval() (or .train()) in vocode",
+}
+WATCHED_CAUSE = {"no_grad": "gradients on during the generator's call: no gradients kept means torch.no_grad() "
+                            "around it (.detach() afterwards is too late)",
+                 "mode": "generator.eval() called in vocode (the caller's train/eval mode changed)"}
+
+
+def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_grad: bool = False,
+                 train: bool = False, watch: tuple[str, ...] = ()):
     from ...engine.client import StudentCodeError
+    from .codec import WATCH_MARK
     try:
-        return student.call("vocode", _generator(fixture_set, case), Tensor(mel, requires_grad=requires_grad))
+        return student.call("vocode", _generator(fixture_set, case, train, watch),
+                            Tensor(mel, requires_grad=requires_grad))
     except StudentCodeError as error:
+        if error.kind == "exception" and WATCH_MARK in error.detail:
+            name = error.detail.split(WATCH_MARK, 1)[1].split(":", 1)[0].strip()
+            if name in watch:
+                fail(f"{vocode_call_text(mel, requires_grad)}: {WATCHED[name]}.\nThe generator of this "
+                     f"check is the reference's, instrumented: its forward pass raised "
+                     f"{error.detail!r}.\nLikely cause: {WATCHED_CAUSE[name]}.")
         if (error.kind == "exception" and mel.dtype == np.float64
                 and re.search(r"double|float64", error.detail, re.IGNORECASE)):
             fail(f"{error}\nLikely cause: the float64 mel was not converted to the generator's dtype first: "
@@ -593,9 +632,9 @@ def run_mel(student, fixture_set, case: dict, artifacts=None) -> None:
     checked(student, check)
 
 
-def _generator(fixture_set, case: dict) -> Ext:
+def _generator(fixture_set, case: dict, train: bool = False, watch: tuple[str, ...] = ()) -> Ext:
     config, weights = case["checkpoint"]
-    return generator_arg(fixture_set.read_bytes(config), fixture_set.read_bytes(weights))
+    return generator_arg(fixture_set.read_bytes(config), fixture_set.read_bytes(weights), train, watch)
 
 
 def run_vocode(student, fixture_set, case: dict, artifacts=None) -> None:
@@ -613,10 +652,22 @@ def run_vocode(student, fixture_set, case: dict, artifacts=None) -> None:
 
 
 def run_no_grad(student, fixture_set, case: dict) -> None:
-    """The mel requires gradients; the waveforms must be right and carry no autograd history."""
+    """The mel requires gradients and the generator checks that it runs with gradients off; the
+    waveforms must be right and carry no autograd history (the point only with the right waveforms)."""
     mel = fixture_set.read_array(case["mel"])
-    checked(student, lambda: check_vocode(_call_vocode(student, fixture_set, case, mel, requires_grad=True),
+    checked(student, lambda: check_vocode(_call_vocode(student, fixture_set, case, mel, requires_grad=True,
+                                                       watch=("no_grad",)),
                                           fixture_set.read_array(case["expected"]), mel, requires_grad=True))
+
+
+def run_keeps_mode(student, fixture_set, case: dict) -> None:
+    """The generator is handed in train mode and checks that it runs in train mode: vocode uses it as it
+    is (HiFi-GAN has no layer that trains differently, so the waveforms are the same; the point only
+    with the right waveforms)."""
+    mel = fixture_set.read_array(case["mel"])
+    checked(student, lambda: check_vocode(_call_vocode(student, fixture_set, case, mel, train=True,
+                                                       watch=("mode",)),
+                                          fixture_set.read_array(case["expected"]), mel))
 
 
 # ------------------------------------------------------------------ state across calls

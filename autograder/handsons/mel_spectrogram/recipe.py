@@ -59,6 +59,7 @@ PARAMETER_SETS = {
     "half_overlap": (1024, 80, 22050, 512, 1024, 0, 8000),
     "16k_wide_hop": (512, 64, 16000, 301, 512, 0, 8000),      # and odd: n_fft - 2 * pad = hop_size + 1
     # The calls in one worker (_state_cases): one or two parameters change from one call to the next.
+    "v1_v3_2048": (2048, 80, 22050, 256, 1024, 0, 8000),    # only n_fft changes (the window is centred)
     "v1_16k": (1024, 80, 16000, 256, 1024, 0, 8000),
     "v1_16k_64": (1024, 64, 16000, 256, 1024, 0, 8000),
     "v1_16k_64_fmin": (1024, 64, 16000, 256, 1024, 60, 8000),
@@ -72,6 +73,7 @@ PARAMETER_SETS = {
     "44k_48k_96_none_1600": (2048, 96, 48000, 512, 1600, 0, None),
     "v1_24k": (1024, 80, 24000, 256, 1024, 0, 8000),
     "v1_24k_none": (1024, 80, 24000, 256, 1024, 0, None),
+    "v1_24k_2048": (2048, 80, 24000, 256, 2048, 0, 8000),
 }
 PIANO, ORGAN, STRINGS, WINDS = (0,), (19,), (40, 40, 41, 42), (73, 68, 71, 70)
 MUSIC_PEAK, SPEECH_PEAK = 0.7, 0.7
@@ -225,6 +227,9 @@ def _public_cases() -> tuple[list[MelCase], list[ShortCase]]:
         ShortCase("one_sample_short", "384 samples, one fewer than the minimum with HiFi-GAN's parameters: "
                   "the reflection needs more samples than it pads (385 samples are accepted)", "v1_v3",
                   lambda: fox(22050, 0.1), 384),
+        ShortCase("batch_one_sample_short", "a batch [2, 384] with HiFi-GAN's parameters: 384 samples per clip, "
+                  "one fewer than the minimum (the batch holds 768 samples; [2, 385] is accepted)", "v1_v3",
+                  _stack(lambda: music("bach/bwv66.6", PIANO, 22050, 6.0, 0.1), lambda: fox(22050, 0.1)), 384),
         ShortCase("one_sample_short", "hop_size=512: 511 samples reflect-pad (pad = 256) to 1023 < n_fft; the "
                   "minimum is n_fft - 2 * pad = 512 samples, accepted", "half_overlap",
                   lambda: music("bach/bwv66.6", PIANO, 22050, 4.0, 0.1), 511),
@@ -337,10 +342,11 @@ def _vocode_cases(visibility: str) -> list[VocodeCase]:
 def _state_cases(visibility: str) -> list[tuple[str, str, list[StateStep]]]:
     if visibility == "public":
         fox = lambda rate: speech("The quick brown fox jumps over the lazy dog.", "en-us", rate, 0.8)  # noqa: E731
-        return [("notebook_session", "mel at 22.05 kHz, vocode, then the same n_fft at 16 kHz (with "
+        return [("notebook_session", "mel at 22.05 kHz, the same with n_fft=2048, vocode, then n_fft=1024 at 16 kHz (with "
                  "requires_grad), 64 mels, fmin=60, fmax=7000, fmax=None, win_size=800, float64, then the "
                  "first call again",
                  [StateStep("v1_v3", lambda: fox(22050)),
+                  StateStep("v1_v3_2048", lambda: fox(22050)),
                   StateStep(vocode="music_and_speech"),
                   StateStep("v1_16k", lambda: fox(16000), requires_grad=True),
                   StateStep("v1_16k_64", lambda: fox(16000)),
@@ -363,11 +369,12 @@ def _state_cases(visibility: str) -> list[tuple[str, str, list[StateStep]]]:
           StateStep("44k_48k_96_none_1600", _stack(lambda: strings(48000), lambda: voice(48000))),
           StateStep("44k_48k_96_none_1600", lambda: voice(48000), dtype=np.float64),
           StateStep("44k_fmin", lambda: strings(44100))]),
-        ("speech_22k_24k", "22.05 kHz, vocode, then the same n_fft at 24 kHz with requires_grad, fmax=None, "
+        ("speech_22k_24k", "22.05 kHz, vocode, then the same n_fft at 24 kHz with requires_grad, n_fft=2048, fmax=None, "
          "then 22.05 kHz with fmax=None and float64, then the first call again",
          [StateStep("v1_v3", lambda: voice(22050)),
           StateStep(vocode="batch_of_three"),
           StateStep("v1_24k", lambda: voice(24000), requires_grad=True),
+          StateStep("v1_24k_2048", lambda: voice(24000)),
           StateStep("v1_24k_none", lambda: voice(24000)),
           StateStep("no_fmax", lambda: voice(22050), dtype=np.float64),
           StateStep("v1_v3", lambda: voice(22050))]),
@@ -527,7 +534,7 @@ def _write_vocode(writer, reference, generator, case: VocodeCase, checkpoint: li
     waveform = reference.vocode(generator, torch.from_numpy(mel))
     require(waveform.shape == (mel.shape[0], mel.shape[2] * config.hop_size) and waveform.dtype == torch.float32,
             f"vocode {case.name}", f"the reference's waveform has shape {tuple(waveform.shape)}, {waveform.dtype}")
-    rules = ["vocode-generator", "vocode-shape", "vocode-samples"]
+    rules = ["vocode-generator", "vocode-shape", "vocode-samples"]   # and vocode-mode, vocode-no-grad: tests' markers
     if case.dtype == np.float64:
         rules += ["vocode-dtype", "vocode-unchanged"]
     return dict(checkpoint=checkpoint, hop_size=config.hop_size,
@@ -579,6 +586,8 @@ def build(public, hidden, reference) -> None:
                 rules.append("too-short-frame")         # only the frame fails: T + 2 * pad >= n_fft is checked
             if case.params == "v1_v3":
                 rules.append("hifigan-minimum")
+            if short.ndim == 2:
+                rules.append("batch")                   # T is the samples of each clip, not of the batch
             writer.add_case("too_short", name, description=case.description, parameter_set=case.params,
                             params=params_dict(case.params), audio=writer.add_array(f"{name}.short.npy", short),
                             minimum=minimum, accepted=accepted, rules=rules)
@@ -611,12 +620,16 @@ def build(public, hidden, reference) -> None:
 
 def _state_rules(steps: list[StateStep]) -> list[str]:
     """The docstring rules a sequence of calls exercises across calls: the filterbank's parameters
-    change with the same n_fft (a cache must be keyed on all of them), and so may the window, fmax=None,
-    the dtype; a differentiable mel after a vocode call (whose no_grad must not outlast it)."""
+    change with the same n_fft, and n_fft with the rest the same (a cache must be keyed on all of
+    them), and so may the window, fmax=None, the dtype; a differentiable mel after a vocode call
+    (whose no_grad must not outlast it)."""
     mel = [step for step in steps if not step.vocode]
     windows = {PARAMETER_SETS[step.params][4] for step in mel}
+    sets = [PARAMETER_SETS[step.params] for step in mel]
+    # two filterbanks that differ in n_fft alone (num_mels, sampling_rate, fmin, fmax the same)
+    n_fft_alone = any(a[0] != b[0] and a[1:3] + a[5:] == b[1:3] + b[5:] for a in sets for b in sets)
     checks = [
-        ("filterbank", True), ("hann-window", len(windows) > 1),
+        ("filterbank", True), ("stft", n_fft_alone), ("hann-window", len(windows) > 1),
         ("fmax-none", any(PARAMETER_SETS[step.params][6] is None for step in mel)),
         ("result-dtype", len({step.dtype for step in mel}) > 1),
         ("differentiable", any(step.requires_grad for step in mel)),

@@ -37,6 +37,14 @@ def test_vocode_no_grad(student, case):
     grading.run_no_grad(student, FIXTURES, case)
 
 
+@pytest.mark.points(2)
+@pytest.mark.rules("vocode-mode")
+@pytest.mark.parametrize("case", FIXTURES.cases("vocode")[:1], ids=fixtures.case_id)
+def test_vocode_keeps_the_mode(student, case):
+    """vocode uses the generator as it is: handed in train mode, it runs in train mode (the right waveforms)"""
+    grading.run_keeps_mode(student, FIXTURES, case)
+
+
 @pytest.mark.points(4)
 @pytest.mark.parametrize("case", FIXTURES.cases("state"), ids=fixtures.case_id)
 def test_state_across_calls(student, case):
