@@ -296,11 +296,24 @@ def test_c_output_is_read_only(tmp_path, one_submission):
     assert "Read-only file system" in run.output
 
 
+@pytest.fixture(scope="module")
+def one_output_kib(tmp_path_factory, one_submission) -> int:
+    """What grading one submission writes to the output folder (KiB, whole pages as tmpfs counts
+    them): results.json, the gradebook, the log. The tiny file systems below are sized from it, so
+    that they fill where they should however much the graders write."""
+    tmp = tmp_path_factory.mktemp("one-output")
+    run = run_cli(grade_args([one_submission], tmp / "out", *FAST), tmp)
+    assert run.returncode == 0, run.output[-2000:]
+    return sum(-(-p.stat().st_size // 4096) * 4 for p in (tmp / "out").rglob("*") if p.is_file())
+
+
 @pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="needs root and unshare")
-@pytest.mark.parametrize("size, copies", [("64k", 1), ("200k", 5)], ids=["at-start", "mid-batch"])
-def test_c_disk_full(tmp_path, one_submission, size, copies):
-    """A tiny file system as the output folder: full before grading starts, or after a
-    few submissions (then each results.json written is complete, and the table is not)."""
+@pytest.mark.parametrize("share, copies", [(0.25, 1), (3, 6)], ids=["at-start", "mid-batch"])
+def test_c_disk_full(tmp_path, one_submission, one_output_kib, share, copies):
+    """A tiny file system as the output folder: full before grading starts (a quarter of what
+    one submission writes), or after a few submissions (three submissions' worth for six: then
+    each results.json written is complete, and the table is not)."""
+    size = f"{max(4, int(share * one_output_kib) // 4 * 4)}k"
     subs = [_folder(tmp_path / "subs", f"copy{i}", {f"{MODULE}.py": REFERENCE.read_text()}) for i in range(copies)]
     run, names = _in_private_mounts(tmp_path, f'mount -t tmpfs -o size={size} tmpfs "$OUT"',
                                     grade_args(subs, tmp_path / "out", "--jobs", "2", *FAST))
@@ -308,7 +321,7 @@ def test_c_disk_full(tmp_path, one_submission, size, copies):
     assert "No space left on device" in run.output or "disk is full" in run.output, run.output[-2000:]
     assert not run.leftovers
     if copies > 1:   # what was graded before the disk filled up is there, complete
-        assert "results.json" in names, names
+        assert "results.json" in names, (size, names)
 
 
 # ------------------------------------------------------------------ (d) weak sandbox

@@ -208,8 +208,20 @@ def _output_errors(out_dir: Path):
     try:
         yield
     except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
+        reason = _with_free_space(getattr(error, "strerror", None) or str(error), out_dir)
         raise OutputError(f"cannot write the results in {out_dir}: {reason}") from None
+
+
+def _with_free_space(reason: str, out_dir: Path) -> str:
+    """SQLite reports a full disk as a "disk I/O error" when even its journal cannot be written:
+    say that the disk is full when next to nothing is free."""
+    try:
+        free = shutil.disk_usage(out_dir).free
+    except OSError:
+        return reason
+    if free < 1 << 20 and "No space left" not in reason and "full" not in reason:
+        return f"{reason} (the disk is full: {free // 1024} KiB free)"
+    return reason
 
 
 def _check_writable(out_dir: Path) -> None:
@@ -464,7 +476,8 @@ def _fork_pool(sandbox: Sandbox, subs: list[Submission], out_dir: Path, options:
             why = _read_ready(why_read)
             target = out_dir / sub.name
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EX_OUTPUT:
-                raise OutputError(f"cannot write the results of {sub.name} in {target}: {why or 'unknown reason'}")
+                raise OutputError(f"cannot write the results of {sub.name} in {target}: "
+                                  f"{_with_free_space(why or 'unknown reason', out_dir)}")
             results = None
             if not stopped and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
                 results = read_results(target / "results.json", sub)
