@@ -241,8 +241,8 @@ def codebooks(model, bandwidth: float) -> list[torch.Tensor]:
     :func:`num_quantizers` of them (all of them if that is more than it has).
     Any bandwidth counts, not only the targets.
 
-    The tables are the model's own tensors (detached, not copies): do not
-    modify them.
+    Hand back the model's own tensors, detached (there is no need to copy
+    them; a copy is not wrong, only more memory): do not modify them.
 
     Example: the 24 kHz model at 6 kbps: 8 tables of shape ``[1024, 128]``.
 
