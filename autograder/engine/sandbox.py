@@ -292,7 +292,9 @@ def claim_uid_block() -> tuple[int, int | None]:
     """``(k, lock)``: the first block of worker uids that no other autograder process on this
     machine holds, claimed with an exclusive ``flock`` on its lock file (released when ``lock``
     and every fork's copy of it are closed, whatever ends the process). Where no lock folder can
-    be written, a block drawn at random, without a lock."""
+    be written, a block drawn at random, without a lock. A block that processes run under is
+    passed over either way."""
+    busy = _blocks_in_use()
     for base in UID_LOCK_FOLDERS:
         folder = base / "autograder-worker-uids"
         try:
@@ -306,10 +308,29 @@ def claim_uid_block() -> tuple[int, int | None]:
                 break   # not writable: the next folder
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return block, lock
             except OSError:   # held by another batch
                 os.close(lock)
-    return secrets.randbelow(UID_BLOCKS), None
+                continue
+            if block in busy:   # a batch that locks elsewhere (another chroot or /run) runs there
+                os.close(lock)
+                continue
+            return block, lock
+    return secrets.choice([b for b in range(UID_BLOCKS) if b not in busy] or [0]), None
+
+
+def _blocks_in_use() -> set[int]:
+    """The uid blocks that processes visible here run under: the lock files only tell batches that
+    share a lock folder apart, not one in a chroot or a container with its own /run."""
+    busy = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                uid = entry.stat().st_uid
+            except OSError:
+                continue
+            if WORKER_UID_BASE <= uid < WORKER_UID_BASE + UID_BLOCK * UID_BLOCKS:
+                busy.add((uid - WORKER_UID_BASE) // UID_BLOCK)
+    return busy
 
 
 class Sandbox:
