@@ -167,12 +167,15 @@ def _codec_paths(modules: list[str]) -> dict[str, Path]:
 
 @functools.lru_cache(maxsize=1)
 def _jit_cache_key() -> str:
-    """What the compiled code depends on: Python, the installed libraries, the codecs. Once per
-    process (reading every library's metadata takes ~0.1 s; ``check`` starts a sandbox per hands-on)."""
-    from importlib import metadata
+    """What the compiled code depends on: Python, the installed libraries, the codecs. The
+    libraries by their metadata folders' names (``torch-2.13.0.dist-info``: name and version),
+    listed, not read: reading every library's metadata took 0.1 s before the first sandbox
+    could start."""
     codecs = _codec_paths(handsons.names())
+    installed = sorted(name for folder in sys.path if os.path.isdir(folder) for name in os.listdir(folder)
+                       if name.endswith((".dist-info", ".egg-info")))
     return hashlib.sha256(json.dumps([
-        sys.version, sys.prefix, sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()),
+        sys.version, sys.prefix, installed,
         {name: path.read_text() for name, path in sorted(codecs.items())}]).encode()).hexdigest()[:16]
 
 
