@@ -104,6 +104,14 @@ def test_distance_curve(student, case, artifacts):
     grading.run_case(student, FIXTURES, case, artifacts)
 
 
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
+def test_calls_in_sequence(student, case):
+    """several calls in one worker, as the notebook makes them (no state kept between calls)"""
+    grading.run_sequence(student, FIXTURES, case)
+
+
+# Last: each runs in a fresh worker (its memory and time its own), which then holds no loaded model.
 @pytest.mark.points(1)
 @pytest.mark.rules("quantize-vectorised")
 @pytest.mark.parametrize("case", FIXTURES.cases("quantize_at_scale"), ids=fixtures.case_id)
@@ -118,10 +126,3 @@ def test_quantize_at_scale(student, case):
 def test_rvq_encode_at_scale(student, case):
     """rvq_encode on 20000 vectors and 1024-row codebooks within the time and memory limits"""
     grading.run_at_scale(student, case)
-
-
-@pytest.mark.points(2)
-@pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
-def test_calls_in_sequence(student, case):
-    """several calls in one worker, as the notebook makes them (no state kept between calls)"""
-    grading.run_sequence(student, FIXTURES, case)
