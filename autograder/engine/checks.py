@@ -7,15 +7,25 @@ checks (no torch) are done while the audio hands-ons' libraries still load.
 Meanwhile this process imports pytest and the graders. A line per check as it
 finishes, then a summary per hands-on.
 
+With two cores or more, a hands-on's checks are shared by two graders, this process
+and a forked one (as ``grade --jobs`` forks them), each with a worker of its own from
+the same sandbox: the first half of the checks here, the second half there, printed
+in order. Encodec's 50 checks: 2.3 s -> about 1.3 s.
+
 ``--watch`` keeps the sandboxes and runs a hands-on's checks again whenever its
 file is saved, showing only what changed since the last run.
 """
 from __future__ import annotations
 
 import contextlib
+import gc
+import json
+import os
 import select
 import signal
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -58,18 +68,28 @@ def _interruptible():
 class Checker:
     """One sandbox per hands-on, started together, kept for the re-runs of watch mode."""
 
-    def __init__(self, modules: list[str]):
+    def __init__(self, modules: list[str], parts: int = 1):
+        """``parts``: how many graders share each hands-on's checks (this process and forked
+        ones); 1 in a notebook's kernel, whose threads a fork would not take along."""
         self.modules = list(modules)
+        self.parts = max(1, parts)
         self.sandboxes: dict[str, Sandbox] = {}
         self.ready: set[str] = set()    # modules whose sandbox said it is ready
         self.stale: set[str] = set()    # modules whose sandbox failed to start: started anew when needed
         try:
             for module in self.modules:
                 self.sandboxes[module] = Sandbox([module], wait=False, start_timeout=START_SECONDS)
-            # While the zygotes import their libraries: pytest, the graders and what they import.
+            # While the zygotes import their libraries: pytest, the graders and what they import,
+            # without the garbage collector (see the zygote), then frozen: pytest collects
+            # garbage at the end of each session, and the graders' heap needs no walking.
             from .runner import grader_files, import_graders
-            with _interruptible():
-                import_graders(grader_files(self.modules, ("public",)))
+            gc.disable()
+            try:
+                with _interruptible():
+                    import_graders(grader_files(self.modules, ("public",)))
+            finally:
+                gc.freeze()
+                gc.enable()
         except BaseException:
             self.close()
             raise
@@ -87,6 +107,12 @@ class Checker:
             for module in sorted(now, key=pending.index):
                 pending.remove(module)
                 yield module
+
+    def _starting(self) -> int:
+        """How many sandboxes are still loading their libraries."""
+        waiting = [self.sandboxes[m].process.stdout for m in self.modules if m not in self.ready | self.stale]
+        readable = select.select(waiting, [], [], 0)[0] if waiting else []
+        return len(waiting) - len(readable)
 
     def sandbox(self, module: str) -> Sandbox:
         """The module's sandbox, ready; started again if its zygote died after it was ready
@@ -106,22 +132,32 @@ class Checker:
         return sandbox
 
     def run(self, module: str, files: dict[str, bytes], on_result=None) -> list[dict]:
-        """The public checks of ``module`` on ``files``: their result lines.
+        """The public checks of ``module`` on ``files``: their result lines, in the graders' order
+        (``on_result`` gets each in that order too, as soon as those before it are done).
         Raises :class:`SandboxError` or :class:`RuntimeError` when they could not run."""
-        from .client import StudentCode
-        from .plugin import GradingPlugin
-        from .runner import SILENT, grader_files, run_graders
-        code = StudentCode(self.sandbox(module), files)
+        from .runner import Shared
+        sandbox = self.sandbox(module)
+        # Shared only when a core is free for it: not while other sandboxes still load their
+        # libraries (then a second grader slows them, and the checks no less).
+        parts = max(1, min(self.parts, cores() - self._starting()))
+        shared = Shared() if parts > 1 else None
+        in_order = _InOrder(shared, on_result)
+        forked = [_ForkedGrader(lambda keep, slot=slot: _session(sandbox, module, files, keep, shared, slot))
+                  for slot in range(1, parts)]
         try:
-            with _interruptible():
-                results, exit_code = run_graders(code, grader_files([module], ("public",)), output=SILENT,
-                                                 plugin=GradingPlugin(code, on_result=on_result))
+            _, exit_code = _session(sandbox, module, files, lambda entry: in_order.add(entry, forked), shared)
+            for grader in forked:
+                exit_code = max(exit_code, grader.wait())
+            in_order.add(None, forked)
         finally:
-            code.close()
+            for grader in forked:
+                grader.stop()
+            if shared:
+                shared.close()
         if exit_code not in (0, 1):
             raise RuntimeError(f"the checks of {module} could not run (pytest exit code {exit_code}). Are the "
                                f"public fixtures in place? (TAs: autograder fixtures regen)")
-        return results
+        return in_order.complete()
 
     def close(self) -> None:
         for sandbox in self.sandboxes.values():
@@ -132,6 +168,127 @@ class Checker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _session(sandbox: Sandbox, module: str, files: dict[str, bytes], on_result, shared, slot: int = 0):
+    """One pytest session of ``module``'s public checks in this process (those it takes of
+    ``shared``), against a worker of its own (``slot``): (result lines, pytest exit code)."""
+    from .client import StudentCode
+    from .plugin import GradingPlugin
+    from .runner import SILENT, grader_files, run_graders
+    code = StudentCode(sandbox, files, slot=slot)
+    try:
+        with _interruptible():
+            return run_graders(code, grader_files([module], ("public",)), output=SILENT,
+                               plugin=GradingPlugin(code, on_result=on_result), shared=shared)
+    finally:
+        code.close()
+
+
+class _ForkedGrader:
+    """``session(keep)`` run at once in a forked grader (as ``grade --jobs`` forks them). Its
+    result lines come back as JSON lines in an unnamed file, read as they come (nothing is
+    unpickled); :meth:`wait` waits for its end."""
+
+    def __init__(self, session):
+        from ..worker.jail import die_with_parent
+        self._lines = tempfile.TemporaryFile(prefix="ag-check-")
+        self._read = 0
+        gc.freeze()   # the child shares this process's pages instead of copying them
+        self.pid = os.fork()
+        if self.pid == 0:
+            status = 70
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's: it stops this one
+                die_with_parent()
+                _, status = session(self._write)
+            except BaseException as error:   # noqa: BLE001 (said by the parent, which reads it)
+                with contextlib.suppress(Exception):
+                    self._write({"error": f"{type(error).__name__}: {error}"})
+            finally:
+                os._exit(status)
+
+    def _write(self, entry: dict) -> None:
+        os.write(self._lines.fileno(), (json.dumps(entry) + "\n").encode())
+
+    def new_lines(self) -> list[dict]:
+        """The lines written since the last call (``pread``: the file offset is the child's)."""
+        data = b""
+        while chunk := os.pread(self._lines.fileno(), 1 << 20, self._read + len(data)):
+            data += chunk
+        whole = data[:data.rfind(b"\n") + 1]
+        self._read += len(whole)
+        lines = [json.loads(line) for line in whole.splitlines() if line.strip()]
+        errors = [line["error"] for line in lines if "error" in line]
+        if errors:
+            raise RuntimeError(f"the checks could not all run: a grader failed ({errors[0]})")
+        return lines
+
+    def wait(self, limit: float | None = None) -> int:
+        """Its pytest exit code once it has ended, within ``limit`` seconds (default: a whole
+        grading's limit), or it is stopped."""
+        from .client import TimePolicy
+        deadline = time.monotonic() + (limit or TimePolicy().grading_limit())
+        with _interruptible():
+            while not (ended := os.waitpid(self.pid, os.WNOHANG))[0]:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the checks could not all run: a grader did not end in time (stopped)")
+                time.sleep(0.005)
+        self.pid = 0
+        status = ended[1]
+        if not os.WIFEXITED(status):
+            self.new_lines()   # its own reason first, if it gave one
+            raise RuntimeError(f"the checks could not all run: a grader was killed by signal {os.WTERMSIG(status)}")
+        return os.WEXITSTATUS(status)
+
+    def stop(self) -> None:
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        self._lines.close()
+
+
+class _InOrder:
+    """The result lines of graders that share a session, passed on in the session's order."""
+
+    def __init__(self, shared, on_result):
+        self.shared, self.on_result = shared, on_result
+        self.lines: dict[str, dict] = {}
+        self.done: list[dict] = []
+
+    def add(self, entry: dict | None, forked: list[_ForkedGrader]) -> None:
+        """One line of this process (or ``None``), and whatever the forked graders have made."""
+        for line in ([entry] if entry else []) + [line for grader in forked for line in grader.new_lines()]:
+            if not self.shared:
+                self._pass(line)
+            else:
+                self.lines[line["extra_data"]["nodeid"]] = line
+        while self.shared and len(self.done) < len(self.shared.order) \
+                and self.shared.order[len(self.done)] in self.lines:
+            self._pass(self.lines.pop(self.shared.order[len(self.done)]))
+
+    def _pass(self, line: dict) -> None:
+        self.done.append(line)
+        if self.on_result:
+            self.on_result(line)
+
+    def complete(self) -> list[dict]:
+        if self.shared and len(self.done) < len(self.shared.order):
+            missing = self.shared.order[len(self.done)]
+            raise RuntimeError(f"the checks could not all run: no result for {missing.split('::', 1)[-1]}")
+        return self.done
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def default_parts() -> int:
+    """Two graders share a hands-on's checks on a machine with two cores or more."""
+    return 2 if cores() >= 2 else 1
 
 
 def _print_result(console: Console, entry: dict, mark: str | None = None) -> None:
@@ -188,7 +345,7 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
         return 1
     _weak_note(console)
     try:
-        with Checker(modules) as checker:
+        with Checker(modules, default_parts()) as checker:
             by_module, complete = _run_all(checker, modules, submission.files, console,
                                            lambda entry: _print_result(console, entry))
     except (KeyboardInterrupt, Interrupted):
@@ -271,7 +428,7 @@ def watch_checks(path: Path, modules: list[str], console: Console, stop_event=No
             last[module] = results
 
     try:
-        with Checker(modules) as checker:
+        with Checker(modules, default_parts()) as checker:
             check(modules, full=True)
             watching = False
             # An empty set every half second: the first says the watcher is in place (a file saved
