@@ -238,21 +238,21 @@ def test_46():
     public_check('encodec_rvq', 'test_distance_curve[docstring-example]')
 
 
-@test_case(name="quantize on the docstring's size (20000 vectors, 1024 rows of 128 dimensions) within the time and memory limits [20000x1024x128]", points=1, hidden=False)
-def test_47():
-    public_check('encodec_rvq', 'test_quantize_at_scale[20000x1024x128]')
-
-
-@test_case(name='rvq_encode on 20000 vectors and 1024-row codebooks within the time and memory limits [20000x2x1024x128]', points=1, hidden=False)
-def test_48():
-    public_check('encodec_rvq', 'test_rvq_encode_at_scale[20000x2x1024x128]')
-
-
 @test_case(name='several calls in one worker, as the notebook makes them (no state kept between calls) [model-functions]', points=2, hidden=False)
-def test_49():
+def test_47():
     public_check('encodec_rvq', 'test_calls_in_sequence[model-functions]')
 
 
 @test_case(name='several calls in one worker, as the notebook makes them (no state kept between calls) [rvq-functions]', points=2, hidden=False)
-def test_50():
+def test_48():
     public_check('encodec_rvq', 'test_calls_in_sequence[rvq-functions]')
+
+
+@test_case(name="quantize on the docstring's size (20000 vectors, 1024 rows of 128 dimensions) within the time and memory limits [20000x1024x128]", points=1, hidden=False)
+def test_49():
+    public_check('encodec_rvq', 'test_quantize_at_scale[20000x1024x128]')
+
+
+@test_case(name='rvq_encode on 20000 vectors and 1024-row codebooks within the time and memory limits [20000x2x1024x128]', points=1, hidden=False)
+def test_50():
+    public_check('encodec_rvq', 'test_rvq_encode_at_scale[20000x2x1024x128]')
