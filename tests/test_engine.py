@@ -400,3 +400,40 @@ def test_weak_mode_still_grades(monkeypatch):
         assert not list(base.iterdir())   # ...and nothing is left behind
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_grading_log_has_a_line_per_failed_check_and_a_grader_errors_whole_traceback(tmp_path):
+    """Grading's pytest report (grading.log) gives one line per failed check, whose verdict is in
+    results.json; an error in the grader itself comes with its whole traceback, to be fixed."""
+    import json
+    import subprocess
+    import sys
+    graders = tmp_path / "midi_tokens"
+    graders.mkdir()
+    (graders / "test_hidden.py").write_text(textwrap.dedent('''
+        import pytest
+
+        def broken_helper(case):
+            return case["missing"]
+
+        def test_grader_bug():
+            broken_helper({})
+
+        def test_a_verdict():
+            pytest.fail("expected 3, got 4", pytrace=False)
+    '''))
+    script = textwrap.dedent(f'''
+        import json, sys
+        from autograder.engine.runner import QUIET, run_graders
+        results, _ = run_graders(None, [sys.argv[1]], QUIET)
+        print("RESULTS", json.dumps([(r["extra_data"]["kind"], r["output"]) for r in results]))
+    ''')
+    run = subprocess.run([sys.executable, "-c", script, str(graders / "test_hidden.py")], capture_output=True,
+                         text=True, timeout=120, cwd=handsons.REPO_ROOT)
+    kinds = json.loads(run.stdout.split("RESULTS ", 1)[1])
+    assert [kind for kind, _ in kinds] == ["grader_error", "wrong"], run.stdout + run.stderr
+    assert "KeyError: 'missing'" in kinds[0][1] and kinds[1][1] == "expected 3, got 4"
+    log = run.stdout + run.stderr
+    assert "grader error in" in log and "Traceback (most recent call last)" in log
+    assert 'return case["missing"]' in log and "in broken_helper" in log   # the grader's own frames
+    assert "expected 3, got 4" in log and "pytest.fail(" not in log          # a verdict: one line, no source

@@ -22,7 +22,9 @@ grader is never mistaken for a wrong submission.
 """
 from __future__ import annotations
 
+import sys
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -155,6 +157,10 @@ class GradingPlugin:
             entry["extra_data"]["kind"] = "grader_error"
         elif not report.passed:
             entry["output"], entry["extra_data"]["kind"] = _failure_message(call)
+            if entry["extra_data"]["kind"] == "grader_error" and call.excinfo \
+                    and item.config.getoption("tbstyle", "auto") == "line":   # grading.log, for whoever fixes it
+                print(f"grader error in {item.nodeid}:\n" + "".join(traceback.format_exception(call.excinfo.value)),
+                      file=sys.stderr, flush=True)
         entry["output"] = _stored_text(entry["output"])
         entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)
         kept = self._artifacts.pop(item.nodeid, None)
