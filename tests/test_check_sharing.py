@@ -70,9 +70,8 @@ def test_a_forked_grader_that_is_killed_or_fails_is_reported():
         killed.wait(limit=60)
     killed.stop()
     failing = _ForkedGrader(lambda keep: (keep({"a": 1}), 1 / 0))
-    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        failing.wait(limit=60)
-        failing.new_lines()
+    assert failing.wait(limit=60) == 70
+    assert failing.new_lines() == [{"a": 1}] and "ZeroDivisionError" in failing.failure
     failing.stop()
     stuck = _ForkedGrader(lambda keep: (signal.pause(), 0))
     with pytest.raises(RuntimeError, match="did not end in time"):
@@ -103,3 +102,17 @@ def test_checks_are_not_shared_while_other_sandboxes_load_or_on_one_core(monkeyp
         monkeypatch.setattr(Checker, "_starting", lambda self: 1)   # as while mel's libraries load
         assert all(r["status"] == "passed" for r in checker.run(MODULE, files))
         assert made == []
+
+
+def test_a_forked_grader_that_fails_fails_the_run_with_its_reason(two_cores, monkeypatch):
+    real_session = checks._session
+
+    def failing_in_the_fork(sandbox, module, files, on_result, shared, slot=0):
+        if slot:
+            raise ValueError("no fixtures here")
+        return real_session(sandbox, module, files, on_result, shared, slot)
+
+    monkeypatch.setattr(checks, "_session", failing_in_the_fork)
+    with Checker([MODULE], parts=2) as checker:
+        with pytest.raises(RuntimeError, match=r"a grader failed \(ValueError: no fixtures here\)"):
+            checker.run(MODULE, {f"{MODULE}.py": REFERENCE.encode()})

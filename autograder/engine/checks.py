@@ -150,6 +150,9 @@ class Checker:
             for grader in forked:
                 exit_code = max(exit_code, grader.wait())
             in_order.add(None, forked)
+            for grader in forked:
+                if grader.failure:
+                    raise RuntimeError(f"the checks could not all run: a grader failed ({grader.failure})")
         finally:
             for grader in forked:
                 grader.stop()
@@ -195,6 +198,7 @@ class _ForkedGrader:
         from ..worker.jail import die_with_parent
         self._lines = tempfile.TemporaryFile(prefix="ag-check-")
         self._read = 0
+        self.failure: str | None = None   # what it said went wrong, if it failed
         gc.freeze()   # the child shares this process's pages instead of copying them
         self.pid = os.fork()
         if self.pid == 0:
@@ -220,10 +224,8 @@ class _ForkedGrader:
         whole = data[:data.rfind(b"\n") + 1]
         self._read += len(whole)
         lines = [json.loads(line) for line in whole.splitlines() if line.strip()]
-        errors = [line["error"] for line in lines if "error" in line]
-        if errors:
-            raise RuntimeError(f"the checks could not all run: a grader failed ({errors[0]})")
-        return lines
+        self.failure = self.failure or next((line["error"] for line in lines if "error" in line), None)
+        return [line for line in lines if "error" not in line]
 
     def wait(self, limit: float | None = None) -> int:
         """Its pytest exit code once it has ended, within ``limit`` seconds (default: a whole
@@ -238,7 +240,6 @@ class _ForkedGrader:
         self.pid = 0
         status = ended[1]
         if not os.WIFEXITED(status):
-            self.new_lines()   # its own reason first, if it gave one
             raise RuntimeError(f"the checks could not all run: a grader was killed by signal {os.WTERMSIG(status)}")
         return os.WEXITSTATUS(status)
 
