@@ -96,7 +96,7 @@ class Shared:
     end about together whatever each test costs. The tests' numbers are tokens in a pipe;
     reads of one 4-byte token are atomic between processes."""
 
-    TOKENS = 8192   # 32 KiB, within a pipe's buffer; a session with more tests is not shared
+    TOKENS = 8192   # 32 KiB, within a pipe's buffer; a session of more tests stops with a usage error
 
     def __init__(self):
         self._tokens, write = os.pipe()
