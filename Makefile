@@ -1,13 +1,14 @@
 # Two commands (README): `make demo` and `make test`. Each sets up what is missing first:
-# system packages (when root with apt), then .venv at the repository root (scripts/setup-venv.sh
-# makes it, repairs a half-made one, and updates it when pyproject.toml changes).
+# system packages (when root with apt), then .venv at the repository root holding exactly the
+# lock (scripts/setup-venv.sh makes it, repairs a half-made one, brings it to the lock when the
+# lock changes). `make lock` and `make upgrade-check` are the TA's (docs: refreshing the lock).
 SHELL := /bin/bash
 PYTHON ?= python3
 BIN := .venv/bin
 # Optional dependency groups the repository's own tests need (Dask, for the cluster tests).
 EXTRAS ?= cluster
 
-.PHONY: demo test setup system-deps clean
+.PHONY: demo test setup system-deps lock upgrade-check clean
 
 demo: setup
 	$(BIN)/autograder demo
@@ -20,6 +21,15 @@ setup: system-deps
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+# Resolve locks/*.txt again within pyproject.toml's ranges, keeping the locked versions that
+# still fit; UPGRADE=1 takes the newest allowed (preview it first with upgrade-check).
+lock:
+	$(PYTHON) scripts/lock.py make $(if $(UPGRADE),--upgrade)
+
+# What the newest allowed versions would change (versions, fixtures, scores), in a throw-away venv.
+upgrade-check: setup
+	$(BIN)/python scripts/upgrade_check.py
 
 clean:
 	rm -rf .venv out
