@@ -16,70 +16,20 @@ Each hands-on is graded in one batch through the real command line.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from autograder.engine import handsons
 
-TESTS = Path(__file__).parent
+from .catalogue import alternatives_of, everything_of, mistake_variants_of, write_submissions
+
 MODULES = handsons.names()
 PUBLIC_CATCH_RATE = 0.8
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A submission of one module that the suite grades: its name and source, and for a
-    mistake what must catch it."""
-    name: str
-    source: str
-    loses: tuple[str, ...] = ()
-    says: str = ""
-
-
-def mistakes_of(module: str) -> list:
-    try:
-        return importlib.import_module(f"tests.mistakes.{module}").MISTAKES
-    except ModuleNotFoundError:
-        return []
-
-
-def _files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.py")) if folder.is_dir() else []
-
-
-def alternatives_of(module: str) -> list[Variant]:
-    single = TESTS / "alternatives" / f"{module}.py"
-    files = ([single] if single.exists() else []) + _files(TESTS / "alternatives" / module)
-    return [Variant(f"alternative-{p.stem}", p.read_text()) for p in files]
-
-
-def mistake_variants_of(module: str) -> list[Variant]:
-    reference = handsons.get(module).reference_path.read_text()
-    variants = [Variant(f"mistake-{m.name}", m.apply(reference), tuple(m.loses), m.says) for m in mistakes_of(module)]
-    for path in _files(TESTS / "mistakes" / module):
-        source = path.read_text()
-        declared = re.search(r"^# loses: (.+)$", source, re.MULTILINE)
-        assert declared, f"{path}: no '# loses: check, ...' line"
-        says = re.search(r"^# says: (.+)$", source, re.MULTILINE)   # optional: what the feedback must say
-        variants.append(Variant(f"mistake-{path.stem}", source,
-                                tuple(c.strip() for c in declared.group(1).split(",") if c.strip()),
-                                says.group(1).strip() if says else ""))
-    return variants
-
-
-def _submission(root: Path, name: str, module: str, source: str) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    (folder / f"{module}.py").write_text(source)
-    return folder
 
 
 # Other CPU kernels than this machine's (torch's default, MKL's SSE4.2, OpenBLAS's Prescott): the
@@ -94,10 +44,7 @@ def _grade_everything(root: Path, env: dict | None = None) -> dict[str, dict[str
     out: dict[str, dict[str, dict]] = {}
     for module in MODULES:
         folder = root / module
-        variants = [Variant("reference", handsons.get(module).reference_path.read_text()),
-                    Variant("stub", handsons.get(module).stub_path.read_text()),
-                    *alternatives_of(module), *mistake_variants_of(module)]
-        paths = [_submission(folder, v.name, module, v.source) for v in variants]
+        paths = write_submissions(folder, module, everything_of(module))
         results = folder / "out"
         run = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths),
                               "--out", str(results), "--module", module, "--jobs", "2"],
