@@ -314,6 +314,10 @@ def fixtures_verify(module: Optional[str] = typer.Argument(None)):
         console.print(f"{name}: made on {escape(describe_machine(made_on)) if made_on else 'an unrecorded machine'}",
                       highlight=False)
     console.print(f"verified on {escape(describe_machine(report.verified_on))}", highlight=False)
+    for name, moved in (report.versions or {}).items():
+        libraries = ", ".join(f"{lib} {old} -> {new}" for lib, (old, new) in moved.items())
+        console.print(f"{name}: made with other library versions than installed here: {escape(libraries)}",
+                      highlight=False)
     counts = (f"{report.count('identical')} identical, {report.count('equivalent')} equivalent (float drift within "
               f"its bound), {report.count('different')} different")
     if report.problems:

@@ -174,3 +174,29 @@ def test_other_failures_of_a_recipe_name_the_recipe_and_the_line(tmp_path, monke
     with pytest.raises(fixtures.RecipeError, match=r"the midi_tokens recipe failed \(at "
                                                    r"(recipe|inputs)\.py:\d+\): KeyError: 'no such score'"):
         fixtures.build_into("midi_tokens", tmp_path)
+
+
+def test_library_metadata_never_changes_a_fixture(tmp_path):
+    """A checkpoint's config.json as save_pretrained writes it records the transformers version that
+    wrote it: stored without it, so a transformers release changes no fixture; every value stays."""
+    written = tmp_path / "config.json"
+    config = {"sampling_rate": 24000, "transformers_version": "5.24.0", "upsampling_ratios": [8, 5]}
+    writer = fixtures.FixtureWriter(tmp_path / "out")
+    stored = []
+    for version in ("5.24.0", "5.99.1"):
+        written.write_text(json.dumps({**config, "transformers_version": version}, indent=2))
+        stored.append(fixtures.without_metadata(written.read_bytes()))
+    assert stored[0] == stored[1] and json.loads(stored[0]) == {"sampling_rate": 24000, "upsampling_ratios": [8, 5]}
+    writer.add_file("models/m/config.json", written)
+    assert b"transformers_version" not in (writer.folder / "models/m/config.json").read_bytes()
+    written.write_text(json.dumps({**config, "sampling_rate": 16000}))
+    assert fixtures.without_metadata(written.read_bytes()) != stored[0]      # a value still shows
+    for path in handsons.FIXTURES_DIR.rglob("*.json"):
+        assert b'"transformers_version"' not in path.read_bytes(), path
+
+
+def test_verify_says_which_library_versions_differ_from_the_recorded_ones():
+    manifest = {"m/public/a.npy": {"versions": {"numpy": "0.0.1", "python": fixtures.library_versions()["python"]}},
+                "n/public/b.npy": {"versions": fixtures.library_versions()}}
+    changes = fixtures.version_changes(["m", "n"], manifest)
+    assert changes == {"m": {"numpy": ("0.0.1", fixtures.library_versions()["numpy"])}}

@@ -30,6 +30,10 @@ from . import handsons
 MANIFEST = "manifest.json"
 VERSIONED_LIBRARIES = ("numpy", "torch", "transformers", "librosa", "mido", "music21", "safetensors",
                        "huggingface_hub")
+# Keys that libraries write into the JSON files they save and that change no value: the
+# version that wrote a checkpoint's config.json. Stored fixtures leave them out, so that a
+# library release alone never changes a fixture (the manifest records the versions instead).
+METADATA_KEYS = ("transformers_version",)
 
 
 # ------------------------------------------------------------------ reading
@@ -125,7 +129,9 @@ class FixtureWriter:
         return self.add_bytes(name, dumps(obj))
 
     def add_file(self, name: str, source: Path) -> str:
-        return self.add_bytes(name, Path(source).read_bytes())
+        """A file a library wrote (a checkpoint...); JSON without :data:`METADATA_KEYS`."""
+        data = Path(source).read_bytes()
+        return self.add_bytes(name, without_metadata(data) if name.endswith(".json") else data)
 
     def add_case(self, group: str, case_id: str, **fields) -> dict:
         if any(c["id"] == case_id and c["group"] == group for c in self.cases):
@@ -137,6 +143,16 @@ class FixtureWriter:
     def finish(self) -> None:
         self.files.append("cases.json")
         (self.folder / "cases.json").write_bytes(dumps({"cases": self.cases}))
+
+
+def without_metadata(data: bytes) -> bytes:
+    """A JSON object's bytes without its top-level :data:`METADATA_KEYS`, laid out as
+    ``save_pretrained`` lays it out (2-space indent, sorted keys); other JSON as it is."""
+    obj = json.loads(data)
+    if not isinstance(obj, dict) or not set(METADATA_KEYS) & set(obj):
+        return data
+    kept = {key: value for key, value in obj.items() if key not in METADATA_KEYS}
+    return (json.dumps(kept, indent=2, sort_keys=True) + "\n").encode()
 
 
 _NUMBER_LIST = re.compile(r"\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]")
@@ -399,6 +415,7 @@ class Verification:
     made_on: dict        # module -> the machine that made its stored fixtures (manifest)
     verified_on: dict    # this machine
     bounds: dict         # drift kind -> its bound, in words
+    versions: dict = None  # module -> {library: (version the manifest records, version installed)}, where they differ
 
     @property
     def problems(self) -> list[str]:
@@ -454,4 +471,19 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> Verificati
                 checks.append(FileCheck(name, "different", f"regenerated differently: "
                                                            f"{describe_difference(name, old_bytes, new_bytes)}"))
     made_on = {m: stored_manifest.get("made_on", {}).get(m, {}) for m in modules}
-    return Verification(checks, made_on, machine(), bounds)
+    return Verification(checks, made_on, machine(), bounds, version_changes(modules, manifest))
+
+
+def version_changes(modules: list[str], manifest: dict) -> dict[str, dict[str, tuple[str, str]]]:
+    """module -> {library: (recorded, installed)} for each library whose version differs from the
+    one the manifest records for that module's fixtures (a file's versions, the first that has any)."""
+    installed = library_versions()
+    changes = {}
+    for module in modules:
+        recorded = next((entry["versions"] for name, entry in sorted(manifest.items())
+                         if name.startswith(f"{module}/") and entry.get("versions")), {})
+        moved = {lib: (old, installed.get(lib, "not installed")) for lib, old in sorted(recorded.items())
+                 if installed.get(lib) != old}
+        if moved:
+            changes[module] = moved
+    return changes
