@@ -22,6 +22,10 @@ from .results import clean_text
 from .sandbox import Limits, Sandbox, WorkerPipes
 
 F_SETPIPE_SZ = 1031
+# Said of a call stopped at its limit when the machine's load kept its worker waiting for a CPU: a
+# clause that depends on the load, so comparisons of messages across runs take it out (LOAD_CLAUSE).
+LOAD_NOTE = ", not counting {waited:.1f} s it waited for a CPU (the machine was busy)"
+LOAD_CLAUSE = re.compile(re.escape(LOAD_NOTE).replace(r"\{waited:\.1f\}", r"\d+(?:\.\d+)?"))
 SIGNAL_NAMES = {signal.SIGSEGV: "SIGSEGV, a segmentation fault", signal.SIGKILL: "SIGKILL",
                 signal.SIGABRT: "SIGABRT, an abort", signal.SIGBUS: "SIGBUS, a bus error",
                 signal.SIGFPE: "SIGFPE, an arithmetic fault", signal.SIGXCPU: "SIGXCPU, the CPU-time limit",
@@ -317,8 +321,7 @@ class StudentCode:
             self._kill()
             budget_note = " (what was left of the submission's time budget)" if cut_by_budget else ""
             waited = clock.waited()
-            load_note = (f", not counting {waited:.1f} s it waited for a CPU (the machine was busy)"
-                         if waited >= 0.5 else "")
+            load_note = LOAD_NOTE.format(waited=waited) if waited >= 0.5 else ""
             raise StudentCodeError("timeout", f"{what} did not finish within {limit:.1f} s{budget_note}"
                                               f"{load_note}; it was stopped. Look for an infinite loop or very "
                                               f"slow code.", output) from None
