@@ -14,27 +14,26 @@ from pathlib import Path
 from .engine import handsons
 
 # What grading needs from the checkout (no tests, examples, benchmarks, .git, .venv).
-GRADING_SOURCES = ("autograder", "assignments", "solutions", "fixtures", "scripts", "pyproject.toml",
+GRADING_SOURCES = ("autograder", "assignments", "solutions", "fixtures", "scripts", "locks", "pyproject.toml",
                    "README.md")
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image set-up (Ubuntu, as root): system packages, then a CPU-only
-# Python environment outside /autograder/source (which run_autograder makes
-# root-only, so that student code, run as an unprivileged user, cannot read it).
+# Gradescope image set-up (Ubuntu 22.04, as root): system packages, then a Python 3.11 environment
+# holding exactly locks/base.txt (every file checked against its hash, torch's CPU build), outside
+# /autograder/source (which run_autograder makes root-only, so that student code, run as an
+# unprivileged user, cannot read it). The project itself runs from /autograder/source.
+# AG_SOURCE, AG_VENV, AG_SETUP_PYTHON and AG_SKIP_APT exist for testing this script outside Gradescope.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends python3 python3-venv python3-pip \\
-    fluidsynth timgm6mb-soundfont bubblewrap espeak-ng
-python3 -m venv /opt/ag-venv
-/opt/ag-venv/bin/pip install -q --upgrade pip
-# The CPU build of torch: PyPI's default Linux wheel is a multi-GB CUDA build.
-/opt/ag-venv/bin/pip install -q --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
-# The dependencies only: the project itself runs from /autograder/source, so no
-# copy of its graders lands in the (world-readable) environment.
-/opt/ag-venv/bin/pip install -q /autograder/source
-/opt/ag-venv/bin/pip uninstall -q -y music-repr-autograder
+SOURCE="${AG_SOURCE:-/autograder/source}"
+if [ -z "${AG_SKIP_APT:-}" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends python3.11 python3.11-venv \\
+      fluidsynth timgm6mb-soundfont bubblewrap espeak-ng
+fi
+bash "$SOURCE/scripts/install-lock.sh" "${AG_SETUP_PYTHON:-python3.11}" "${AG_VENV:-/opt/ag-venv}" \\
+    "$SOURCE/locks/base.txt"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -91,9 +90,13 @@ def build_gradescope_zip(output: Path) -> list[str]:
 
 # ---------------------------------------------------------------- the student release
 
+# What sets up a student's .venv: exactly the base lock, checked against pyproject.toml.
+STUDENT_SCRIPTS = ("system-deps.sh", "setup-venv.sh", "install-lock.sh", "lock.py")
+STUDENT_LOCK_FILES = ("base.txt", "overrides.txt", "tooling.in")
 STUDENT_PLUGIN_PARTS = ("__init__.py", "codec.py", "grading.py", "strategies.py", "test_public.py")
 STUDENT_MAKEFILE = """# Two commands, each setting up what is missing first: system packages (when root with apt),
-# then .venv (scripts/setup-venv.sh makes it, repairs a half-made one, updates it).
+# then .venv holding exactly locks/base.txt (scripts/setup-venv.sh makes it, repairs a half-made
+# one, brings it to the lock when the lock changes).
 SHELL := /bin/bash
 PYTHON ?= python3
 BIN := .venv/bin
@@ -129,10 +132,11 @@ make check      # sets up .venv (first time: a few minutes), then runs the publi
 make notebook   # runs the session notebook, assignments/session.ipynb
 ```
 
-`make` installs what is missing: a virtualenv `.venv/` with everything (CPU-only
-torch), and, when run as root on Debian/Ubuntu, FluidSynth, a soundfont, bubblewrap and
-espeak-ng (otherwise it says what to install). Linux is best; on macOS the checks run
-without the sandbox (a notice says so).
+`make` installs what is missing: a virtualenv `.venv/` holding exactly the versions of
+`locks/base.txt` (the ones your graders were tested with; CPU-only torch; it needs Python
+3.11, and says how to get it), and, when run as root on Debian/Ubuntu, FluidSynth, a
+soundfont, bubblewrap and espeak-ng (otherwise it says what to install). Linux is best; on
+macOS the checks run without the sandbox (a notice says so).
 
 - **Work** in the three modules. Each function's docstring is its specification:
   shapes, units, the edge cases, an example. `assignments/musicrep/` is provided code
@@ -181,8 +185,8 @@ def release_files() -> dict[str, bytes]:
     files += _plugin_files(root)
     for handson in handsons.all_handsons():
         files += sorted(p for p in handson.fixtures_dir("public").rglob("*") if p.is_file())
-    files += [root / "pyproject.toml", root / "scripts" / "system-deps.sh", root / "scripts" / "setup-venv.sh",
-              root / ".gitignore"]
+    files += [root / "pyproject.toml", root / ".gitignore", *(root / "scripts" / name for name in STUDENT_SCRIPTS),
+              *(root / "locks" / name for name in STUDENT_LOCK_FILES)]
     out = {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
     manifest = read_manifest()
     manifest["files"] = {k: v for k, v in manifest["files"].items() if v.get("visibility") == "public"}

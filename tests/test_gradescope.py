@@ -1,4 +1,5 @@
-"""The Gradescope autograder zip, run against a simulated /autograder layout."""
+"""The Gradescope autograder zip, run against a simulated /autograder layout: its setup.sh
+installs exactly the base lock into a fresh venv, and its run_autograder grades with that venv."""
 import json
 import os
 import shutil
@@ -26,21 +27,32 @@ def test_zip_holds_the_scripts_and_no_test_or_cache(tmp_path):
     assert any(n.startswith("solutions/") for n in names) and "fixtures/manifest.json" in names
     again = build_gradescope_zip(tmp_path / "again.zip")
     assert again == names and (tmp_path / "again.zip").read_bytes() == (tmp_path / "autograder.zip").read_bytes()
-    setup = zipfile.ZipFile(tmp_path / "autograder.zip").read("setup.sh").decode()
-    assert "download.pytorch.org/whl/cpu torch==2.13.0" in setup   # never the CUDA build
+    archive = zipfile.ZipFile(tmp_path / "autograder.zip")
+    assert archive.read("locks/base.txt") == (handsons.REPO_ROOT / "locks" / "base.txt").read_bytes()
+    setup = archive.read("setup.sh").decode()
+    assert '"$SOURCE/scripts/install-lock.sh"' in setup and '"$SOURCE/locks/base.txt"' in setup
 
 
-def test_run_autograder_grades_the_submission_into_results_json(tmp_path):
+def test_setup_installs_the_lock_and_run_autograder_grades_with_it(tmp_path):
     root = tmp_path / "autograder"
     build_gradescope_zip(tmp_path / "autograder.zip")
     _unpack(tmp_path / "autograder.zip", root / "source")
+    venv = tmp_path / "ag-venv"
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=1800,
+                           env={**os.environ, "AG_SOURCE": str(root / "source"), "AG_VENV": str(venv),
+                                "AG_SKIP_APT": "1", "AG_SETUP_PYTHON": sys.executable})
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    python = venv / "bin" / "python"
+    exact = subprocess.run([str(python), str(root / "source" / "scripts" / "lock.py"), "compare",
+                            str(root / "source" / "locks" / "base.txt")], capture_output=True, text=True)
+    assert exact.returncode == 0 and not exact.stdout.strip(), exact.stdout   # exactly the lock, nothing more
     (root / "submission").mkdir(parents=True)
     (root / "results").mkdir()
     for module in handsons.names():
         shutil.copy(handsons.get(module).reference_path, root / "submission")
     run = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True,
                          timeout=1200, env={**os.environ, "AG_GRADESCOPE_ROOT": str(root),
-                                            "AG_PYTHON": sys.executable})
+                                            "AG_PYTHON": str(python)})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["tests"] and results["score"] == sum(t["max_score"] for t in results["tests"])
