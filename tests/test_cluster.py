@@ -70,8 +70,9 @@ def _pictures(folder: Path) -> dict[str, dict[str, list]]:
     return found
 
 
-def _local_and_remote(tmp_path: Path, cluster, subs: list[Path], *args: str) -> tuple[Path, Path]:
-    """Grade ``subs`` locally (--jobs 1) and on the cluster; the two output folders."""
+def _local_and_remote(tmp_path: Path, cluster, subs: list[Path], *args: str, exact: bool = True) -> tuple[Path, Path]:
+    """Grade ``subs`` locally (--jobs 1) and on the cluster; the two output folders. ``exact``: every
+    result line, grades.csv and the gradebook compared as they are (the caller compares otherwise)."""
     local, remote = tmp_path / "local", tmp_path / "remote"
     here = run_cli(["grade", *map(str, subs), "--out", str(local), "--jobs", "1", *args], tmp_path)
     assert here.returncode == 0, here.output[-3000:]
@@ -80,12 +81,14 @@ def _local_and_remote(tmp_path: Path, cluster, subs: list[Path], *args: str) -> 
     assert not there.leftovers
     for sub in subs:
         mine, theirs = results(local, sub.name), results(remote, sub.name)
-        assert _lines(theirs) == _lines(mine), sub.name
-        assert theirs["score"] == mine["score"] and theirs["output"] == mine["output"], sub.name
+        if exact:
+            assert _lines(theirs) == _lines(mine), sub.name
+            assert theirs["score"] == mine["score"] and theirs["output"] == mine["output"], sub.name
         assert theirs["extra_data"]["sandbox"] == "root" and not theirs["extra_data"].get("incomplete"), sub.name
         assert (remote / sub.name / "grading.log").stat().st_size > 0
-    assert grades(remote) == grades(local)
-    assert gradebook_rows(remote) == gradebook_rows(local)
+    if exact:
+        assert grades(remote) == grades(local)
+        assert gradebook_rows(remote) == gradebook_rows(local)
     return local, remote
 
 
@@ -103,12 +106,25 @@ def test_a_the_cluster_grades_the_bundled_examples_exactly_as_a_local_run(tmp_pa
     assert all("the worker process crashed (signal SIGSEGV" in o for o in crashes), crashes[:3]
 
 
+def _cut(line: tuple) -> tuple:
+    """A result line of a hanging call with how it was cut left out: stopped at its limit or not run
+    once the budget was used. Which one a call gets depends on the machine's load (a call the
+    backstop stops while it waits for a CPU uses less of the budget), never on where it ran."""
+    name, score, status, message = line
+    cut = "did not finish within" in message or "used up its time budget" in message
+    return name, score, status, "<cut>" if cut else message
+
+
 def test_a_a_hanging_submission_is_cut_as_locally(tmp_path, cluster):
     subs = [_every_function(tmp_path / "subs", "hangs", "while True: pass")]
-    _, remote = _local_and_remote(tmp_path, cluster, subs, "--module", MODULE, *SMALL_BUDGET)
-    hanging = [t["output"] for t in results(remote, "hangs")["tests"]]
-    assert sum("did not finish within" in o for o in hanging) == 2, hanging
-    assert all("did not finish within" in o or "used up its time budget" in o for o in hanging), hanging
+    local, remote = _local_and_remote(tmp_path, cluster, subs, "--module", MODULE, *SMALL_BUDGET, exact=False)
+    for out in (local, remote):
+        hanging = [t["output"] for t in results(out, "hangs")["tests"]]
+        assert sum("did not finish within" in o for o in hanging) >= 2, hanging
+        assert hanging[-1].startswith("not run: this submission used up its time budget"), hanging
+        assert all("did not finish within" in o or "used up its time budget" in o for o in hanging), hanging
+    assert [_cut(line) for line in _lines(results(remote, "hangs"))] == \
+        [_cut(line) for line in _lines(results(local, "hangs"))]
 
 
 @pytest.fixture(scope="module")

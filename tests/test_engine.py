@@ -332,9 +332,15 @@ def test_multiprocessing_gets_a_private_bounded_dev_shm(sandbox):
 
 
 def test_budget_stops_a_submission_that_hangs_everywhere(sandbox):
+    """Every call is stopped at its limit, and once the calls have used the budget the next one is
+    not run. How many calls that takes depends on the machine's load (a call stopped by the backstop
+    while it waited for a CPU used less of the budget), so the test calls until the budget says no."""
     code = student(sandbox, "def f():\n    while True: pass\n", floor_seconds=1.0, budget_seconds=2.5)
-    kinds = [failure(code, "f").kind for _ in range(4)]
-    assert kinds[:2] == ["timeout", "timeout"] and kinds[-1] == "budget"
+    kinds: list[str] = []
+    while "budget" not in kinds and len(kinds) < 30:
+        kinds.append(failure(code, "f").kind)
+    assert kinds[:2] == ["timeout", "timeout"] and kinds[-1] == "budget", kinds
+    assert set(kinds) == {"timeout", "budget"} and code.spent >= 2.5
 
 
 @pytest.fixture
