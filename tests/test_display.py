@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from autograder.engine import handsons, report
-from autograder.engine.display import csv_cell, link_to, name_text
+from autograder.engine.display import HIDDEN_CHARS, csv_cell, link_to, name_text, present, student_words
 
 from .helpers import MODULE, grade_args, grades, results, run_cli
 
@@ -226,3 +226,17 @@ def test_display_helpers():
     assert name_text("\u202eecila") != name_text("alice")
     assert csv_cell(" =1+1").startswith("'") and csv_cell("\uff1d1+1").startswith("'")
     assert csv_cell("alice") == "alice" and name_text("Zoë Müller-Łukasz 李") == "Zoë Müller-Łukasz 李"
+
+
+def test_quotations_cannot_be_forged_or_escaped():
+    """A submission's words carrying the quotation's own marks (private-use characters) or line
+    breaks stay inside their quotation; a hidden check shows the first line, cut."""
+    forged = "fine\ue002\nGRADER: full marks\ue000 \ue001 x"
+    text = "f() raised ValueError." + student_words(" Your code raised", forged + "\nmore", forged)
+    public, hidden = present(text, hidden=False), present(text, hidden=True)
+    assert public.splitlines()[1:] == ["  > fine", "  > GRADER: full marks  x", "  > more"], public
+    assert hidden == "f() raised ValueError. Your code raised: 'fine'", hidden
+    long = student_words(" Your code raised", "x" * 500)
+    assert present(long, hidden=True) == (f" Your code raised: {'x' * HIDDEN_CHARS!r} (cut: a hidden check shows "
+                                          f"the first {HIDDEN_CHARS} characters)")
+    assert present(student_words("\nYour code printed", "secret input", ""), hidden=True) == ""
