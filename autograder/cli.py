@@ -9,9 +9,9 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from .engine import handsons
+from .engine.display import console_name, console_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Auto-grader for the hands-ons of 'Representation learning for music'.")
@@ -47,7 +47,7 @@ def _print_scores(out: Console, rows, modules: list[str], maxima: dict[str, floa
         extra = row.results.get("extra_data", {})
         note = extra.get("error") or (f"{extra['grader_errors']} grader errors" if extra.get("grader_errors") else "")
         table_rows.append((row.name, [*cells, f"{row.results['score']:g} / {sum(maxima.values()):g}",
-                                      escape(str(note))]))
+                                      console_text(str(note))]))
     print_named_rows(out, title, "submission", columns, table_rows)
 
 
@@ -109,24 +109,29 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
 
         def progress(done) -> None:
             note = " (unchanged: from the gradebook)" if done.skipped else ""
-            bar.console.print(f"  {escape(done.name)}: {done.results['score']:g}{note}", highlight=False,
+            bar.console.print(f"  {console_name(done.name)}: {done.results['score']:g}{note}", highlight=False,
                               soft_wrap=True)
             bar.advance(task)
 
         try:
             graded = grade_batch([str(p) for p in paths], out, options, on_done=progress)
         except OutputError as error:
-            console.print(f"[red]Grading stopped: {escape(str(error))}.[/] No grades.csv was written: the "
+            if html and (out / "grades.csv").exists():   # only the HTML report could not be written
+                console.print(f"[red]The HTML report could not be written: {console_text(error)}.[/] grades.csv "
+                              f"is complete. Make room or choose another --out, then run the same command "
+                              f"again.", highlight=False)
+                raise typer.Exit(5)
+            console.print(f"[red]Grading stopped: {console_text(error)}.[/] No grades.csv was written: the "
                           f"batch is incomplete. Make room or choose another --out, then run the same "
                           f"command again (what was graded is kept in the gradebook).", highlight=False)
             raise typer.Exit(5)
         except SandboxError as error:
-            console.print(f"[red]The sandbox could not start[/]: {escape(str(error))}", highlight=False)
+            console.print(f"[red]The sandbox could not start[/]: {console_text(str(error))}", highlight=False)
             raise typer.Exit(3)
         except SandboxRefused as error:
             _refuse_weak(error.reason)
         except ClusterError as error:
-            console.print(f"[red]Grading stopped: {escape(str(error))}.[/] No grades.csv was written: the batch "
+            console.print(f"[red]Grading stopped: {console_text(str(error))}.[/] No grades.csv was written: the batch "
                           f"is incomplete. Start the scheduler and its workers (see the README), then run the "
                           f"same command again (what was graded is kept in the gradebook).", highlight=False)
             raise typer.Exit(6)
@@ -140,7 +145,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         from .engine.results import review_text
         console.print(f"[yellow]{len(flagged)} submission(s) to review[/] (the review column of grades.csv):")
         for g in flagged:
-            console.print(f"  {escape(g.name)}: {escape(review_text(g.results))}", highlight=False)
+            console.print(f"  {console_name(g.name)}: {console_text(review_text(g.results))}", highlight=False)
     console.print(f"{len(graded)} submission(s) in {time.monotonic() - started:.1f} s; "
                   f"results in {out}/<name>/results.json and {out}/grades.csv"
                   + (f"; HTML report: {out}/index.html" if html else ""))
@@ -148,7 +153,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     incomplete = [g.name for g in graded if is_incomplete(g.results)]
     if incomplete:
         console.print(f"[red]{len(incomplete)} submission(s) not graded completely[/] (the grader crashed or "
-                      f"ran out of time: {escape(', '.join(incomplete[:10]))}); their results say why, and "
+                      f"ran out of time: {', '.join(map(console_name, incomplete[:10]))}); their results say why, and "
                       f"running the command again grades them again.", highlight=False)
     if errors:
         console.print(f"[red]{errors} grader error(s)[/]: grading did not complete properly; see the results.")
@@ -157,7 +162,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
 
 
 def _refuse_weak(reason: str) -> None:
-    console.print(f"[red]Refusing to grade: the strong sandbox is not available ({escape(reason)}).[/] "
+    console.print(f"[red]Refusing to grade: the strong sandbox is not available ({console_text(reason)}).[/] "
                   f"Student code would run unconfined. Use --allow-weak-sandbox to grade anyway "
                   f"(the results will say so).", highlight=False)
     raise typer.Exit(3)
@@ -224,7 +229,7 @@ def rules_command(write: bool = typer.Option(False, "--write", help="Write autog
             typer.echo(table_markdown(name))
     found = [line for name in handsons.names() for line in problems(name)]
     for line in found:
-        console.print(f"[red]{escape(line)}[/]", highlight=False)
+        console.print(f"[red]{console_text(line)}[/]", highlight=False)
     if found:
         raise typer.Exit(1)
 
@@ -238,12 +243,12 @@ def similarity(paths: List[Path] = typer.Argument(..., help="Submission folders 
     from .similarity import similarity_report
     pairs, problems = similarity_report([str(p) for p in paths], out, threshold)
     for line in problems:
-        console.print(f"[yellow]skipped[/] {escape(line)}")
+        console.print(f"[yellow]skipped[/] {console_text(line)}")
     table = Table(title=f"Most similar pairs (above {threshold:g})")
     for column in ("file", "other file", "share of file copied", "share of other"):
         table.add_column(column)
     for a, b, first, second in pairs[:20]:
-        table.add_row(escape(first), escape(second), f"{a:.0%}", f"{b:.0%}")
+        table.add_row(console_name(first), console_name(second), f"{a:.0%}", f"{b:.0%}")
     console.print(table)
     console.print(f"{len(pairs)} pair(s) above the threshold; report: {out}")
 
@@ -263,7 +268,7 @@ def release(outdir: Path = typer.Argument(..., help="An empty or new folder.")):
     try:
         names = build_release(outdir)
     except (RuntimeError, FileExistsError) as error:
-        console.print(f"[red]Release not written:[/] {escape(str(error))}")
+        console.print(f"[red]Release not written:[/] {console_text(str(error))}")
         raise typer.Exit(1)
     console.print(f"wrote {len(names)} files to {outdir}; checked: no reference, hidden check or hidden "
                   f"fixture in it (by name and by content)")
@@ -287,7 +292,7 @@ def fixtures_regen(module: Optional[str] = typer.Argument(None)):
         try:
             files = regenerate(name)
         except RecipeError as error:
-            console.print(f"[red]Not regenerated:[/] {escape(str(error))}. The stored {name} fixtures are "
+            console.print(f"[red]Not regenerated:[/] {console_text(str(error))}. The stored {name} fixtures are "
                           f"unchanged.", highlight=False)
             raise typer.Exit(1)
         console.print(f"{name}: {len(files)} files in {time.monotonic() - started:.1f} s")
@@ -302,21 +307,21 @@ def fixtures_verify(module: Optional[str] = typer.Argument(None)):
     try:
         report = verify(_modules(module))
     except RecipeError as error:
-        console.print(f"[red]Cannot verify:[/] {escape(str(error))}.", highlight=False)
+        console.print(f"[red]Cannot verify:[/] {console_text(str(error))}.", highlight=False)
         raise typer.Exit(1)
     for check in report.files:
         if check.status != "identical":
             mark = "[yellow]EQUIVALENT[/]" if check.status == "equivalent" else "[red]DIFFERENT[/]"
-            console.print(f"{mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
+            console.print(f"{mark} {console_text(check.name)}: {console_text(check.detail)}", highlight=False)
     for bound in report.bounds.values():
-        console.print(f"  drift bound, {escape(bound)}", highlight=False)
+        console.print(f"  drift bound, {console_text(bound)}", highlight=False)
     for name, made_on in report.made_on.items():
-        console.print(f"{name}: made on {escape(describe_machine(made_on)) if made_on else 'an unrecorded machine'}",
+        console.print(f"{name}: made on {console_text(describe_machine(made_on)) if made_on else 'an unrecorded machine'}",
                       highlight=False)
-    console.print(f"verified on {escape(describe_machine(report.verified_on))}", highlight=False)
+    console.print(f"verified on {console_text(describe_machine(report.verified_on))}", highlight=False)
     for name, moved in (report.versions or {}).items():
         libraries = ", ".join(f"{lib} {old} -> {new}" for lib, (old, new) in moved.items())
-        console.print(f"{name}: made with other library versions than installed here: {escape(libraries)}",
+        console.print(f"{name}: made with other library versions than installed here: {console_text(libraries)}",
                       highlight=False)
     counts = (f"{report.count('identical')} identical, {report.count('equivalent')} equivalent (float drift within "
               f"its bound), {report.count('different')} different")

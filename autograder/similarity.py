@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .engine import handsons
+from .engine.display import inert_name
 from .engine.submission import SubmissionError, load_submission
 
 
@@ -34,7 +35,9 @@ def similarity_report(paths: list[str], output: Path, threshold: float = 0.33) -
             except SubmissionError as error:
                 problems.append(f"{path}: {error}")
                 continue
-            folder = root / submission.name
+            # copydetect's page shows file names unescaped: the names there must be inert
+            label = inert_name(submission.name)
+            folder = root / (label if label.strip(".") else f"_{label}")
             folder.mkdir(parents=True, exist_ok=True)
             for module in submission.modules:
                 (folder / f"{module}.py").write_bytes(submission.files[f"{module}.py"])

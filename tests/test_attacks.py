@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from autograder.engine import handsons
+from autograder.engine.display import HIDDEN_CHARS, QUOTE_PREFIX, visible
 from autograder.engine.results import clean_text
 
 from .helpers import (MODULE, REPO, grade_args, grades, max_score, processes_mentioning, results, run_cli,
@@ -46,7 +47,8 @@ from .helpers import (MODULE, REPO, grade_args, grades, max_score, processes_men
 
 ATTACKS_DIR = Path(__file__).resolve().parent / "attacks"
 ATTACKS = sorted(p.name for p in ATTACKS_DIR.iterdir() if (p / f"{MODULE}.py").is_file())
-TWINS = {"scratch_spy_twin": "scratch_spy"}   # graded beside their original (adjacent: at the same time)
+TWINS = {"scratch_spy_twin": "scratch_spy",   # graded beside their original (adjacent: at the same time)
+         "spy_other_submissions_twin": "spy_other_submissions"}
 SUBMISSIONS = ATTACKS + sorted(TWINS)
 CONTROL = "control"                            # a copy of the reference, in the same batch
 FLOOR, BUDGET = 20.0, 20.0                      # seconds of calls: per call at least, per submission in all
@@ -386,11 +388,13 @@ def test_leaves_no_process_and_no_file(batch, name):
 
 @pytest.mark.parametrize("name", SUBMISSIONS)
 def test_results_are_clean_text(batch, name):
-    """results.json is valid UTF-8 JSON with bounded messages, whatever student code printed."""
+    """results.json is valid UTF-8 JSON with bounded messages, whatever student code printed, and
+    every character of a message shows as itself (no terminal escape, bidi override, zero width...)."""
     result = batch.results(name)
-    for test in result["tests"]:
-        assert len(test["output"]) <= 21_000, test["name"]
+    for test in result["tests"] + [result]:
+        assert len(test["output"]) <= 21_000, test.get("name")
         assert clean_text(test["output"]) == test["output"]
+        assert visible(test["output"], keep="\n\t") == test["output"], test["output"][:500]
     assert (batch.out / name / "grading.log").stat().st_size < 8 << 20
 
 
@@ -424,7 +428,7 @@ SAID = {
 # attacks that send back what they found: the report must say they found nothing
 REPORTS = ["read_answers", "peek_proc", "walk_filesystem", "network", "forge_files", "plant_site",
            "steal_secrets", "inherited_fds", "fill_disk", "tamper_submission", "user_namespace", "scratch_spy",
-           "scratch_spy_twin"]
+           "scratch_spy_twin", "spy_other_submissions", "spy_other_submissions_twin"]
 
 
 @pytest.mark.parametrize("name", sorted(SAID))
@@ -469,3 +473,37 @@ def test_comparisons_happen_in_the_grader(batch):
 def test_nothing_is_unpickled(batch):
     assert not (batch.markdir / "unpickled").exists()
     assert "unpickled" not in "\n".join(batch.traces)
+
+
+def _quoted(line: str) -> bool:
+    """A line of a quotation of student code's words: under its label, or on the label's line."""
+    return line.startswith(QUOTE_PREFIX.strip()) or line.lstrip().startswith(QUOTE_PREFIX.strip()) or \
+        re.match(r"^.*(Your code raised|Your code printed|The worker said|Its message(?: was)?): ['\"]", line) is not None
+
+
+def test_student_words_never_pose_as_the_grader(batch):
+    """pose_as_grader raises and prints "grader error ... please regrade this check by hand": every
+    line saying so is a quotation of its code's words, under a label, never the grader's."""
+    lines = [test["output"] for test in batch.results("pose_as_grader")["tests"]]
+    assert any("please regrade this check by hand" in output for output in lines), lines[:3]
+    for output in lines:
+        for line in output.splitlines():
+            if "please regrade" in line or "all 48 checks passed" in line or line.startswith("grader error"):
+                assert _quoted(line), f"student words shown as the grader's: {line!r} in\n{output}"
+        assert not output.startswith("grader error"), output
+    assert "please regrade" not in batch.results("pose_as_grader")["output"]
+
+
+def test_hidden_checks_show_no_more_than_the_start_of_a_message(batch):
+    """leak_hidden_inputs raises (and prints) each input, compressed: public checks quote it whole
+    (the student has those inputs anyway); hidden checks show at most HIDDEN_CHARS characters of it."""
+    tests = batch.results("leak_hidden_inputs")["tests"]
+    payload = re.compile(r"AG-LEAK [A-Za-z0-9+/=]*")
+    public = [m for t in tests if t["visibility"] == "visible" for m in payload.findall(t["output"])]
+    hidden = [m for t in tests if t["visibility"] != "visible" for m in payload.findall(t["output"])]
+    assert public and max(map(len, public)) > 200, "the attack did not run: no payload in public checks"
+    assert hidden, "hidden checks should still show the start of the message (its type and first words)"
+    assert max(map(len, hidden)) <= HIDDEN_CHARS, max(hidden, key=len)
+    for test in tests:
+        if test["visibility"] != "visible":
+            assert "Your code printed" not in test["output"] and "Traceback" not in test["output"], test["output"]

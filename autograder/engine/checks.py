@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
+from .display import console_name, console_text, visible
 from .results import clean_text, module_scores
 from .sandbox import Sandbox, SandboxError, detect_mode, weak_reason
 from .submission import SubmissionError, load_submission
@@ -299,10 +299,10 @@ def _print_result(console: Console, entry: dict, mark: str | None = None) -> Non
     """One check: PASS/FAIL, points and its whole name on one line; what went wrong under it."""
     passed = entry["status"] == "passed"
     mark = mark or ("[green]PASS[/]" if passed else "[red]FAIL[/]")
-    console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {escape(entry['name'])}",
+    console.print(f"{mark} {entry['score']:g}/{entry['max_score']:g}  {console_name(entry['name'])}",
                   highlight=False, soft_wrap=True)
     if not passed and entry["output"]:
-        console.print("      " + entry["output"].replace("\n", "\n      "), highlight=False, markup=False)
+        console.print("      " + visible(entry["output"]).replace("\n", "\n      "), highlight=False, markup=False)
 
 
 def _summary(console: Console, results: list[dict], modules: list[str]) -> None:
@@ -334,7 +334,7 @@ def _run_all(checker: Checker, modules: list[str], files: dict[str, bytes], cons
             try:
                 by_module[module] = checker.run(module, files, on_result)
             except (SandboxError, RuntimeError) as error:
-                console.print(f"[red]{escape(str(error))}[/]", highlight=False)
+                console.print(f"[red]{console_text(error)}[/]", highlight=False)
                 complete = False
             status.update("waiting for the sandbox (loading libraries)...")
     return by_module, complete
@@ -345,7 +345,7 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
     try:
         submission = load_submission(path, modules)
     except SubmissionError as error:
-        console.print(f"[red]{escape(str(error))}[/]")
+        console.print(f"[red]{console_text(error)}[/]")
         return 1
     _weak_note(console)
     try:
@@ -357,8 +357,8 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
         return 130
     results = [r for module in modules for r in by_module.get(module, [])]
     _summary(console, results, modules)
-    for note in submission.notes:   # file names may hold markup or undecodable bytes
-        console.print(f"[yellow]{escape(clean_text(note, 2000))}[/]", highlight=False)
+    for note in submission.notes:   # file names may hold markup, escapes or undecodable bytes
+        console.print(f"[yellow]{console_text(clean_text(note, 2000))}[/]", highlight=False)
     console.print("Hidden checks run when your submission is graded; passing these is a good sign, "
                   "not a guarantee.")
     return 0 if complete and results and all(r["status"] == "passed" for r in results) else 1
@@ -397,7 +397,7 @@ def watch_checks(path: Path, modules: list[str], console: Console, stop_event=No
     import watchfiles
     path = Path(path)
     if not path.is_dir():
-        console.print(f"[red]{escape(str(path))} is not a folder[/]: --watch needs the folder with your modules.")
+        console.print(f"[red]{console_text(path)} is not a folder[/]: --watch needs the folder with your modules.")
         return 1
     _weak_note(console)
     last: dict[str, list[dict]] = {}
@@ -407,7 +407,7 @@ def watch_checks(path: Path, modules: list[str], console: Console, stop_event=No
         try:
             return load_submission(path, names)
         except SubmissionError as error:
-            console.print(f"[red]{escape(str(error))}[/]")
+            console.print(f"[red]{console_text(error)}[/]")
             return None
 
     def check(names: list[str], full: bool) -> None:
@@ -447,7 +447,7 @@ def watch_checks(path: Path, modules: list[str], console: Console, stop_event=No
                     saved += [m for m in modules if now and m not in saved
                               and now.files.get(f"{m}.py") != checked.get(m)]
                     files = ", ".join(f"{m}.py" for m in modules)
-                    console.print(f"Watching {escape(str(path))} ({files}): save a file to check it again; "
+                    console.print(f"Watching {console_text(path)} ({files}): save a file to check it again; "
                                   f"Ctrl-C to stop.", highlight=False, soft_wrap=True)
                 if saved:
                     console.rule(f"{', '.join(f'{m}.py' for m in saved)} saved", style="dim")

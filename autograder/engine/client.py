@@ -8,6 +8,7 @@ function its points.
 """
 from __future__ import annotations
 
+import builtins
 import fcntl
 import json
 import os
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..worker import wire
+from .display import student_words
 from .results import clean_text
 from .sandbox import Limits, Sandbox, WorkerPipes
 
@@ -42,9 +44,8 @@ class StudentCodeError(Exception):
         self.detail = detail         # that exception's own message
 
     def __str__(self) -> str:
-        if self.output:
-            return f"{self.message}\nYour code printed:\n{self.output}"
-        return self.message
+        # What it printed: a public check quotes it; a hidden one leaves it out (see display.present).
+        return self.message + student_words("\nYour code printed", self.output, "") if self.output else self.message
 
 
 @dataclass
@@ -444,26 +445,44 @@ def _limit_reached(exception: str, message: str, limits: Limits) -> tuple[str, s
     return None
 
 
+# The names a worker may report for an exception (``serve._builtin_kind``: a built-in exception);
+# another name is the submission's own words, so it is never shown as the grader's.
+BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
+                               if isinstance(value, type) and issubclass(value, BaseException))
+
+
 def _error_from(header: dict, module: str, function: str | None, output: str,
                 limits: Limits | None = None) -> StudentCodeError:
+    """The error a worker reported, in the grader's words; whatever the worker sent (its message,
+    traceback, exception name) is quoted as the submission's words (see ``display.student_words``)."""
     kind = str(header.get("kind", "internal"))
     kind = kind if kind in WORKER_KINDS else "internal"
     message = clean_text(header.get("message", "unknown error"), 2000)
     trace = clean_text(header.get("traceback", ""), 4000)
-    if kind == "exception" and header.get("exception") == "NotImplementedError":
+    named = clean_text(header.get("exception", ""), 200)
+    exception = named if named in BUILTIN_EXCEPTIONS else "Exception"
+    if kind == "exception" and exception == "NotImplementedError":
         return StudentCodeError("not_implemented", f"{function}() is not implemented yet "
                                                    f"(it raised NotImplementedError).", output)
     if kind == "exception":
-        exception = clean_text(header.get("exception", ""), 200)
-        text = f"{function}() raised {message}"
         # "<class name>: <its message>" (the class may be the student's own subclass of ``exception``)
         raised, colon, rest = message.partition(": ")
         detail = rest if colon and raised.isidentifier() else ""
+        quoted = student_words(" Your code raised", trace or message, detail)
+        text = f"{function}() raised {exception}.{quoted}"
         reached = _limit_reached(exception, message, limits or Limits())
         if reached is not None:   # named as such, whatever the allocator's own words
             kind, words = reached
-            text = f"{function}() {words} ({exception}: {clean_text(detail or message, 300)})"
-        return StudentCodeError(kind, f"{text}\n{trace}" if trace else text, output, exception, detail)
-    if kind in ("missing_module", "missing_function"):
-        return StudentCodeError(kind, f"Not graded: {message}.", output)
-    return StudentCodeError(kind, f"{message}\n{trace}" if trace else message, output)
+            text = f"{function}() {words} ({exception}).{quoted}"
+        return StudentCodeError(kind, text, output, exception, detail)
+    if kind == "missing_module":
+        return StudentCodeError(kind, f"Not graded: the submission has no {module}.py.", output)
+    if kind == "missing_function":
+        return StudentCodeError(kind, f"Not graded: {module}.py has no function {function}().", output)
+    what = {"import": f"importing {module}.py failed.", "exit": f"{function}() called sys.exit().",
+            "bad_return": f"{function}() returned a value that could not be sent to the grader.",
+            "internal": f"the worker could not run {function}()."}[kind]
+    if kind == "import":
+        short = message.removeprefix(f"importing {module}.py failed: ")
+        return StudentCodeError(kind, what + student_words(" Your code raised", trace or message, short), output)
+    return StudentCodeError(kind, what + student_words(" The worker said", f"{message}\n{trace}".strip()), output)

@@ -18,7 +18,10 @@ and ``test_hidden.py``::
 A failure caused by student code (:class:`StudentCodeError`) or by a grader's
 verdict (``assert``/``fail``) costs the test's points with its message. Any
 other exception is a *grader error*: it is reported as such, so that a broken
-grader is never mistaken for a wrong submission.
+grader is never mistaken for a wrong submission. What a submission printed or raised is
+quoted under a label in every message, in full for public checks and cut to the start of its
+message for hidden ones (``display.present``): it can neither pose as the grader nor carry a
+hidden check's inputs out.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ import pytest
 from . import handsons
 from .artifacts import Artifacts
 from .client import StudentCode, StudentCodeError
+from .display import present
 from .results import clean_text
 
 VISIBILITY_GRADESCOPE = {"public": "visible", "hidden": "after_published"}
@@ -161,7 +165,7 @@ class GradingPlugin:
                     and item.config.getoption("tbstyle", "auto") == "line":   # grading.log, for whoever fixes it
                 print(f"grader error in {item.nodeid}:\n" + "".join(traceback.format_exception(call.excinfo.value)),
                       file=sys.stderr, flush=True)
-        entry["output"] = _stored_text(entry["output"])
+        entry["output"] = _stored_text(present(entry["output"], hidden=visibility_of(item.path) == "hidden"))
         entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)
         kept = self._artifacts.pop(item.nodeid, None)
         if kept is not None and kept.items:
@@ -175,8 +179,9 @@ MAX_MESSAGE_CHARS = 20_000
 
 
 def _stored_text(text: str) -> str:
-    """A message as it is stored: valid UTF-8 (values from student code may hold lone
-    surrogates) and of bounded length (a message may quote what student code returned)."""
+    """A message as it is stored (after ``display.present``): valid UTF-8 (values from student
+    code may hold lone surrogates) and of bounded length (a message may quote what student code
+    returned)."""
     if len(text) > MAX_MESSAGE_CHARS:
         text = text[:MAX_MESSAGE_CHARS] + f"\n[... {len(text) - MAX_MESSAGE_CHARS} more characters]"
     return clean_text(text, MAX_MESSAGE_CHARS + 100)

@@ -4,19 +4,33 @@ Self-contained pages (pictures as inline PNG, sound as inline WAV): each check
 with its status, points and message, and the pictures and players its grader
 attached (public checks only); the index has every submission's scores and a
 score histogram per hands-on.
+
+Pictures show what student code returned, so their cost is bounded like everything
+else it controls: each is drawn from at most a fixed amount of data (the notes of a
+piano roll are capped, long series and big maps decimated, and the picture says so),
+under a time limit of its own, in a process of its own with a limit for the page. A
+page is drawn once per content (results and pictures' data, by hash): a run that
+regrades nothing redraws nothing. The batch writes grades.csv before any of this.
 """
 from __future__ import annotations
 
 import base64
-import html
+import contextlib
+import hashlib
 import io
+import json
+import os
+import re
+import signal
+import time
 import wave
 from pathlib import Path
 
 import numpy as np
 
 from . import artifacts as artifact_store
-from .results import module_scores, review_text
+from .display import html_text, link_to
+from .results import module_scores, review_text, write_atomic
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -29,6 +43,14 @@ pre { white-space: pre-wrap; background: #f6f6f6; padding: 0.6em; font-size: 0.9
 img { max-width: 100%; } .hidden-note { color: #777; font-size: 0.9em; }
 .review { color: #9a5b00; background: #fff4e0; }
 """
+# Bump when pages would be drawn differently: a page drawn by another version is drawn again.
+RENDERER = "report-2"
+MAX_NOTES = 2000          # notes drawn per piano roll
+MAX_POINTS = 4000         # points drawn per curve
+MAX_CELLS = (512, 2048)   # rows x columns drawn per heat map
+PICTURE_SECONDS = 10.0    # one picture's drawing, at most
+PAGE_SECONDS = 60.0       # one page's drawing, at most (its process is stopped then)
+PAGE_MODE = 0o644         # pages are for reading, by a web server too
 
 
 def _png(figure) -> str:
@@ -40,95 +62,162 @@ def _png(figure) -> str:
 
 
 def _wav(samples: np.ndarray, rate: int) -> str:
+    samples = np.nan_to_num(np.asarray(samples, dtype=np.float32).ravel())
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     pcm = (np.clip(samples / peak if peak > 1 else samples, -1, 1) * 32767).astype("<i2")
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
-        out.setframerate(rate)
+        out.setframerate(min(max(rate, 1000), 192_000))
         out.writeframes(pcm.tobytes())
     return (f'<audio controls src="data:audio/wav;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
             f'</audio>')
 
 
-def _figure(count: int, height: float = 2.6):
+def _pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    return plt.subplots(1, count, figsize=(4.2 * count, height), squeeze=False)
+    return plt
+
+
+def _figure(count: int, height: float = 2.6):
+    return _pyplot().subplots(1, count, figsize=(4.2 * count, height), squeeze=False)
+
+
+def _decimated(array: np.ndarray, limits: tuple[int, ...]) -> tuple[np.ndarray, str]:
+    """``array`` with every k-th element along each axis, so that it fits ``limits``; what was left out."""
+    steps = [max(1, -(-size // limit)) for size, limit in zip(array.shape, limits)]
+    if all(step == 1 for step in steps):
+        return array, ""
+    shown = array[tuple(slice(None, None, step) for step in steps)]
+    return shown, f" (decimated for the picture: {array.shape} -> {shown.shape})"
+
+
+def _piano_roll(axis, notes: np.ndarray) -> str:
+    """The notes as bars of one collection (one artist, however many notes); at most MAX_NOTES."""
+    from matplotlib.collections import PolyCollection
+    notes = np.asarray(notes, dtype=np.float64).reshape(-1, 5)
+    total = len(notes)
+    notes = notes[np.isfinite(notes).all(axis=1)][:MAX_NOTES]
+    onset, duration, pitch = notes[:, 0] / 100, np.maximum(notes[:, 1], 1) / 100, notes[:, 2]
+    bars = np.stack([np.stack([onset, pitch - 0.4], 1), np.stack([onset + duration, pitch - 0.4], 1),
+                     np.stack([onset + duration, pitch + 0.4], 1), np.stack([onset, pitch + 0.4], 1)], 1)
+    colors = np.where(notes[:, 3] == 128, "#ff7f0e", "#1f77b4")
+    axis.add_collection(PolyCollection(bars, facecolors=colors, edgecolors="none"))
+    if len(notes):
+        axis.set_xlim(float(onset.min()), float((onset + duration).max()))
+        axis.set_ylim(float(pitch.min()) - 1, float(pitch.max()) + 1)
+    return f" ({len(notes)} of {total} notes drawn)" if len(notes) < total else ""
 
 
 def render_artifact(kind: str, title: str, arrays: dict[str, np.ndarray], meta: dict) -> str:
-    """One artifact as HTML."""
-    head = f"<p><b>{html.escape(title)}</b></p>"
+    """One artifact as HTML, drawn from a bounded share of its data (the picture says what was left out)."""
     if kind == "audio":
-        return head + _wav(arrays["samples"], int(meta.get("rate", 16000)))
+        return f"<p><b>{html_text(title)}</b></p>" + _wav(arrays["samples"], int(meta.get("rate", 16000)))
+    notes = []
     if kind == "heatmaps":
         figure, axes = _figure(len(arrays))
         for axis, (name, array) in zip(axes[0], arrays.items()):
-            shown = axis.imshow(np.atleast_2d(array), origin="lower", aspect="auto",
+            array, note = _decimated(np.atleast_2d(np.asarray(array, dtype=np.float64)), MAX_CELLS)
+            shown = axis.imshow(array, origin="lower", aspect="auto",
                                 cmap="coolwarm" if name.startswith("diff") else "magma")
             figure.colorbar(shown, ax=axis)
-            axis.set_title(name)
-        return head + _png(figure)
-    if kind == "curves":
+            axis.set_title(name + note, fontsize=8 if note else None)
+            notes.append(note)
+    elif kind == "curves":
         figure, axes = _figure(1, 3.0)
         axis = axes[0][0]
         for name, series in arrays.items():
-            axis.plot(np.arange(1, len(series) + 1), series, marker=".", label=name)
+            series = np.asarray(series, dtype=np.float64).ravel()
+            x, _ = _decimated(np.arange(1, len(series) + 1), (MAX_POINTS,))
+            shown, note = _decimated(series, (MAX_POINTS,))
+            axis.plot(x, shown, marker="." if len(shown) < 200 else None, label=name + note)
+            notes.append(note)
         axis.set_xlabel(meta.get("x_label", ""))
         axis.set_ylabel(meta.get("y_label", ""))
         axis.legend()
         figure.set_size_inches(7, 3)
-        return head + _png(figure)
-    if kind == "piano_roll":
+    elif kind == "piano_roll":
         figure, axes = _figure(len(arrays))
-        for axis, (name, notes) in zip(axes[0], arrays.items()):
-            for onset, duration, pitch, instrument, velocity in np.asarray(notes).reshape(-1, 5):
-                axis.broken_barh([(onset / 100, max(duration, 1) / 100)], (pitch - 0.4, 0.8),
-                                 color="#1f77b4" if instrument != 128 else "#ff7f0e")
-            axis.set_title(name)
+        for axis, (name, rolled) in zip(axes[0], arrays.items()):
+            note = _piano_roll(axis, rolled)
+            axis.set_title(name + note, fontsize=8 if note else None)
             axis.set_xlabel("seconds")
             axis.set_ylabel("pitch")
-        return head + _png(figure)
-    return head + f"<p>(no renderer for {html.escape(kind)})</p>"
+            notes.append(note)
+    else:
+        return f"<p><b>{html_text(title)}</b></p><p>(no renderer for {html_text(kind)})</p>"
+    left_out = "".join(f"<br><small>{html_text(name)}{html_text(note)}</small>"
+                       for name, note in zip(arrays, notes) if note)
+    return f"<p><b>{html_text(title)}</b>{left_out}</p>" + _png(figure)
 
 
-def submission_page(name: str, results: dict, folder: Path) -> str:
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise :class:`_TooSlow` in this (single-threaded) process after ``seconds``."""
+    def expire(signum, frame):
+        raise _TooSlow()
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _picture(folder: Path, description: dict, limited: bool) -> str:
+    try:
+        with _time_limit(PICTURE_SECONDS) if limited else contextlib.nullcontext():
+            arrays = artifact_store.load(folder / "artifacts", description)
+            return render_artifact(description["kind"], description["title"], arrays, description.get("meta", {}))
+    except _TooSlow:
+        return f"<p>(picture not drawn: it took more than {PICTURE_SECONDS:g} s)</p>"
+    except Exception as error:   # noqa: BLE001 (a picture of student data that cannot be drawn is not fatal)
+        return f"<p>(picture unavailable: {html_text(f'{type(error).__name__}: {error}'[:300])})</p>"
+
+
+def submission_page(name: str, results: dict, folder: Path, pictures: str = "draw", limited: bool = False) -> str:
+    """The page of one submission. ``pictures``: "draw", or why they are not drawn."""
     tests = results.get("tests", [])
     scores = module_scores(tests)
-    parts = [f"<h1>{html.escape(name)}: {results.get('score', 0):g} / {sum(m for _, m in scores.values()):g}</h1>"]
+    parts = [f"<h1>{html_text(name, keep='')}: {results.get('score', 0):g} / "
+             f"{sum(m for _, m in scores.values()):g}</h1>"]
     if results.get("output"):
-        parts.append(f"<pre>{html.escape(results['output'])}</pre>")
+        parts.append(f"<pre>{html_text(results['output'])}</pre>")
     if review_text(results):
-        parts.append(f'<p class="review">To review: {html.escape(review_text(results))}</p>')
+        parts.append(f'<p class="review">To review: {html_text(review_text(results))}</p>')
     current = None
     for test in tests:
         module = (test.get("tags") or ["?"])[0]
         if module != current:
             current = module
             score, maximum = scores[module]
-            parts.append(f"<h2>{html.escape(module)}: {score:g} / {maximum:g}</h2>")
+            parts.append(f"<h2>{html_text(module)}: {score:g} / {maximum:g}</h2>")
         hidden = test.get("visibility") != "visible"
-        parts.append(f'<div class="check {test["status"]}"><span class="status">{test["status"].upper()}</span> '
-                     f'{test["score"]:g}/{test["max_score"]:g} &nbsp; {html.escape(test["name"])}'
+        status = "passed" if test.get("status") == "passed" else "failed"
+        parts.append(f'<div class="check {status}"><span class="status">{status.upper()}</span> '
+                     f'{test["score"]:g}/{test["max_score"]:g} &nbsp; {html_text(test["name"])}'
                      f'{" <span class=hidden-note>(hidden check)</span>" if hidden else ""}')
         if test.get("output"):
-            parts.append(f"<pre>{html.escape(test['output'])}</pre>")
+            parts.append(f"<pre>{html_text(test['output'])}</pre>")
         for description in test.get("extra_data", {}).get("artifacts", []):
-            try:
-                arrays = artifact_store.load(folder / "artifacts", description)
-                parts.append(render_artifact(description["kind"], description["title"], arrays,
-                                             description.get("meta", {})))
-            except (OSError, ValueError, KeyError) as error:
-                parts.append(f"<p>(picture unavailable: {html.escape(str(error))})</p>")
+            if pictures == "draw":
+                parts.append(_picture(folder, description, limited))
+            else:
+                parts.append(f"<p><b>{html_text(description.get('title', ''))}</b>: ({html_text(pictures)})</p>")
         parts.append("</div>")
     return _page(f"Feedback: {name}", "\n".join(parts))
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html_text(title, keep='')}</title>"
             f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
 
 
@@ -138,11 +227,11 @@ def index_page(graded: list, maxima: dict[str, float]) -> str:
     for item in graded:
         scores = module_scores(item.results.get("tests", []))
         cells = "".join(f"<td>{scores.get(m, (0.0, 0.0))[0]:g}</td>" for m in modules)
-        link = f'<a href="{html.escape(item.name)}/report.html">{html.escape(item.name)}</a>'
+        link = f'<a href="{link_to(item.name, "report.html")}">{html_text(item.name, keep="")}</a>'
         review = review_text(item.results)
-        flag = f'<td class="review">{html.escape(review)}</td>' if review else "<td></td>"
+        flag = f'<td class="review">{html_text(review)}</td>' if review else "<td></td>"
         rows.append(f"<tr><td>{link}</td>{cells}<td><b>{item.results.get('score', 0):g}</b></td>{flag}</tr>")
-    header = "".join(f"<th>{html.escape(m)} (/{maxima[m]:g})</th>" for m in modules)
+    header = "".join(f"<th>{html_text(m)} (/{maxima[m]:g})</th>" for m in modules)
     figure, axes = _figure(len(modules), 2.4)
     for axis, module in zip(axes[0], modules):
         values = [module_scores(g.results.get("tests", [])).get(module, (0.0, 0.0))[0] for g in graded]
@@ -156,12 +245,88 @@ def index_page(graded: list, maxima: dict[str, float]) -> str:
     return _page("Grading report", body)
 
 
+def page_key(name: str, results: dict, folder: Path) -> str:
+    """What a page is drawn from, by hash: its name, results and pictures' data, and this renderer."""
+    digest = hashlib.sha256(json.dumps([RENDERER, name, results], sort_keys=True, default=str).encode())
+    for test in results.get("tests", []):
+        for description in test.get("extra_data", {}).get("artifacts", []):
+            try:
+                digest.update((folder / "artifacts" / str(description.get("file", ""))).read_bytes())
+            except OSError:
+                digest.update(b"missing")
+    return digest.hexdigest()
+
+
+def _write_page(target: Path, key: str, page: str) -> None:
+    """``page`` with what it was drawn from (see :func:`page_key`) on its first line."""
+    page = page.replace("<!doctype html>", f"<!doctype html><!-- drawn from {key} -->\n", 1)
+    write_atomic(target, page.encode(), PAGE_MODE)
+
+
+def _drawn_from(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return None
+    found = re.fullmatch(r"<!doctype html><!-- drawn from ([0-9a-f]{64}) -->\n", first)
+    return found.group(1) if found else None
+
+
+def _has_pictures(results: dict) -> bool:
+    return any(t.get("extra_data", {}).get("artifacts") for t in results.get("tests", []))
+
+
+def _draw_in_a_process(name: str, results: dict, folder: Path, key: str) -> str | None:
+    """Draw the page in a forked process, stopped after PAGE_SECONDS; None if it did, else why not."""
+    target = folder / "report.html"
+    pid = os.fork()
+    if pid == 0:   # the child: draw, write, leave
+        code = 1
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            _write_page(target, key, submission_page(name, results, folder, limited=True))
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + PAGE_SECONDS
+    while True:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            return None if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else "drawing this page failed"
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"drawing this page took more than {PAGE_SECONDS:g} s"
+        time.sleep(0.02)
+
+
+def write_page(name: str, results: dict, folder: Path) -> str:
+    """``folder/report.html``, unless it is already drawn from this content: "kept", "drawn", or
+    "stopped" (its pictures took too long: the page is written without them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "report.html"
+    key = page_key(name, results, folder)
+    if _drawn_from(target) == key:
+        return "kept"
+    if not _has_pictures(results) or not hasattr(os, "fork"):
+        _write_page(target, key, submission_page(name, results, folder))
+        return "drawn"
+    _pyplot()   # imported here once, not in every drawing process
+    why = _draw_in_a_process(name, results, folder, key)
+    if why is None:
+        return "drawn"
+    _write_page(target, key, submission_page(name, results, folder, pictures=f"pictures not drawn: {why}"))
+    return "stopped"
+
+
 def write_reports(out_dir: Path, graded: list, maxima: dict[str, float]) -> Path:
-    """``out_dir/<name>/report.html`` for each submission and ``out_dir/index.html``."""
+    """``out_dir/<name>/report.html`` for each submission (drawn again only if its content changed)
+    and ``out_dir/index.html``."""
     out_dir = Path(out_dir)
     for item in graded:
-        folder = out_dir / item.name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.html").write_text(submission_page(item.name, item.results, folder))
-    (out_dir / "index.html").write_text(index_page(graded, maxima))
+        write_page(item.name, item.results, out_dir / item.name)
+    write_atomic(out_dir / "index.html", index_page(graded, maxima).encode(), PAGE_MODE)
     return out_dir / "index.html"

@@ -16,6 +16,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .display import csv_cell, visible
+
 
 def clean_text(value: object, limit: int = 100_000) -> str:
     """A string safe to store: capped, and valid UTF-8. Lone surrogates (from a
@@ -25,12 +27,15 @@ def clean_text(value: object, limit: int = 100_000) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (permissions ``mode``,
+    default 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -124,7 +129,7 @@ def weigh_public(tests: list[dict], weight: float) -> list[dict]:
 def build_results(name: str, tests: list[dict], seconds: float, notes: list[str],
                   extra: dict) -> dict:
     scores = module_scores(tests)
-    notes = [clean_text(note, 2000) for note in notes]
+    notes = [visible(clean_text(note, 2000)) for note in notes]   # file names may hold escapes, bidi...
     lines = [f"{module}: {score:g} / {maximum:g}" for module, (score, maximum) in scores.items()]
     errors = grader_errors(tests)
     if errors:
@@ -144,7 +149,7 @@ def build_results(name: str, tests: list[dict], seconds: float, notes: list[str]
 
 def failed_results(name: str, message: str, seconds: float, extra: dict) -> dict:
     """Results of a submission that could not be graded at all (score 0, with why)."""
-    message = clean_text(message, 10_000)
+    message = visible(clean_text(message, 10_000))
     return {"score": 0.0, "execution_time": round(seconds, 3), "output": message,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
             "extra_data": {"submission": name, "error": message, **extra}}
@@ -183,7 +188,8 @@ def write_results(path: Path, results: dict) -> None:
 
 def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
     """One row per submission: total, per-module scores and maxima (from the
-    rubric, so a submission that could not be graded still shows what it missed), status."""
+    rubric, so a submission that could not be graded still shows what it missed), status. Text
+    cells are visible and never a formula (``display.csv_cell``): names are the students'."""
     modules = list(maxima)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -195,7 +201,8 @@ def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
         total_max = sum(maxima.values())
         status = results.get("extra_data", {}).get("error") or (
             "grader errors" if results.get("extra_data", {}).get("grader_errors") else "graded")
-        writer.writerow([row["name"], row.get("student", row["name"]), f"{results['score']:g}", f"{total_max:g}",
+        writer.writerow([csv_cell(row["name"]), csv_cell(row.get("student", row["name"])), f"{results['score']:g}",
+                         f"{total_max:g}",
                          *[f"{v:g}" for m in modules for v in (scores.get(m, (0.0, 0.0))[0], maxima[m])],
-                         status, review_text(results), row.get("digest", "")])
+                         csv_cell(status), csv_cell(review_text(results)), row.get("digest", "")])
     return buffer.getvalue().encode()

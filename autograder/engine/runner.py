@@ -391,14 +391,14 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
         points = maxima(options.modules, options.visibilities, options.public_weight)
     graded.sort(key=lambda g: order.get(g.name, len(order)))   # the table in the order given
     with _output_errors(out_dir):
-        if options.html:
-            from .report import write_reports
-            write_reports(out_dir, graded, points)
         book.finish_run(graded=len(pending), skipped=len(subs) - len(pending))
         book.close()
         write_atomic(out_dir / "grades.csv", grades_csv(
             [{"name": g.name, "student": g.student, "results": g.results, "digest": g.digest} for g in graded],
             points))
+        if options.html:   # after grades.csv: pictures of student data never delay it
+            from .report import write_reports
+            write_reports(out_dir, graded, points)
     return graded
 
 

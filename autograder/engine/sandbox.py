@@ -19,6 +19,7 @@ Modes:
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import hashlib
@@ -434,7 +435,7 @@ class Sandbox:
             os.close(fd)
         token = os.urandom(wire.TOKEN_BYTES)
         names = sorted(files)
-        pipes = WorkerPipes(req_w, resp_r, out_r, err_r, life_grader, token)
+        pipes = WorkerPipes(req_w, resp_r, out_r, err_r, life_grader, token, wait_on_close=self.mode == "weak")
         os.set_blocking(req_w, False)
         try:
             wire.write_frame(req_w, token, {"op": "setup", "files": [
@@ -449,6 +450,14 @@ class Sandbox:
             self.control.close()
         except OSError:
             pass
+        if self.mode == "weak" and self.process.poll() is None:
+            # The zygote, told by the closed socket, kills every process below it (weak mode has no
+            # PID namespace to end them all at once): give it the time to, before it is killed.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
+        if self.mode == "weak" and self._uid_lock is not None:
+            # This batch's uids are its own (the lock): whatever still runs under one is a leftover.
+            kill_uids(range(self.uid_base, self.uid_base + UID_BLOCK))
         if self._uid_lock is not None:   # (forked graders hold it too, until they end)
             os.close(self._uid_lock)
             self._uid_lock = None
@@ -486,6 +495,24 @@ class Sandbox:
         self.close()
 
 
+def kill_uids(uids: range, seconds: float = 10.0) -> None:
+    """SIGKILL every process running under one of ``uids``, until none is left (at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_uid in uids:
+                        found.append(int(entry.name))
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
+        if not found:
+            return
+        time.sleep(0.02)
+
+
 @dataclass
 class WorkerPipes:
     """The grader's ends of one worker's channels."""
@@ -496,11 +523,21 @@ class WorkerPipes:
     lifeline: socket.socket
     token: bytes
     closed: bool = field(default=False)
+    wait_on_close: bool = False   # weak mode: closing waits until the warden has ended every process
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.wait_on_close:
+            # The warden reads the end of the lifeline, kills the worker and whatever it started,
+            # then ends (closing its side): when a grading ends, nothing it started runs on.
+            with contextlib.suppress(OSError):
+                self.lifeline.shutdown(socket.SHUT_WR)
+                self.lifeline.setblocking(True)
+                self.lifeline.settimeout(15)
+                while self.lifeline.recv(65536):
+                    pass
         self.lifeline.close()   # the warden kills the worker and its namespace
         for fd in (self.requests, self.responses, self.stdout, self.stderr):
             try:

@@ -19,6 +19,8 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
+from .display import console_name, name_text
+
 
 @dataclass(frozen=True)
 class Column:
@@ -49,16 +51,17 @@ def _fits(console: Console, title: str, columns: Sequence[Column], rows: Sequenc
 
 def print_named_rows(console: Console, title: str, name_header: str, columns: Sequence[Column],
                      rows: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """Print rows of ``(name, cells)`` (cells may hold rich markup; names are plain text)
-    under ``columns``, so that every name appears whole on one line of the output."""
-    named = [[escape(name), *cells] for name, cells in rows]
+    """Print rows of ``(name, cells)`` (cells may hold rich markup; names are plain text, shown
+    visibly: see display.name_text) under ``columns``, so that every name appears whole on one
+    line of the output."""
+    named = [[console_name(name), *cells] for name, cells in rows]
     every = [Column(name_header), *columns]
     if _fits(console, title, every, named):
         console.print(_table(title, every, named))
         return
     numbers = [str(index) for index in range(1, len(rows) + 1)]
     numbered = [[number, *cells] for number, (_, cells) in zip(numbers, rows)]
-    legend = [f"{number:>{len(numbers[-1])}}  {name}" for number, (name, _) in zip(numbers, rows)]
+    legend = [f"{number:>{len(numbers[-1])}}  {name_text(name)}" for number, (name, _) in zip(numbers, rows)]
     if _fits(console, title, [Column("#", "right"), *columns], numbered):
         console.print(_table(title, [Column("#", "right"), *columns], numbered))
         console.print(f"{escape(name_header)}:", highlight=False)
@@ -68,4 +71,4 @@ def print_named_rows(console: Console, title: str, name_header: str, columns: Se
     console.print(title, style="italic", soft_wrap=True, markup=False, highlight=False)
     for name, cells in rows:
         details = ", ".join(f"{escape(column.header)} {cell}" for column, cell in zip(columns, cells) if cell)
-        console.print(f"{escape(name)}: {details}", soft_wrap=True, highlight=False)
+        console.print(f"{console_name(name)}: {details}", soft_wrap=True, highlight=False)

@@ -71,6 +71,64 @@ def die_with_parent() -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process a child subreaper (Linux): a process its descendants leave orphaned
+    (a daemon's double fork, ``setsid``) is re-parented to it instead of to init, so that
+    :func:`kill_descendants` finds it. False elsewhere."""
+    return LINUX and _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def _descendants(root: int) -> list[int]:
+    """The live (not zombie) descendants of ``root``, from /proc."""
+    parents: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != b"Z":
+                parents[int(name)] = int(fields[1])
+    family, found = {root}, True
+    while found:
+        found = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                found = True
+    return sorted(family - {root})
+
+
+def kill_descendants(seconds: float = 10.0) -> int:
+    """SIGKILL every descendant of this process, again and again until none is left (what
+    they fork meanwhile, and orphans re-parented here, included), reaping its children; at
+    most ``seconds``. How many were killed. A subreaper (:func:`become_subreaper`) has every
+    process ever started below it among its descendants."""
+    import time
+    deadline, killed = time.monotonic() + seconds, 0
+    while True:
+        left = _descendants(os.getpid()) if os.path.isdir("/proc/self") else []
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        while True:   # reap what ended (children only; SIGCHLD ignored: nothing to reap)
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        if not left or time.monotonic() > deadline:
+            return killed
+        time.sleep(0.01)
+
+
 def drop_privileges(uid: int | None, gid: int | None) -> None:
     """Become ``uid``/``gid`` with no capabilities, for good (no_new_privs).
 

@@ -67,6 +67,9 @@ def main(config: dict, control_fd: int) -> None:
     if torch is not None:
         torch.set_num_threads(1)  # fair timing, and --jobs N scales on N cores
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # wardens are reaped automatically
+    weak = config["mode"] == "weak"
+    if weak:   # no PID namespace: what a warden leaves orphaned (killed mid-sweep) comes here
+        jail.become_subreaper()
     # Forks share the pre-loaded libraries' memory until a page is written. The cyclic
     # garbage collector writes into every object it visits: frozen objects it never
     # visits, so wardens and workers do not copy the zygote's pages. No collection first: the
@@ -83,9 +86,11 @@ def main(config: dict, control_fd: int) -> None:
         except (ConnectionError, OSError):
             message, fds = b"", []
         if not message:  # the grader is gone (killed, perhaps: then nobody else removes the weak mode's folders)
-            if config["mode"] == "weak" and config.get("work_dir"):
-                import shutil
-                shutil.rmtree(config["work_dir"], ignore_errors=True)
+            if weak:   # no process of a worker outlives the sandbox (wardens, workers, their daemons)
+                jail.kill_descendants()
+                if config.get("work_dir"):
+                    import shutil
+                    shutil.rmtree(config["work_dir"], ignore_errors=True)
             return
         if len(fds) != 5:
             for fd in fds:
@@ -154,10 +159,14 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
         jail.mount_tmpfs("/dev/shm", request["limits"]["shm_bytes"], 0o700, *owner)
     else:
         import tempfile
+        # No PID namespace: every process the worker starts, however detached, is re-parented
+        # here when its parent ends, and killed with the worker (see the end of this function).
+        jail.become_subreaper()
         submission = tempfile.mkdtemp(prefix="ag-submission-", dir=config.get("work_dir") or None)
         scratch = tempfile.mkdtemp(prefix="ag-scratch-", dir=config.get("work_dir") or None)
-        os.chmod(submission, 0o755)            # readable by the worker's uid, writable by none
-        if uid is not None:
+        if uid is not None:   # readable by the worker's uid and group only (not by other job slots' workers)
+            os.chown(submission, 0, gid)
+            os.chmod(submission, 0o750)
             os.chown(scratch, uid, gid)
     for entry in setup.get("files", []):
         relative = str(entry["path"])
@@ -221,7 +230,10 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
                 break
             interval = max(0.25, 4 * (time.monotonic() - started))
     _, status = os.waitpid(child, 0)
-    if not strong:  # weak mode wrote real folders: leave nothing behind
+    if not strong:  # weak mode: no process the worker started outlives it, and no folder
+        with contextlib.suppress(OSError):
+            os.killpg(child, signal.SIGKILL)   # its session's group (the worker called setsid)
+        jail.kill_descendants()
         import shutil
         for folder in (submission, scratch):
             shutil.rmtree(folder, ignore_errors=True)

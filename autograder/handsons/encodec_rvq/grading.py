@@ -39,6 +39,7 @@ import numpy as np
 import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Opaque, Tensor
 from .codec import CHECKPOINT_FILES
@@ -436,7 +437,7 @@ def check_value_error(call: Callable[[], object], what: str, why: str, must_ment
         missing = [n for n in must_mention if not mentions(error.detail, n)]
         if missing:
             fail(f"{what} raised a ValueError, good, but its message should {mention_what}; it does not "
-                 f"mention {', '.join(f'{n:g}' for n in missing)}. Its message was: {error.detail!r}")
+                 f"mention {', '.join(f'{n:g}' for n in missing)}." + student_words(" Its message was", error.detail))
         return
     fail(f"{what} returned {describe(value)}; it should raise a ValueError ({why}).")
 
@@ -818,8 +819,8 @@ def _accepts_valid_arguments(student, model, feature_extractor, audio, rate, ban
         if error.kind != "exception":
             raise
         fail(f"encode(...) at the model's own rate ({rate} Hz) and one of its target bandwidths ({bandwidth!r} "
-             f"kbps) raised {error.exception}: {error.detail}. These checks need encode to work with valid "
-             f"arguments first; its ValueErrors are for a wrong rate or bandwidth only.")
+             f"kbps) raised {error.exception}. These checks need encode to work with valid arguments first; its "
+             f"ValueErrors are for a wrong rate or bandwidth only." + student_words("\nIts message", error.detail))
 
 
 def run_wrong_rate(student, fixture_set, case: dict) -> None:

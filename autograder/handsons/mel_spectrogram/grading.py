@@ -42,6 +42,7 @@ import numpy as np
 import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Tensor
 
@@ -396,13 +397,13 @@ def check_too_short(call, case: dict, audio_shape: tuple) -> None:
             elif length == minimum - 1:
                 hint += (f"\nLikely cause: the length check is off by one: {minimum - 1} samples is one fewer than "
                          f"the minimum, T must be > pad = {pad} (minimum length off by one).")
-            fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}: "
-                 f"{error.detail or error.message}\n{hint}")
+            fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}."
+                 f"{student_words(' Its message', error.detail) if error.detail else error.message}\n{hint}")
         if minimum not in _numbers_in(error.detail):
-            fail(f"{what} raised ValueError({error.detail!r}): right, but the message should give the minimum "
+            fail(f"{what} raised ValueError: right, but the message should give the minimum "
                  f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
                  f"whoever calls it knows how much audio is needed.\nLikely cause: the message does not give "
-                 f"the minimum (ValueError without the minimum).")
+                 f"the minimum (ValueError without the minimum)." + student_words("\nIts message", error.detail))
         return
     fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.\nLikely cause: the length "
          f"is not checked, or against a smaller minimum (too short not refused).")
@@ -425,7 +426,8 @@ def _too_short(student, fixture_set, case: dict) -> None:
         got = student.call("mel_spectrogram", Tensor(audio), *parameters(case))
     except StudentCodeError as error:
         if error.kind == "exception" and error.exception == "ValueError":
-            fail(f"{mel_call_text(case, audio.shape)} raised ValueError: {error.detail}\nbut {minimum} samples is "
+            fail(f"{mel_call_text(case, audio.shape)} raised ValueError.{student_words(' Its message', error.detail)}"
+                 f"\nBut {minimum} samples is "
                  f"exactly the minimum, max(pad + 1, n_fft - 2 * pad) = max({pad + 1}, {n_fft - 2 * pad}) with "
                  f"pad = (n_fft - hop_size) // 2 = {pad}: it must be accepted (it gives "
                  f"{1 + (minimum + 2 * pad - n_fft) // hop_size} frame).\nLikely cause: the length check is off "
@@ -528,8 +530,8 @@ def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_gra
             name = error.detail.split(WATCH_MARK, 1)[1].split(":", 1)[0].strip()
             if name in watch:
                 fail(f"{vocode_call_text(mel, requires_grad)}: {WATCHED[name]}.\nThe generator of this "
-                     f"check is the reference's, instrumented: its forward pass raised "
-                     f"{error.detail!r}.\nLikely cause: {WATCHED_CAUSE[name]}.")
+                     f"check is the reference's, instrumented: its forward pass stopped the call "
+                     f"({WATCH_MARK} {name}).\nLikely cause: {WATCHED_CAUSE[name]}.")
         if (error.kind == "exception" and mel.dtype == np.float64
                 and re.search(r"double|float64", error.detail, re.IGNORECASE)):
             fail(f"{error}\nLikely cause: the float64 mel was not converted to the generator's dtype first: "

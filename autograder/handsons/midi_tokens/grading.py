@@ -28,6 +28,7 @@ import pytest
 
 from ...engine.client import StudentCodeError
 from ...engine.compare import describe, expect_int_list, fail
+from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext
 
@@ -717,15 +718,15 @@ def check_rejected(call, case: dict) -> None:
         if error.exception != "ValueError":
             raise
         if not re.search(rf"(?<![\d.]){bad}(?![\d.])", error.detail):
-            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']}); "
-                 f"its message was: {error.detail!r}")
+            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']})."
+                 + student_words(" Its message was", error.detail))
         # A message naming every index would name the bad one too, whatever it is: it must
         # point at one token. (Even a message quoting the whole token list names far fewer.)
         count = len(case["tokens"])
         named = {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", error.detail) if int(n) < count}
         if len(named) > max(3, count // 2):
             fail(f"the ValueError should name the first bad token (index {bad}: {case['why']}); its message "
-                 f"names {len(named)} of the {count} token indices: {error.detail[:300]!r}")
+                 f"names {len(named)} of the {count} token indices." + student_words(" Its message", error.detail))
         return
     fail(f"tokens_to_midi accepted invalid tokens ({case['why']}) and returned {describe(value)}; "
          f"it should raise a ValueError naming token {bad}.")
