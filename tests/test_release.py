@@ -20,17 +20,21 @@ def release(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def release_python(release):
-    """The release's own .venv, made as `make check` makes it (scripts/setup-venv.sh): its python."""
-    run = subprocess.run(["bash", "scripts/setup-venv.sh", sys.executable], cwd=release, capture_output=True,
+def release_python(release, tmp_path_factory):
+    """A copy of the release set up as `make check` sets it up (scripts/setup-venv.sh): its .venv's python.
+    A copy, so that `release` stays exactly what students receive."""
+    installed = tmp_path_factory.mktemp("installed") / "release"
+    shutil.copytree(release, installed)
+    run = subprocess.run(["bash", "scripts/setup-venv.sh", sys.executable], cwd=installed, capture_output=True,
                          text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return release / ".venv" / "bin" / "python"
+    return installed / ".venv" / "bin" / "python"
 
 
 def test_release_sets_up_exactly_its_lock(release, release_python):
     assert (release / "locks" / "base.txt").read_bytes() == (handsons.REPO_ROOT / "locks" / "base.txt").read_bytes()
-    exact = subprocess.run([str(release_python), "scripts/lock.py", "compare", "locks/base.txt"], cwd=release,
+    exact = subprocess.run([str(release_python), "scripts/lock.py", "compare", "locks/base.txt"],
+                           cwd=release_python.parents[2],
                            capture_output=True, text=True)
     assert exact.returncode == 0 and not exact.stdout.strip(), exact.stdout   # exactly the lock, nothing more
     installed = subprocess.run([str(release_python), "-m", "pip", "show", "distributed"], capture_output=True)
@@ -62,22 +66,23 @@ def test_release_does_not_pull_the_cluster_group(release):
     assert 'extras=${2:-}' in (release / "scripts" / "setup-venv.sh").read_text()
 
 
-def _run(release, python, *args, cwd=None):
+def _run(python, *args):
+    """`python -m autograder ARGS` in the set-up copy of the release that `python` belongs to."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # the release's own install, not ours
     return subprocess.run([str(python), "-m", "autograder", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or release, timeout=900)
+                          env=env, cwd=python.parents[2], timeout=900)
 
 
 def test_release_cli_is_the_students_and_checks_their_code(release, release_python, tmp_path):
-    help_text = _run(release, release_python, "--help").stdout
+    help_text = _run(release_python, "--help").stdout
     commands = {line.split()[1] for line in help_text.splitlines() if line.startswith("│ ") and line.split()[1:]}
     assert {"check", "rubric"} <= commands and not commands & {"grade", "demo", "release", "fixtures"}
     work = tmp_path / "work"
     shutil.copytree(release / "assignments", work / "assignments")
     shutil.copy(handsons.get("midi_tokens").reference_path, work / "assignments" / "midi_tokens.py")
-    passed = _run(release, release_python, "check", "midi_tokens", "--path", str(work / "assignments"))
+    passed = _run(release_python, "check", "midi_tokens", "--path", str(work / "assignments"))
     assert passed.returncode == 0, passed.stdout[-2000:]
-    untouched = _run(release, release_python, "check", "midi_tokens")
+    untouched = _run(release_python, "check", "midi_tokens")
     assert untouched.returncode == 1 and "not implemented yet" in untouched.stdout
 
 
