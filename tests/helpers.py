@@ -362,3 +362,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def submission_folder(root: Path, name: str, files: dict[str, bytes | str]) -> Path:
+    """A submission folder `root/name` holding `files` (relative path: text or bytes)."""
+    folder = root / name
+    for relative, content in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return folder
+
+
+# Appended to the MIDI reference: the same answers, a little slower (a batch lasts long enough to be killed).
+SLOWER_MIDI = """
+
+import time as _time
+_midi_to_tokens, _tokens_to_midi = midi_to_tokens, tokens_to_midi
+
+
+def midi_to_tokens(midi):
+    _time.sleep(0.03)   # a little slower than the reference: the batch lasts long enough to be killed
+    return _midi_to_tokens(midi)
+
+
+def tokens_to_midi(tokens, bpm=120):
+    _time.sleep(0.03)
+    return _tokens_to_midi(tokens, bpm=bpm)
+"""

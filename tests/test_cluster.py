@@ -22,9 +22,9 @@ import pytest
 from autograder.engine import handsons
 from autograder.engine.client import LOAD_CLAUSE
 
-from .helpers import (MODULE, REPO, DaskCluster, finish_cli, free_port, full_marks, gradebook_rows, grade_args,
-                      grades, kill_group, results, run_cli, start_cli, worker_orphans)
-from .test_faults import SLOW, _folder
+from .helpers import (MODULE, REPO, SLOWER_MIDI, DaskCluster, finish_cli, free_port, full_marks, grade_args,
+                      gradebook_rows, grades, kill_group, results, run_cli, start_cli, submission_folder,
+                      worker_orphans)
 
 FAST = ["--budget", "20", "--call-timeout-floor", "5"]
 SMALL_BUDGET = ["--budget", "10", "--call-timeout-floor", "5"]   # the hanging submission: 2 calls, then none
@@ -48,7 +48,7 @@ def _every_function(root: Path, name: str, body: str) -> Path:
         functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
         files[f"{module}.py"] = "import ctypes\n\n" + "".join(
             f"def {function}(*args, **kwargs):\n    {body}\n\n\n" for function in functions)
-    return _folder(root, name, files)
+    return submission_folder(root, name, files)
 
 
 WALL_TIME = re.compile(r"\d+(\.\d+)? s\b")
@@ -133,12 +133,12 @@ def batch(tmp_path_factory) -> list[Path]:
     enough to be interrupted."""
     root = tmp_path_factory.mktemp("batch")
     reference = (handsons.SOLUTIONS_DIR / f"{MODULE}.py").read_text()
-    sources = {"reference_a": reference, "slow_a": reference + SLOW,
+    sources = {"reference_a": reference, "slow_a": reference + SLOWER_MIDI,
                "partial": (REPO / "examples" / "partial" / f"{MODULE}.py").read_text(),
                "stub": (handsons.STUBS_DIR / f"{MODULE}.py").read_text(),
                "alternative": (REPO / "tests" / "alternatives" / f"{MODULE}.py").read_text(),
-               "slow_b": reference + SLOW, "reference_b": reference}
-    return [_folder(root, name, {f"{MODULE}.py": source}) for name, source in sources.items()]
+               "slow_b": reference + SLOWER_MIDI, "reference_b": reference}
+    return [submission_folder(root, name, {f"{MODULE}.py": source}) for name, source in sources.items()]
 
 
 @pytest.fixture(scope="module")

@@ -17,21 +17,13 @@ import pytest
 
 from autograder.engine import handsons
 
-from .helpers import (MODULE, REPO, Run, finish_cli, full_marks, gradebook_rows, grade_args, grades, kill_group,
-                      max_score, outcome, public_checks, results, run_cli, start_cli, worker_orphans)
+from .helpers import (MODULE, REPO, SLOWER_MIDI, finish_cli, full_marks, grade_args, gradebook_rows, grades,
+                      kill_group, max_score, outcome, public_checks, results, Run, run_cli, start_cli,
+                      submission_folder, worker_orphans)
 
 REFERENCE = handsons.SOLUTIONS_DIR / f"{MODULE}.py"
 MAX_SCORE = max_score()
 FAST = ["--budget", "20", "--call-timeout-floor", "5"]
-
-
-def _folder(root: Path, name: str, files: dict[str, bytes | str]) -> Path:
-    folder = root / name
-    for relative, content in files.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return folder
 
 
 def _public_checks(result: dict) -> list[dict]:
@@ -40,33 +32,18 @@ def _public_checks(result: dict) -> list[dict]:
 
 # ------------------------------------------------------------------ (a) killed halfway
 
-SLOW = """
-
-import time as _time
-_midi_to_tokens, _tokens_to_midi = midi_to_tokens, tokens_to_midi
-
-
-def midi_to_tokens(midi):
-    _time.sleep(0.03)   # a little slower than the reference: the batch lasts long enough to be killed
-    return _midi_to_tokens(midi)
-
-
-def tokens_to_midi(tokens, bpm=120):
-    _time.sleep(0.03)
-    return _tokens_to_midi(tokens, bpm=bpm)
-"""
 
 
 @pytest.fixture(scope="module")
 def batch_of_submissions(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("submissions")
     reference = REFERENCE.read_text()
-    sources = {"reference_a": reference, "slow": reference + SLOW,
+    sources = {"reference_a": reference, "slow": reference + SLOWER_MIDI,
                "partial": (REPO / "examples" / "partial" / f"{MODULE}.py").read_text(),
                "stub": (handsons.STUBS_DIR / f"{MODULE}.py").read_text(),
                "alternative": (REPO / "tests" / "alternatives" / f"{MODULE}.py").read_text(),
                "reference_b": reference}
-    return [_folder(root, name, {f"{MODULE}.py": source}) for name, source in sources.items()]
+    return [submission_folder(root, name, {f"{MODULE}.py": source}) for name, source in sources.items()]
 
 
 def test_a_killed_batch_resumes_to_the_same_results(tmp_path, batch_of_submissions):
@@ -188,21 +165,21 @@ def _bad_submissions(root: Path, outside: Path) -> dict[str, tuple[Path, list[st
     bad["folder_symlink"] = (linked, ["a symbolic link", "nothing to grade"])
 
     latin = b"def midi_to_tokens(midi):\n    return '\xff\xfe\xc3\x28'\n"   # not UTF-8, no encoding line
-    bad["not_utf8"] = (_folder(root, "not_utf8", {f"{MODULE}.py": latin}), ["importing", "SyntaxError"])
-    bad["folder_named_module"] = (_folder(root, "folder_named_module",
+    bad["not_utf8"] = (submission_folder(root, "not_utf8", {f"{MODULE}.py": latin}), ["importing", "SyntaxError"])
+    bad["folder_named_module"] = (submission_folder(root, "folder_named_module",
                                           {f"{MODULE}.py/__init__.py": REFERENCE.read_bytes(),
                                            f"{MODULE}.py/x.py": b"x = 1\n"}),
                                   ["nothing to grade"])
-    bad["nothing"] = (_folder(root, "nothing", {"README.txt": "my homework", "other.py": "x = 1\n",
+    bad["nothing"] = (submission_folder(root, "nothing", {"README.txt": "my homework", "other.py": "x = 1\n",
                                                 "notes/midi_tokens.txt": "not python"}), ["nothing to grade"])
-    bad["huge"] = (_folder(root, "huge", {f"{MODULE}.py": b"# " + b"x" * (20 << 20) + b"\n",
+    bad["huge"] = (submission_folder(root, "huge", {f"{MODULE}.py": b"# " + b"x" * (20 << 20) + b"\n",
                                           "data.bin": os.urandom(1 << 20)}),
                    ["larger than 1024 KiB", "nothing to grade"])
     bad["encrypted"] = (_encrypted_zip(root / "encrypted.zip"), ["unreadable", "nothing to grade"])
     dangling = root / "dangling"
     dangling.symlink_to(root / "does-not-exist")
     bad["dangling"] = (dangling, ["dangling symbolic link"])
-    bad["grades.csv"] = (_folder(root, "grades.csv", {f"{MODULE}.py": "def midi_to_tokens(midi):\n    return []\n"}),
+    bad["grades.csv"] = (submission_folder(root, "grades.csv", {f"{MODULE}.py": "def midi_to_tokens(midi):\n    return []\n"}),
                          [])
     return bad
 
@@ -224,7 +201,7 @@ def test_b_bad_submissions_are_rejected_or_graded_safely(tmp_path):
     root.mkdir()
     outside = tmp_path / "outside"   # where the path-escaping entries point
     outside.mkdir()
-    good = _folder(root, "good", {f"{MODULE}.py": REFERENCE.read_text()})
+    good = submission_folder(root, "good", {f"{MODULE}.py": REFERENCE.read_text()})
     bad = _bad_submissions(root, outside)
     before_subs = [p.name for p in root.iterdir()]
     out = tmp_path / "out"
@@ -260,7 +237,7 @@ def _no_table(run, out_listing: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def one_submission(tmp_path_factory) -> Path:
-    return _folder(tmp_path_factory.mktemp("one"), "good", {f"{MODULE}.py": REFERENCE.read_text()})
+    return submission_folder(tmp_path_factory.mktemp("one"), "good", {f"{MODULE}.py": REFERENCE.read_text()})
 
 
 def test_c_output_is_a_file(tmp_path, one_submission):
@@ -314,7 +291,7 @@ def test_c_disk_full(tmp_path, one_submission, one_output_kib, share, copies):
     one submission writes), or after a few submissions (three submissions' worth for six: then
     each results.json written is complete, and the table is not)."""
     size = f"{max(4, int(share * one_output_kib) // 4 * 4)}k"
-    subs = [_folder(tmp_path / "subs", f"copy{i}", {f"{MODULE}.py": REFERENCE.read_text()}) for i in range(copies)]
+    subs = [submission_folder(tmp_path / "subs", f"copy{i}", {f"{MODULE}.py": REFERENCE.read_text()}) for i in range(copies)]
     run, names = _in_private_mounts(tmp_path, f'mount -t tmpfs -o size={size} tmpfs "$OUT"',
                                     grade_args(subs, tmp_path / "out", "--jobs", "2", *FAST))
     _no_table(run, names)
@@ -351,7 +328,7 @@ def test_d_weak_sandbox_is_refused_unless_allowed(tmp_path, one_submission, weak
 
 
 def test_d_check_in_weak_mode_says_so_once_and_runs_the_public_checks(tmp_path, weak_tmp):
-    _folder(tmp_path, "assignments", {f"{MODULE}.py": REFERENCE.read_text()})
+    submission_folder(tmp_path, "assignments", {f"{MODULE}.py": REFERENCE.read_text()})
     run = run_cli(["check", MODULE], tmp_path, env={"AUTOGRADER_SANDBOX": "weak", "TMPDIR": str(weak_tmp)},
                   cwd=tmp_path)
     assert run.returncode == 0, run.output[-3000:]
@@ -384,10 +361,10 @@ def test_e_each_autograder_process_claims_its_own_block_of_worker_uids():
 def test_e_a_fork_bomb_in_one_batch_changes_nothing_in_another(tmp_path):
     """Two batches at once on this machine, one holding a fork bomb: the other's results are what
     it gets alone (the process limit is per uid, and each batch has uids of its own)."""
-    calm = [_folder(tmp_path / "calm", "reference", {f"{MODULE}.py": REFERENCE.read_text()}),
-            _folder(tmp_path / "calm", "partial", {f"{MODULE}.py": (REPO / "examples" / "partial" /
+    calm = [submission_folder(tmp_path / "calm", "reference", {f"{MODULE}.py": REFERENCE.read_text()}),
+            submission_folder(tmp_path / "calm", "partial", {f"{MODULE}.py": (REPO / "examples" / "partial" /
                                                                    f"{MODULE}.py").read_text()})]
-    bomb = _folder(tmp_path / "hostile", "fork_bomb", {f"{MODULE}.py": (
+    bomb = submission_folder(tmp_path / "hostile", "fork_bomb", {f"{MODULE}.py": (
         REPO / "tests" / "attacks" / "fork_bomb" / f"{MODULE}.py").read_text()})
     started = time.monotonic()
     hostile = start_cli(grade_args([bomb], tmp_path / "hostile-out", "--budget", "15", "--call-timeout-floor", "5"),
