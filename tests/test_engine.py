@@ -180,6 +180,104 @@ def test_output_is_captured_capped_and_never_a_protocol_message(sandbox):
     assert code.call(MODULE, "chatty") == 5
 
 
+def test_an_answer_written_before_its_request_is_a_protocol_violation(sandbox):
+    """Every request carries a fresh random id: frames written ahead of the request (with the
+    worker's token, at import or during an earlier call) never answer it."""
+    source = """
+        import sys
+        def _server():
+            frame = sys._getframe()
+            while frame is not None:
+                if hasattr(frame.f_locals.get("self"), "resp_fd"):
+                    return frame.f_locals["self"]
+                frame = frame.f_back
+        def _ahead(server, ids):
+            from agworker import wire
+            for request_id in ids:
+                wire.write_frame(server.resp_fd, server.token, {"status": "ok", "id": request_id,
+                                 "value": {"t": "json", "v": 99}})
+        def ahead():   # answers for the next requests, with this request's id and guessed ones
+            server = _server()
+            _ahead(server, [server.request_id, "0" * 32, ""])
+            return 1
+        def fine():
+            return 7
+    """
+    code = student(sandbox, source)
+    try:   # its own request's answer, forged: no more than returning 99 (the worker reads as it comes)
+        first = code.call(MODULE, "ahead")
+    except StudentCodeError as error:   # the frames after it were read with it
+        assert error.kind == "protocol" and "student code must not write" in error.message, str(error)
+        first = None
+    if first is not None:   # the frames after it are read at the next request: they answer nothing
+        assert first == 99
+        error = failure(code, "fine")
+        assert error.kind == "protocol" and ("did not ask for" in error.message or "id" in error.message), str(error)
+    assert code.call(MODULE, "fine") == 7   # a fresh worker
+    at_import = student(sandbox, textwrap.dedent(source) + "\n_ahead(_server(), ['0' * 32] * 5)\n")
+    for _ in range(2):
+        error = failure(at_import, "fine")
+        assert error.kind == "protocol" and "id" in error.message, str(error)
+
+
+def test_a_changed_argument_fails_the_call_and_is_named(sandbox):
+    code = student(sandbox, """
+        import numpy as np, torch
+        def subtract(vectors, rows):
+            vectors -= torch.as_tensor(rows[0])
+            return 1
+        def reshape(audio):
+            audio.resize_(2, 2)
+            return 1
+        def append(tokens):
+            tokens.append(0)
+            return 1
+        def copies(vectors, rows, tokens):
+            vectors = vectors.clone(); vectors -= torch.as_tensor(rows[0]); tokens = tokens + [0]
+            return 1
+    """, import_seconds=60.0)
+    vectors = wire.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    rows = np.ones((1, 3), dtype=np.float32)
+    error = failure(code, "subtract", vectors, rows)
+    assert error.kind == "changed_argument" and "changed its argument `vectors`" in error.message, str(error)
+    error = failure(code, "reshape", wire.Tensor(np.arange(6, dtype=np.float64)))
+    assert "changed its argument `audio`" in error.message, str(error)
+    assert "changed its argument `tokens`" in failure(code, "append", tokens=[1, 2]).message
+    assert code.call(MODULE, "copies", vectors, rows, [1]) == 1
+
+
+def test_tensor_properties_are_read_through_the_base_class(sandbox):
+    """A subclass's properties, or its __torch_function__, never speak for the tensor; a result is
+    differentiable from its input when its autograd graph reaches the input."""
+    code = student(sandbox, """
+        import torch
+        class Liar(torch.Tensor):
+            @property
+            def requires_grad(self): return True
+            @property
+            def dtype(self): return torch.float64
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                if getattr(func, "__name__", "") == "__get__":
+                    return True
+                return super().__torch_function__(func, types, args, kwargs or {})
+        def lie(audio):
+            with torch.no_grad():
+                return (audio * 2).as_subclass(Liar)
+        def fresh_leaf(audio):
+            return (audio.detach() * 2).requires_grad_(True)
+        def honest(audio):
+            return audio * 2
+    """, import_seconds=60.0)
+    audio = wire.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    lie = code.call(MODULE, "lie", audio)
+    assert not lie.requires_grad and not lie.from_args and lie.dtype == "torch.float32"
+    leaf = code.call(MODULE, "fresh_leaf", audio)
+    assert leaf.requires_grad and not leaf.from_args
+    honest = code.call(MODULE, "honest", audio)
+    assert honest.requires_grad and honest.from_args and honest.array.tolist() == [2.0] * 3
+
+
 def test_printed_output_reaches_the_message(sandbox):
     code = student(sandbox, "def f():\n    print('debug line 1')\n    raise ValueError('bad')\n")
     error = failure(code, "f")

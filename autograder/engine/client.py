@@ -232,12 +232,36 @@ class Worker:
         for fd in list(self.open_outputs):
             self._read_output(fd)
 
+    def _unrequested(self) -> bool:
+        """Whether the worker sent something since its last answer (nothing may come unasked);
+        raises ``ChannelClosed`` if it is gone."""
+        if not self.reader.buffer and select.select([self.pipes.responses], [], [], 0)[0]:
+            chunk = os.read(self.pipes.responses, 65536)
+            if not chunk:
+                raise wire.ChannelClosed("the channel was closed")
+            self.reader.buffer += chunk
+        return bool(self.reader.buffer)
+
     def request(self, header: dict, blobs: list[bytes], clock: CallClock) -> tuple[dict, list[bytes]]:
+        """Send one request and read its answer. Every request carries a fresh random id, drawn here
+        and learnt by the worker only with the request; an answer must echo it. Student code runs in
+        the worker and can write frames with the worker's token, but an answer written ahead of its
+        question cannot carry that question's id: it, and any frame nobody asked for, is a protocol
+        violation (``wire.ProtocolError``), never an answer."""
         self.drain()
-        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs, deadline=clock.backstop)
-        answer = self.reader.read(deadline=clock.remaining)
+        if self._unrequested():
+            raise wire.ProtocolError("a frame the grader did not ask for, sent after the last answer")
+        request_id = os.urandom(16).hex()
+        wire.write_frame(self.pipes.requests, self.pipes.token, {**header, "id": request_id}, blobs,
+                         deadline=clock.backstop)
+        answer, out_blobs = self.reader.read(deadline=clock.remaining)
+        if answer.get("id") != request_id:
+            raise wire.ProtocolError("an answer that does not carry its request's id (written ahead of "
+                                     "the request, or for another one)")
+        if self.reader.buffer:
+            raise wire.ProtocolError("more than one answer to one request")
         self.drain()
-        return answer
+        return answer, out_blobs
 
     def end_report(self, wait: float = 2.0) -> str:
         """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
@@ -392,6 +416,13 @@ class StudentCode:
                 self._kill()
             raise error
         self.calls.append((f"{module}.{function}", elapsed))
+        changed = _changed_arguments(header.get("changed"))
+        if changed:
+            raise StudentCodeError("changed_argument", f"{function}() changed {changed} in place (its values, shape or "
+                                   f"dtype): a function must not modify the arguments it is given, the caller still "
+                                   f"uses them (in the notebook, later cells would get the changed values). Work on "
+                                   f"new tensors: x = x - y rather than x -= y, x.clone() before an in-place "
+                                   f"operation.", output)
         try:
             return wire.decode(header.get("value"), out_blobs)
         except wire.ProtocolError as error:
@@ -403,6 +434,18 @@ class StudentCode:
         started = time.monotonic()
         value = self.call(module, function, *args, **kwargs)
         return value, time.monotonic() - started
+
+
+def _changed_arguments(names: object) -> str:
+    """The arguments a worker says a call changed, in words ("" for none). Names come from the
+    submission's signature: only identifiers (or ``#n``) are shown."""
+    if not isinstance(names, list):
+        return ""
+    shown = [name for name in names[:8] if isinstance(name, str) and len(name) <= 40 and name.isascii()
+             and (name.isidentifier() or name[:1] == "#" and name[1:].isdigit())]
+    if not shown:
+        return ""
+    return ("its argument " if len(shown) == 1 else "its arguments ") + ", ".join(f"`{name}`" for name in shown)
 
 
 def _size(n: int) -> str:
