@@ -419,6 +419,7 @@ SAID = {
     "segfault": ["SIGSEGV"],
     "stall_requests": ["did not finish within"],
     "forge_output": ["without the worker's token"],
+    "answers_ahead": ["student code must not write to the grader's channel"],
     "pickle_payload": ["Object arrays cannot be loaded"],
     "hostile_values": ["got a generator", "could not be read", "nested too deep", "cannot be saved"],
     "patch_serializer": ["not readable", "cannot read", "points at a missing blob"],
