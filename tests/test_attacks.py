@@ -418,6 +418,7 @@ SAID = {
     "memory_memfd": ["memory limit"],
     "segfault": ["SIGSEGV"],
     "stall_requests": ["did not finish within"],
+    "spin_processes": ["did not finish within"],
     "forge_output": ["without the worker's token"],
     "answers_ahead": ["student code must not write to the grader's channel"],
     "pickle_payload": ["Object arrays cannot be loaded"],

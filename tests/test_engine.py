@@ -484,6 +484,48 @@ def test_time_waiting_for_a_cpu_is_not_charged(one_busy_cpu):
     assert error.kind == "timeout" and "did not finish within 2.5 s" in error.message
 
 
+def test_waiting_caused_by_its_own_threads_is_charged(monkeypatch):
+    """The call clock excuses waiting for a CPU only as far as the worker's own CPU use leaves it
+    unexplained: 10 s of wall time with 8 s waited is 2 s used when the worker used 2 s of CPU
+    (the machine was busy), 10 s when its processes used 10 s or more (its own threads kept it waiting)."""
+    from autograder.engine import client
+
+    class FakeWorker:
+        waited = cpu = 0.0
+    now = [100.0]
+    monkeypatch.setattr(client.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(client, "own_runqueue_wait", lambda: 0.0)
+    for cpu, used in ((2.0, 2.0), (10.0, 10.0), (30.0, 10.0), (5.0, 5.0)):
+        worker = FakeWorker()
+        clock = client.CallClock(worker, limit=4.0, backstop_factor=4.0)
+        now[0] += 10.0
+        worker.waited, worker.cpu = 8.0, cpu
+        assert clock.used() == pytest.approx(used), (cpu, clock.used())
+        assert (clock.remaining() <= clock.GRACE + 1e-6) == (used >= 4.0)   # at the limit: only the grace left
+        now[0] += 100.0
+
+
+def test_spinning_threads_do_not_stretch_the_limit(sandbox):
+    """Processes of its own that keep the worker runnable are not the machine's load: the call is
+    stopped at its limit of wall time, not when its main process has had that much CPU (16 busy
+    processes on 2 CPUs: about 8 times later). Only a machine with dozens of other busy processes
+    would leave the worker so little CPU that the bound is reached."""
+    code = student(sandbox, """
+        import os
+        def spin():
+            for _ in range(16):   # processes: Python threads would take turns (the GIL), not run at once
+                if os.fork() == 0:
+                    break
+            while True:
+                pass
+    """, floor_seconds=2.0, budget_seconds=60.0, backstop_factor=40.0)   # the backstop is not what is tested
+    started = time.monotonic()
+    error = failure(code, "spin")
+    wall = time.monotonic() - started
+    assert error.kind == "timeout", str(error)
+    assert wall < 3 * 2.0, f"a 2 s limit stretched to {wall:.1f} s"
+
+
 def test_weak_mode_still_grades(monkeypatch):
     """Where namespaces are unavailable (a student laptop), checks still run, unconfined,
     and leave nothing in the temporary folder."""

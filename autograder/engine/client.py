@@ -112,7 +112,11 @@ def own_runqueue_wait() -> float:
 class CallClock:
     """The time a call has used: wall time minus what its worker waited for a CPU (its warden
     says) and what this grader waited for one while it read the answer: on a busy machine neither
-    is the student's doing. (The two rarely overlap: one of them is blocked on the pipe.)"""
+    is the student's doing. (The two rarely overlap: one of them is blocked on the pipe.)
+
+    Waiting is excused only as far as the worker's own processes leave it unexplained: the call is
+    charged at least the CPU time they used (up to the wall time), so threads or processes of the
+    submission that keep its worker waiting count against it, not as the machine's load."""
 
     GRACE = 0.3   # seconds to wait, at the limit, for the warden's latest report (sent every 0.25 s)
 
@@ -121,6 +125,7 @@ class CallClock:
         self.started = time.monotonic()
         self.backstop = self.started + backstop_factor * limit
         self.waited_before = worker.waited
+        self.cpu_before = worker.cpu
         self.own_before = own_runqueue_wait()
         self._own = (self.started, self.own_before)   # (when read, value): read at most every 0.1 s
         self._expired: float | None = None
@@ -136,13 +141,17 @@ class CallClock:
         self._stopped = time.monotonic()
 
     def waited(self) -> float:
+        """Seconds of the call's wall time it is not charged for (waiting for a CPU, see above)."""
         if self._stopped is not None:
             return self._waited
         now = time.monotonic()
         if now - self._own[0] >= 0.1:
             self._own = (now, own_runqueue_wait())
         own = self._own[1] - self.own_before
-        return max(0.0, self.worker.waited - self.waited_before) + max(0.0, own)
+        waited = max(0.0, self.worker.waited - self.waited_before) + max(0.0, own)
+        wall = now - self.started
+        cpu = min(max(0.0, self.worker.cpu - self.cpu_before), wall)
+        return max(0.0, min(waited, wall - cpu))
 
     def used(self) -> float:
         return max(0.0, (self._stopped or time.monotonic()) - self.started - self.waited())
@@ -167,6 +176,7 @@ class Worker:
         self.pipes = pipes
         self.output = _Output(output_cap)
         self.waited = 0.0            # seconds the worker waited for a CPU, as its warden last said
+        self.cpu = 0.0               # CPU seconds the worker's processes used, as its warden last said
         self.lifeline = b""          # what the warden sent besides waiting reports (how the worker ended)
         self.lifeline_open = True
         self.open_outputs = [pipes.stdout, pipes.stderr]
@@ -206,8 +216,10 @@ class Worker:
                 report = json.loads(line)
             except ValueError:
                 report = None
-            if isinstance(report, dict) and set(report) == {"waited"} and isinstance(report["waited"], (int, float)):
+            if isinstance(report, dict) and set(report) in ({"waited"}, {"waited", "cpu"}) and all(
+                    isinstance(value, (int, float)) for value in report.values()):
                 self.waited = max(self.waited, float(report["waited"]))
+                self.cpu = max(self.cpu, float(report.get("cpu", 0.0)))
             else:
                 kept.append(line)
         if kept:   # the end report: keep it for end_report()
