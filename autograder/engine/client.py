@@ -55,7 +55,8 @@ class TimePolicy:
 
     They count the time a call takes minus the time its worker was ready to run but waited
     for a CPU (the warden reports it): on a busy machine (another batch, the other job slot)
-    a worker is not charged for the machine's load. A call is stopped in any case after
+    a worker is not charged for the machine's load, but it is for its own processes' load
+    (see :class:`CallClock`). A call is stopped in any case after
     ``backstop_factor`` times its limit of plain wall-clock time."""
     floor_seconds: float = 10.0
     factor: float = 20.0
