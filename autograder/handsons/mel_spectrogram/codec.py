@@ -13,7 +13,9 @@ generator (train mode, changed weights) never reaches the next.
 Two checks of ``vocode`` hand an instrumented generator (``meta``): ``"train": true``
 hands it in train mode; ``"watch"`` lists what its forward pass checks when it
 runs: ``"no_grad"`` (gradients disabled, as inside ``torch.no_grad()``) and
-``"mode"`` (still in the mode it was handed in). A forward pass that breaks one
+``"mode"`` (still in the mode it was handed in). The checks are forward hooks on
+the generator and on every module in it, so a forward pass called through the
+class (``type(generator).forward(generator, mel)``) runs them too. A forward pass that breaks one
 raises a RuntimeError ``"<WATCH_MARK> <what>: ..."``: the only way what happened
 inside the call can reach the grader, which explains it.
 """
