@@ -34,6 +34,12 @@ for every function here::
     model, feature_extractor = load_encodec(write_tiny_checkpoint("mono24", "tiny-mono24"))
     audio = held_out_audio(model.config.sampling_rate)   # 40 s of music, float32
 
+No function changes the arguments it is given: ``vectors``, codebooks, audio
+and codes are the caller's, who uses them again (the notebook's later cells
+do). Work on new tensors (``residual = vectors - row``, or ``vectors.clone()``
+before an in-place ``-=``). The graders check every tensor, array and list
+argument after each call: a changed one fails the check.
+
 How to check your work::
 
     autograder check encodec_rvq

@@ -18,6 +18,12 @@ root and the ``1e-5`` floor all change the numbers, and the graders compare
 them closely. Tip: building the mel filterbank takes a few milliseconds;
 build it once per parameter set, not on every call.
 
+Neither function changes the arguments it is given: ``audio`` and ``mel`` are
+the caller's, who uses them again (the notebook's later cells do), and the
+generator is used as it is. Work on new tensors (``audio.unsqueeze(0)``, not
+``audio.unsqueeze_(0)``). The graders check every tensor argument after each
+call: a changed one fails the check.
+
 How to check your work::
 
     autograder check mel_spectrogram

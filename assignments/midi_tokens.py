@@ -18,6 +18,11 @@ Read the docstrings closely: real MIDI files are full of edge cases
 with no note, notes never ended, drums, tempo changes...), and the graders
 check each one.
 
+Neither function changes the arguments it is given: the MIDI file and the
+token list are the caller's, who uses them again (the notebook's later cells
+do). Build new lists and files. The graders check the token list after each
+call: a changed one fails the check.
+
 How to check your work::
 
     autograder check midi_tokens

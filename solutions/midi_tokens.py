@@ -3,6 +3,9 @@
 The function docstrings are the same as the student stub's
 (``assignments/midi_tokens.py``): they are the contract. This file only adds
 the code, written to be read: one pass over the messages, no vectorisation.
+
+Like every function of the stub, none changes the arguments it is given (the
+stub's module docstring: the graders check it after every call).
 """
 from __future__ import annotations
 

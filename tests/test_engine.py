@@ -180,6 +180,104 @@ def test_output_is_captured_capped_and_never_a_protocol_message(sandbox):
     assert code.call(MODULE, "chatty") == 5
 
 
+def test_an_answer_written_before_its_request_is_a_protocol_violation(sandbox):
+    """Every request carries a fresh random id: frames written ahead of the request (with the
+    worker's token, at import or during an earlier call) never answer it."""
+    source = """
+        import sys
+        def _server():
+            frame = sys._getframe()
+            while frame is not None:
+                if hasattr(frame.f_locals.get("self"), "resp_fd"):
+                    return frame.f_locals["self"]
+                frame = frame.f_back
+        def _ahead(server, ids):
+            from agworker import wire
+            for request_id in ids:
+                wire.write_frame(server.resp_fd, server.token, {"status": "ok", "id": request_id,
+                                 "value": {"t": "json", "v": 99}})
+        def ahead():   # answers for the next requests, with this request's id and guessed ones
+            server = _server()
+            _ahead(server, [server.request_id, "0" * 32, ""])
+            return 1
+        def fine():
+            return 7
+    """
+    code = student(sandbox, source)
+    try:   # its own request's answer, forged: no more than returning 99 (the worker reads as it comes)
+        first = code.call(MODULE, "ahead")
+    except StudentCodeError as error:   # the frames after it were read with it
+        assert error.kind == "protocol" and "student code must not write" in error.message, str(error)
+        first = None
+    if first is not None:   # the frames after it are read at the next request: they answer nothing
+        assert first == 99
+        error = failure(code, "fine")
+        assert error.kind == "protocol" and ("did not ask for" in error.message or "id" in error.message), str(error)
+    assert code.call(MODULE, "fine") == 7   # a fresh worker
+    at_import = student(sandbox, textwrap.dedent(source) + "\n_ahead(_server(), ['0' * 32] * 5)\n")
+    for _ in range(2):
+        error = failure(at_import, "fine")
+        assert error.kind == "protocol" and "id" in error.message, str(error)
+
+
+def test_a_changed_argument_fails_the_call_and_is_named(sandbox):
+    code = student(sandbox, """
+        import numpy as np, torch
+        def subtract(vectors, rows):
+            vectors -= torch.as_tensor(rows[0])
+            return 1
+        def reshape(audio):
+            audio.resize_(2, 2)
+            return 1
+        def append(tokens):
+            tokens.append(0)
+            return 1
+        def copies(vectors, rows, tokens):
+            vectors = vectors.clone(); vectors -= torch.as_tensor(rows[0]); tokens = tokens + [0]
+            return 1
+    """, import_seconds=60.0)
+    vectors = wire.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    rows = np.ones((1, 3), dtype=np.float32)
+    error = failure(code, "subtract", vectors, rows)
+    assert error.kind == "changed_argument" and "changed its argument `vectors`" in error.message, str(error)
+    error = failure(code, "reshape", wire.Tensor(np.arange(6, dtype=np.float64)))
+    assert "changed its argument `audio`" in error.message, str(error)
+    assert "changed its argument `tokens`" in failure(code, "append", tokens=[1, 2]).message
+    assert code.call(MODULE, "copies", vectors, rows, [1]) == 1
+
+
+def test_tensor_properties_are_read_through_the_base_class(sandbox):
+    """A subclass's properties, or its __torch_function__, never speak for the tensor; a result is
+    differentiable from its input when its autograd graph reaches the input."""
+    code = student(sandbox, """
+        import torch
+        class Liar(torch.Tensor):
+            @property
+            def requires_grad(self): return True
+            @property
+            def dtype(self): return torch.float64
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                if getattr(func, "__name__", "") == "__get__":
+                    return True
+                return super().__torch_function__(func, types, args, kwargs or {})
+        def lie(audio):
+            with torch.no_grad():
+                return (audio * 2).as_subclass(Liar)
+        def fresh_leaf(audio):
+            return (audio.detach() * 2).requires_grad_(True)
+        def honest(audio):
+            return audio * 2
+    """, import_seconds=60.0)
+    audio = wire.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    lie = code.call(MODULE, "lie", audio)
+    assert not lie.requires_grad and not lie.from_args and lie.dtype == "torch.float32"
+    leaf = code.call(MODULE, "fresh_leaf", audio)
+    assert leaf.requires_grad and not leaf.from_args
+    honest = code.call(MODULE, "honest", audio)
+    assert honest.requires_grad and honest.from_args and honest.array.tolist() == [2.0] * 3
+
+
 def test_printed_output_reaches_the_message(sandbox):
     code = student(sandbox, "def f():\n    print('debug line 1')\n    raise ValueError('bad')\n")
     error = failure(code, "f")
@@ -384,6 +482,51 @@ def test_time_waiting_for_a_cpu_is_not_charged(one_busy_cpu):
     assert code.spent < 2.5 < wall
     error = failure(code, "sleep", 30)
     assert error.kind == "timeout" and "did not finish within 2.5 s" in error.message
+
+
+def test_waiting_caused_by_its_own_threads_is_charged(monkeypatch):
+    """The call clock excuses waiting for a CPU only as far as the worker's own CPU use leaves it
+    unexplained: 10 s of wall time with 8 s waited is 2 s used when the worker used 2 s of CPU
+    (the machine was busy), 10 s when its processes used 10 s or more (its own threads kept it waiting)."""
+    from autograder.engine import client
+
+    class FakeWorker:
+        waited = cpu = 0.0
+    now = [100.0]
+    monkeypatch.setattr(client.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(client, "own_runqueue_wait", lambda: 0.0)
+    for cpu, used in ((2.0, 2.0), (10.0, 10.0), (30.0, 10.0), (5.0, 5.0)):
+        worker = FakeWorker()
+        clock = client.CallClock(worker, limit=4.0, backstop_factor=4.0)
+        now[0] += 10.0
+        worker.waited, worker.cpu = 8.0, cpu
+        assert clock.used() == pytest.approx(used), (cpu, clock.used())
+        assert (clock.remaining() <= clock.GRACE + 1e-6) == (used >= 4.0)   # at the limit: only the grace left
+        now[0] += 100.0
+
+
+def test_busy_processes_of_its_own_do_not_stretch_the_limit(sandbox):
+    """Processes of its own that keep the worker runnable are not the machine's load: a call that
+    spins in 17 processes is stopped about when one spinning in a single process is (both are
+    charged the CPU they got), not when its main process alone has had the limit's CPU (17 times
+    later, if its processes share the CPUs it gets). Compared with the single process under the
+    same load, so that the machine's load does not decide."""
+    code = student(sandbox, """
+        import os
+        def spin(processes):
+            for _ in range(processes - 1):   # processes: Python threads would take turns (the GIL)
+                if os.fork() == 0:
+                    break
+            while True:
+                pass
+    """, floor_seconds=1.0, budget_seconds=120.0, backstop_factor=60.0)   # the backstop is not what is tested
+    walls = {}
+    for processes in (1, 17):
+        started = time.monotonic()
+        error = failure(code, "spin", processes)
+        walls[processes] = time.monotonic() - started
+        assert error.kind == "timeout", str(error)
+    assert walls[17] < 2 * walls[1] + 1.0, f"a 1 s limit: {walls[1]:.1f} s alone, {walls[17]:.1f} s in 17 processes"
 
 
 def test_weak_mode_still_grades(monkeypatch):

@@ -55,7 +55,8 @@ class TimePolicy:
 
     They count the time a call takes minus the time its worker was ready to run but waited
     for a CPU (the warden reports it): on a busy machine (another batch, the other job slot)
-    a worker is not charged for the machine's load. A call is stopped in any case after
+    a worker is not charged for the machine's load, but it is for its own processes' load
+    (see :class:`CallClock`). A call is stopped in any case after
     ``backstop_factor`` times its limit of plain wall-clock time."""
     floor_seconds: float = 10.0
     factor: float = 20.0
@@ -112,7 +113,11 @@ def own_runqueue_wait() -> float:
 class CallClock:
     """The time a call has used: wall time minus what its worker waited for a CPU (its warden
     says) and what this grader waited for one while it read the answer: on a busy machine neither
-    is the student's doing. (The two rarely overlap: one of them is blocked on the pipe.)"""
+    is the student's doing. (The two rarely overlap: one of them is blocked on the pipe.)
+
+    Waiting is excused only as far as the worker's own processes leave it unexplained: the call is
+    charged at least the CPU time they used (up to the wall time), so threads or processes of the
+    submission that keep its worker waiting count against it, not as the machine's load."""
 
     GRACE = 0.3   # seconds to wait, at the limit, for the warden's latest report (sent every 0.25 s)
 
@@ -121,6 +126,7 @@ class CallClock:
         self.started = time.monotonic()
         self.backstop = self.started + backstop_factor * limit
         self.waited_before = worker.waited
+        self.cpu_before = worker.cpu
         self.own_before = own_runqueue_wait()
         self._own = (self.started, self.own_before)   # (when read, value): read at most every 0.1 s
         self._expired: float | None = None
@@ -136,13 +142,17 @@ class CallClock:
         self._stopped = time.monotonic()
 
     def waited(self) -> float:
+        """Seconds of the call's wall time it is not charged for (waiting for a CPU, see above)."""
         if self._stopped is not None:
             return self._waited
         now = time.monotonic()
         if now - self._own[0] >= 0.1:
             self._own = (now, own_runqueue_wait())
         own = self._own[1] - self.own_before
-        return max(0.0, self.worker.waited - self.waited_before) + max(0.0, own)
+        waited = max(0.0, self.worker.waited - self.waited_before) + max(0.0, own)
+        wall = now - self.started
+        cpu = min(max(0.0, self.worker.cpu - self.cpu_before), wall)
+        return max(0.0, min(waited, wall - cpu))
 
     def used(self) -> float:
         return max(0.0, (self._stopped or time.monotonic()) - self.started - self.waited())
@@ -167,6 +177,7 @@ class Worker:
         self.pipes = pipes
         self.output = _Output(output_cap)
         self.waited = 0.0            # seconds the worker waited for a CPU, as its warden last said
+        self.cpu = 0.0               # CPU seconds the worker's processes used, as its warden last said
         self.lifeline = b""          # what the warden sent besides waiting reports (how the worker ended)
         self.lifeline_open = True
         self.open_outputs = [pipes.stdout, pipes.stderr]
@@ -206,8 +217,10 @@ class Worker:
                 report = json.loads(line)
             except ValueError:
                 report = None
-            if isinstance(report, dict) and set(report) == {"waited"} and isinstance(report["waited"], (int, float)):
+            if isinstance(report, dict) and set(report) in ({"waited"}, {"waited", "cpu"}) and all(
+                    isinstance(value, (int, float)) for value in report.values()):
                 self.waited = max(self.waited, float(report["waited"]))
+                self.cpu = max(self.cpu, float(report.get("cpu", 0.0)))
             else:
                 kept.append(line)
         if kept:   # the end report: keep it for end_report()
@@ -232,12 +245,36 @@ class Worker:
         for fd in list(self.open_outputs):
             self._read_output(fd)
 
+    def _unrequested(self) -> bool:
+        """Whether the worker sent something since its last answer (nothing may come unasked);
+        raises ``ChannelClosed`` if it is gone."""
+        if not self.reader.buffer and select.select([self.pipes.responses], [], [], 0)[0]:
+            chunk = os.read(self.pipes.responses, 65536)
+            if not chunk:
+                raise wire.ChannelClosed("the channel was closed")
+            self.reader.buffer += chunk
+        return bool(self.reader.buffer)
+
     def request(self, header: dict, blobs: list[bytes], clock: CallClock) -> tuple[dict, list[bytes]]:
+        """Send one request and read its answer. Every request carries a fresh random id, drawn here
+        and learnt by the worker only with the request; an answer must echo it. Student code runs in
+        the worker and can write frames with the worker's token, but an answer written ahead of its
+        question cannot carry that question's id: it, and any frame nobody asked for, is a protocol
+        violation (``wire.ProtocolError``), never an answer."""
         self.drain()
-        wire.write_frame(self.pipes.requests, self.pipes.token, header, blobs, deadline=clock.backstop)
-        answer = self.reader.read(deadline=clock.remaining)
+        if self._unrequested():
+            raise wire.ProtocolError("a frame the grader did not ask for, sent after the last answer")
+        request_id = os.urandom(16).hex()
+        wire.write_frame(self.pipes.requests, self.pipes.token, {**header, "id": request_id}, blobs,
+                         deadline=clock.backstop)
+        answer, out_blobs = self.reader.read(deadline=clock.remaining)
+        if answer.get("id") != request_id:
+            raise wire.ProtocolError("an answer that does not carry its request's id (written ahead of "
+                                     "the request, or for another one)")
+        if self.reader.buffer:
+            raise wire.ProtocolError("more than one answer to one request")
         self.drain()
-        return answer
+        return answer, out_blobs
 
     def end_report(self, wait: float = 2.0) -> str:
         """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
@@ -392,6 +429,13 @@ class StudentCode:
                 self._kill()
             raise error
         self.calls.append((f"{module}.{function}", elapsed))
+        changed = _changed_arguments(header.get("changed"))
+        if changed:
+            raise StudentCodeError("changed_argument", f"{function}() changed {changed} in place (its values, shape or "
+                                   f"dtype): a function must not modify the arguments it is given, the caller still "
+                                   f"uses them (in the notebook, later cells would get the changed values). Work on "
+                                   f"new tensors: x = x - y rather than x -= y, x.clone() before an in-place "
+                                   f"operation.", output)
         try:
             return wire.decode(header.get("value"), out_blobs)
         except wire.ProtocolError as error:
@@ -403,6 +447,18 @@ class StudentCode:
         started = time.monotonic()
         value = self.call(module, function, *args, **kwargs)
         return value, time.monotonic() - started
+
+
+def _changed_arguments(names: object) -> str:
+    """The arguments a worker says a call changed, in words ("" for none). Names come from the
+    submission's signature: only identifiers (or ``#n``) are shown."""
+    if not isinstance(names, list):
+        return ""
+    shown = [name for name in names[:8] if isinstance(name, str) and len(name) <= 40 and name.isascii()
+             and (name.isidentifier() or name[:1] == "#" and name[1:].isdigit())]
+    if not shown:
+        return ""
+    return ("its argument " if len(shown) == 1 else "its arguments ") + ", ".join(f"`{name}`" for name in shown)
 
 
 def _size(n: int) -> str:

@@ -6,7 +6,9 @@ and the grader, in its own process, judges.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import inspect
 import os
 import sys
 import time
@@ -52,6 +54,44 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+def fingerprint(value: object, depth: int = 0) -> object:
+    """What a call must leave unchanged in an argument it was handed: each tensor's and array's
+    dtype, shape and a hash of its values (read through torch's C base class), and the
+    structure of lists, tuples and dicts. Plug-in values (a model, a MIDI file) are left out."""
+    torch = sys.modules.get("torch")
+    if depth > wire.MAX_DEPTH:
+        return "deep"
+    if type(value) in (list, tuple):
+        return (type(value).__name__, [fingerprint(v, depth + 1) for v in value])
+    if type(value) is dict:
+        return ("dict", [(k, fingerprint(v, depth + 1)) for k, v in value.items()])
+    if type(value) is np.ndarray:
+        return ("ndarray", value.dtype.str, value.shape, hashlib.sha256(np.ascontiguousarray(value).data).hexdigest())
+    if torch is not None and isinstance(value, torch.Tensor):
+        base_class = torch._C.TensorBase
+        with torch._C.DisableTorchFunction():
+            plain = base_class.detach(base_class.as_subclass(value, torch.Tensor)).contiguous()
+            data = plain.view(torch.uint8) if plain.numel() else plain
+            return ("tensor", str(plain.dtype), tuple(plain.shape),
+                    hashlib.sha256(data.numpy().data).hexdigest() if plain.numel() else "")
+    if value is None or type(value) in (bool, int, float, str):
+        return ("value", repr(value))
+    return ("other", id(value))
+
+
+def _argument_names(function, count: int) -> list[str]:
+    """The names of the first ``count`` positional parameters (``#1``... where unknown)."""
+    names = [f"#{index + 1}" for index in range(count)]
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return names
+    for index, parameter in enumerate(parameters[:count]):
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            names[index] = parameter.name
+    return names
+
+
 class Server:
     def __init__(self, reader: wire.FrameReader, token: bytes, resp_fd: int,
                  decoders: dict, encoders: list, submission: str):
@@ -59,6 +99,7 @@ class Server:
         self.decoders, self.encoders, self.submission = decoders, encoders, submission
         self.modules: dict[str, object] = {}
         self.import_errors: dict[str, dict] = {}
+        self.request_id = ""   # the grader's id of the request being answered, echoed in its answer
 
     def respond(self, header: dict, blobs: list[bytes] = ()) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -66,7 +107,7 @@ class Server:
                 stream.flush()
             except BaseException:
                 pass
-        wire.write_frame(self.resp_fd, self.token, header, blobs)
+        wire.write_frame(self.resp_fd, self.token, {**header, "id": self.request_id}, blobs)
 
     def load(self, name: str) -> tuple[object | None, dict | None]:
         if name in self.modules:
@@ -101,16 +142,20 @@ class Server:
         try:
             torch = sys.modules.get("torch")
             make_tensor = None
+            leaves: list = []   # tensors sent with requires_grad: a result's graph should reach them
             if torch is not None:
                 def make_tensor(value: wire.Tensor):
                     # Decoded arrays are fresh (never views of a blob): copied only if not writable.
                     tensor = torch.from_numpy(np.require(value.array, requirements=["C", "W"]))
-                    return tensor.requires_grad_(True) if value.requires_grad else tensor
+                    if value.requires_grad:
+                        leaves.append(tensor.requires_grad_(True))
+                    return tensor
             spec = header["args"]
             args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in spec["args"]]
             kwargs = {str(k): wire.decode(v, blobs, self.decoders, make_tensor)
                       for k, v in spec["kwargs"].items()}
             blobs.clear()   # decoded: the encoded copies are not kept through the call
+            given = [fingerprint(a) for a in args], {k: fingerprint(v) for k, v in kwargs.items()}
         except Exception as error:
             return self.respond({"status": "error", "kind": "internal",
                                  "message": f"the worker could not build the arguments: {_describe(error)}"})
@@ -127,11 +172,34 @@ class Server:
         seconds = time.perf_counter() - started
         out: list[bytes] = []
         try:
-            tree = wire.encode(result, out, self.encoders)
+            tree = wire.encode(result, out, self.encoders, leaves)
+            changed = self._changed(function, given, args, kwargs)
         except BaseException as error:
             return self.respond({"status": "error", "kind": "bad_return",
                                  "message": f"the returned value could not be read: {_describe(error)}"})
-        self.respond({"status": "ok", "value": tree, "seconds": seconds}, out)
+        self.respond({"status": "ok", "value": tree, "seconds": seconds, "changed": changed}, out)
+
+    @staticmethod
+    def _changed(function, given: tuple, args: list, kwargs: dict) -> list[str]:
+        """The names of the arguments the call changed (values, shape or dtype)."""
+        positional, keywords = given
+        names = _argument_names(function, len(args))
+        changed = []
+        for index, value in enumerate(args):
+            try:
+                same = fingerprint(value) == positional[index]
+            except Exception:
+                same = False
+            if not same:
+                changed.append(names[index])
+        for key, value in kwargs.items():
+            try:
+                same = fingerprint(value) == keywords[key]
+            except Exception:
+                same = False
+            if not same:
+                changed.append(key)
+        return changed
 
     def run(self) -> None:
         while True:
@@ -140,6 +208,7 @@ class Server:
             except wire.ProtocolError:
                 return
             op = header.get("op")
+            self.request_id = str(header.get("id", ""))
             if op == "call":
                 self.call(header, blobs)
             elif op == "import":

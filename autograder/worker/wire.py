@@ -12,7 +12,7 @@ Values cross as a JSON tree whose leaves may point at blobs:
 ``{"t": "list"|"tuple"}``  ``"items"``: encoded elements
 ``{"t": "dict"}``          ``"items"``: ``[[key, value], ...]``, keys str/int
 ``{"t": "ndarray"}``       ``"blob"``: ``.npy`` bytes, never an object dtype
-``{"t": "tensor"}``        as ndarray, plus the torch ``dtype``/``requires_grad``
+``{"t": "tensor"}``        as ndarray, plus the torch ``dtype``/``requires_grad``/``from_args``
 ``{"t": "ext"}``           a plug-in kind (``"midi"``...): ``"meta"`` + blobs
 ``{"t": "opaque"}``        what could not be encoded: its type and a short repr
 ========================  ==============================================
@@ -77,6 +77,9 @@ class Tensor:
     array: np.ndarray
     dtype: str = ""               # e.g. "torch.float32"; "" = from the array
     requires_grad: bool = False
+    # A result's autograd graph reaches a tensor argument sent with requires_grad (the worker walks
+    # the graph: a flag a subclass or a fresh leaf claims is not a gradient path from the input).
+    from_args: bool = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -140,11 +143,30 @@ ExtEncoder = Callable[[Any], "tuple[str, dict, list[bytes]] | None"]
 ExtDecoder = Callable[[dict, list[bytes]], Any]
 
 
-def encode(obj: Any, blobs: list[bytes], ext_encoders: list[ExtEncoder] = ()) -> dict:
+def _reaches(grad_fn: Any, leaves: list, limit: int = 1_000_000) -> bool:
+    """Whether the autograd graph from ``grad_fn`` reaches one of ``leaves`` (torch's own nodes:
+    ``next_functions`` and the ``variable`` of an ``AccumulateGrad``), visiting at most ``limit``."""
+    seen, stack = set(), [grad_fn]
+    while stack and len(seen) < limit:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if variable is not None and any(variable is leaf for leaf in leaves):
+            return True
+        stack.extend(pair[0] for pair in getattr(node, "next_functions", ()))
+    return False
+
+
+def encode(obj: Any, blobs: list[bytes], ext_encoders: list[ExtEncoder] = (), grad_leaves: list = ()) -> dict:
     """Encode ``obj`` into a JSON tree, appending binary payloads to ``blobs``.
 
     Exact builtin types only (``type(x) is int``), so subclasses with hostile
-    ``__eq__``/``__int__`` become opaque instead of being trusted.
+    ``__eq__``/``__int__`` become opaque instead of being trusted. A tensor's properties are
+    read through torch's C base class, whose attributes Python code cannot replace; its
+    ``from_args`` says whether its graph reaches one of ``grad_leaves`` (the call's tensor
+    arguments sent with requires_grad).
     """
     counter = [0]
 
@@ -196,30 +218,41 @@ def encode(obj: Any, blobs: list[bytes], ext_encoders: list[ExtEncoder] = ()) ->
         return {"t": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
 
     def enc_tensor(value: Any, torch: Any) -> dict:
-        # A subclass may override anything; read the plain data through the base class.
+        # A subclass may override anything (properties too); read the plain data and the autograd
+        # state through the C base class (torch.Tensor is a Python class student code can patch),
+        # with __torch_function__ off: a subclass's or a mode's would answer even the base class's reads.
         try:
-            base = torch.Tensor.as_subclass(value, torch.Tensor).detach()
-            if base.is_sparse or base.device.type != "cpu" and base.device.type != "meta":
-                base = base.to_dense().cpu() if base.is_sparse else base.cpu()
-            dtype = str(base.dtype)
-            if base.device.type == "meta":
-                return {"t": "opaque", "type": "torch.Tensor", "repr": "",
-                        "reason": "a tensor on the meta device has no values"}
-            if base.dtype in (torch.bfloat16, torch.float16):
-                base = base.float()
-            if base.is_complex() or base.dtype.is_floating_point or base.dtype in (
-                    torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64):
-                array = base.resolve_conj().resolve_neg().contiguous().numpy()
-            else:
-                return {"t": "opaque", "type": "torch.Tensor", "repr": "",
-                        "reason": f"unsupported tensor dtype {dtype}"}
-            blobs.append(_npy_bytes(array))
-            return {"t": "tensor", "blob": len(blobs) - 1, "dtype": dtype,
-                    "requires_grad": bool(value.requires_grad),
-                    "subclass": _type_name(value) if type(value) is not torch.Tensor else ""}
+            with torch._C.DisableTorchFunction():
+                return read_tensor(value, torch)
         except Exception as error:
             return {"t": "opaque", "type": _type_name(value), "repr": "",
                     "reason": f"could not read the tensor ({type(error).__name__}: {error})"}
+
+    def read_tensor(value: Any, torch: Any) -> dict:
+        base_class = torch._C.TensorBase
+        requires_grad = bool(base_class.requires_grad.__get__(value))
+        grad_fn = base_class.grad_fn.__get__(value)
+        from_args = requires_grad and (any(value is leaf for leaf in grad_leaves)
+                                       or grad_fn is not None and _reaches(grad_fn, list(grad_leaves)))
+        base = base_class.detach(base_class.as_subclass(value, torch.Tensor))
+        if base.is_sparse or base.device.type != "cpu" and base.device.type != "meta":
+            base = base.to_dense().cpu() if base.is_sparse else base.cpu()
+        dtype = str(base.dtype)
+        if base.device.type == "meta":
+            return {"t": "opaque", "type": "torch.Tensor", "repr": "",
+                    "reason": "a tensor on the meta device has no values"}
+        if base.dtype in (torch.bfloat16, torch.float16):
+            base = base.float()
+        if base.is_complex() or base.dtype.is_floating_point or base.dtype in (
+                torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64):
+            array = base.resolve_conj().resolve_neg().contiguous().numpy()
+        else:
+            return {"t": "opaque", "type": "torch.Tensor", "repr": "",
+                    "reason": f"unsupported tensor dtype {dtype}"}
+        blobs.append(_npy_bytes(array))
+        return {"t": "tensor", "blob": len(blobs) - 1, "dtype": dtype,
+                "requires_grad": requires_grad, "from_args": bool(from_args),
+                "subclass": _type_name(value) if type(value) is not torch.Tensor else ""}
 
     try:
         return enc(obj, 0)
@@ -267,7 +300,7 @@ def decode(tree: Any, blobs: list[bytes], ext_decoders: dict[str, ExtDecoder] | 
         if tag == "tensor":
             # Strings from the other side are capped: they end up in messages.
             tensor = Tensor(_npy_array(blob(node.get("blob"))), str(node.get("dtype", ""))[:64],
-                            bool(node.get("requires_grad", False)))
+                            bool(node.get("requires_grad", False)), bool(node.get("from_args", False)))
             return make_tensor(tensor) if make_tensor else tensor
         if tag == "ext":
             kind = str(node.get("kind", ""))[:64]

@@ -202,4 +202,8 @@ MISTAKES = [
             "    norms = _NORMS[tuple(embed.shape)]\n    result = torch.empty(vectors.shape[0], dtype=torch.long)\n",
             edits=(("BLOCK_ELEMENTS = 1 << 23", "_NORMS = {}\nBLOCK_ELEMENTS = 1 << 23"),),
             loses=("test_calls_in_sequence[rvq-functions]",), says="state kept between calls"),
+    # The residual a view of the caller's vectors (`residual -= row` in place): the caller's tensor changes.
+    Mistake("rvq_residual_in_place_on_vectors", "residual = vectors[start:start + step].to(dtype, copy=True)",
+            "residual = vectors[start:start + step].to(dtype)",
+            loses=("test_rvq_encode",), says="changed its argument `vectors`"),
 ]

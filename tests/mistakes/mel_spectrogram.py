@@ -111,4 +111,19 @@ MISTAKES = [
     Mistake("vocode_converts_the_generator", "mel = mel.to(device=weight.device, dtype=weight.dtype)",
             "generator.to(dtype=mel.dtype)",
             loses=("test_vocode[float64_mel]", "test_vocode[float64_batch]"), says="(generator changed)"),
+    # Attack: no gradients, and a tensor subclass whose requires_grad property says True.
+    Mistake("claims_requires_grad",
+            "        return _log_mel(audio, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax)",
+            "        return _log_mel(audio.detach(), n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, "
+            "fmax).as_subclass(_SaysDifferentiable)",
+            edits=(("def mel_spectrogram(audio", "class _SaysDifferentiable(torch.Tensor):\n"
+                    "    requires_grad = property(lambda self: True)\n"
+                    "    grad_fn = property(lambda self: 'MulBackward0')\n\n\n"
+                    "def mel_spectrogram(audio"),),
+            loses=("test_mel_spectrogram[16k_speech-speech_16k]",), says="requires_grad=False"),
+    # Attack: gradients on, the mode changed, the generator's forward called through its class (around
+    # what the grader's generator checks when it is called).
+    Mistake("vocode_forward_through_the_class", "    with torch.no_grad():\n        audio = generator(mel)",
+            "    generator.eval()\n    audio = type(generator).forward(generator, mel).detach()",
+            loses=("test_vocode_no_grad", "test_vocode_keeps_the_mode"), says="[the grader's generator]"),
 ]

@@ -13,7 +13,9 @@ generator (train mode, changed weights) never reaches the next.
 Two checks of ``vocode`` hand an instrumented generator (``meta``): ``"train": true``
 hands it in train mode; ``"watch"`` lists what its forward pass checks when it
 runs: ``"no_grad"`` (gradients disabled, as inside ``torch.no_grad()``) and
-``"mode"`` (still in the mode it was handed in). A forward pass that breaks one
+``"mode"`` (still in the mode it was handed in). The checks are forward hooks on
+the generator and on every module in it, so a forward pass called through the
+class (``type(generator).forward(generator, mel)``) runs them too. A forward pass that breaks one
 raises a RuntimeError ``"<WATCH_MARK> <what>: ..."``: the only way what happened
 inside the call can reach the grader, which explains it.
 """
@@ -57,20 +59,25 @@ def _checkpoint_folder(blobs: list[bytes]) -> Path:
 WATCH_MARK = "[the grader's generator]"
 
 
-def _watched_forward(generator, watch: list, train: bool):
+def _watch(generator, watch: list, train: bool) -> None:
+    """Hooks on the generator and on every module in it, checking ``watch`` whenever one runs:
+    ``generator(mel)`` runs the generator's hook, and a forward pass called any other way
+    (``generator.forward(mel)``, ``type(generator).forward(generator, mel)``) runs its layers'."""
     import torch
-    forward = generator.forward
     mode = "train" if train else "eval"
 
-    def checked_forward(*args, **kwargs):
+    def check(module, args):
         if "no_grad" in watch and torch.is_grad_enabled():
             raise RuntimeError(f"{WATCH_MARK} no_grad: it was run with gradients enabled "
                                f"(torch.is_grad_enabled() is True): vocode runs it inside torch.no_grad()")
-        if "mode" in watch and generator.training != train:
+        if "mode" in watch and (generator.training != train or module.training != train):
+            ran = "eval" if train else "train"
             raise RuntimeError(f"{WATCH_MARK} mode: it was handed to vocode in {mode} mode and ran in "
-                               f"{'train' if generator.training else 'eval'} mode: vocode uses it as it is")
-        return forward(*args, **kwargs)
-    return checked_forward
+                               f"{ran} mode: vocode uses it as it is")
+        return None
+
+    for module in generator.modules():
+        module.register_forward_pre_hook(check)
 
 
 def _generator(meta: dict, blobs: list[bytes]):
@@ -79,8 +86,8 @@ def _generator(meta: dict, blobs: list[bytes]):
     train = bool(meta.get("train"))
     generator.train(train)
     watch = [str(item) for item in meta.get("watch", [])]
-    if watch:   # on the instance: generator(mel) and generator.forward(mel) both run the checks
-        generator.forward = _watched_forward(generator, watch, train)
+    if watch:
+        _watch(generator, watch, train)
     return generator
 
 

@@ -246,6 +246,10 @@ def check_mel(value: object, case: dict, audio: np.ndarray, expected: np.ndarray
         fail(f"{what} returned the right values, but with requires_grad=False: the result must be "
              f"differentiable with respect to the audio (autograd must reach it from the audio).\n"
              f"Likely cause: {MISTAKES['not_differentiable']}")
+    if requires_grad and not value.from_args:   # observed in the worker: its autograd graph, not a flag
+        fail(f"{what} returned the right values with requires_grad=True, but its autograd graph does not "
+             f"reach the audio: the result is not differentiable with respect to it (a new tensor marked "
+             f"requires_grad_() afterwards is not).\nLikely cause: {MISTAKES['not_differentiable']}")
 
 
 def _frames(length: int, n_fft: int, hop_size: int, padding: int) -> int | None:

@@ -32,7 +32,7 @@ def _install():
     wire._npy_bytes = lambda array: _pickled_npy()      # every array goes out pickled
     original = wire.encode
 
-    def encode(obj, blobs, ext_encoders=()):
+    def encode(obj, blobs, ext_encoders=(), *rest):
         if obj is None:   # tokens_to_midi: a "MIDI file" that is a pickle
             blobs.append(pickle.dumps(Payload()))
             return {"t": "ext", "kind": "midi", "meta": {}, "blobs": [len(blobs) - 1]}
