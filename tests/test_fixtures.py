@@ -105,6 +105,19 @@ def test_drift_within_its_bound_is_equivalent_and_beyond_is_not():
     assert fixtures.drift_within(npy(nan), npy(nan), bound)[0]
 
 
+def test_logs_of_quiet_values_may_drift_as_far_as_the_linear_floor_allows():
+    """Log-mels: a quiet bin's log moves most when the linear value moves by a float32 rounding;
+    the linear-domain floor (a tenth of the graders' absolute tolerance) allows that, and no more."""
+    floor = fixtures.Drift("log values", rtol=0.0, peak=1e-5, log_floor=1e-7, graders="test").as_json()
+    old = np.array([-10.6, 0.0, 1.2], dtype=np.float32)               # e^-10.6 = 2.5e-5: a quiet bin
+    quiet_moved = old + np.array([9e-4, 0.0, 0.0], dtype=np.float32)  # measured on another CPU
+    assert not fixtures.drift_within(npy(old), npy(quiet_moved), {**floor, "log_floor": 0.0})[0]
+    assert fixtures.drift_within(npy(old), npy(quiet_moved), floor)[0]
+    loud_moved = old + np.array([0.0, 9e-4, 0.0], dtype=np.float32)   # the same move of a loud bin is not drift
+    assert not fixtures.drift_within(npy(old), npy(loud_moved), floor)[0]
+    assert "log1p(1e-07 / exp(old))" in fixtures.describe_drift(floor)
+
+
 def test_verify_tells_drift_from_change(tmp_path, monkeypatch):
     """identical, equivalent (a float output moved within its bound), or different (an output
     beyond its bound, an input or an integer array that moved at all, changed JSON)."""

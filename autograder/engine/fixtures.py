@@ -81,14 +81,18 @@ class Drift:
     """How far a float array a recipe stores may move on another CPU (float32 kernels round
     differently) and still be *equivalent*: ``|new - old| <= rtol * |old| + peak * max |old|``,
     chosen far inside the tolerance the graders apply to that value (``graders`` says which).
+    For arrays of natural logs, ``log_floor`` is an absolute floor in the linear domain, as the
+    graders have one: ``+ log1p(log_floor / exp(old))`` (quiet values' logs move most).
     Only expected outputs have one; inputs, integers and checkpoints must be identical."""
     kind: str
     rtol: float
     peak: float
     graders: str
+    log_floor: float = 0.0
 
     def as_json(self) -> dict:
-        return {"kind": self.kind, "rtol": self.rtol, "peak": self.peak, "graders": self.graders}
+        floor = {"log_floor": self.log_floor} if self.log_floor else {}
+        return {"kind": self.kind, "rtol": self.rtol, "peak": self.peak, **floor, "graders": self.graders}
 
 
 class FixtureWriter:
@@ -389,6 +393,9 @@ def drift_within(stored: bytes, fresh: bytes, drift: dict) -> tuple[bool, str]:
     a, b = a[finite], b[finite]
     peak = float(np.abs(a).max()) if a.size else 0.0
     bound = drift["rtol"] * np.abs(a) + drift["peak"] * peak
+    if drift.get("log_floor"):
+        with np.errstate(over="ignore"):
+            bound = bound + np.log1p(drift["log_floor"] / np.exp(a))
     difference = np.abs(a - b)
     share = float(np.max(difference / np.maximum(bound, np.finfo(np.float64).tiny))) if a.size else 0.0
     measured = (f"drift {float(difference.max()) if a.size else 0.0:.2g}, {share:.2g} of its bound "
@@ -405,8 +412,9 @@ class FileCheck:
 
 
 def describe_drift(drift: dict) -> str:
-    return (f"{drift['kind']}: |new - old| <= {drift['rtol']:g} |old| + {drift['peak']:g} max |old|, a tenth of "
-            f"what the graders allow ({drift['graders']})")
+    floor = f" + log1p({drift['log_floor']:g} / exp(old))" if drift.get("log_floor") else ""
+    return (f"{drift['kind']}: |new - old| <= {drift['rtol']:g} |old| + {drift['peak']:g} max |old|{floor}, a tenth "
+            f"of what the graders allow ({drift['graders']})")
 
 
 @dataclass
