@@ -63,11 +63,15 @@ def grader_errors(tests: list[dict]) -> int:
     return sum(1 for t in tests if t.get("extra_data", {}).get("kind") == "grader_error")
 
 
-# A hands-on is flagged for review when its public cases (nearly) all pass and most hidden cases
-# of the same checks fail: code tuned to, or a lookup table of, the public fixtures.
-REVIEW_PUBLIC_PASSED = 0.8    # at least this share of the public cases passes...
-REVIEW_HIDDEN_PASSED = 0.5    # ...and less than this share of the hidden ones
-REVIEW_MIN_CASES = 3          # of each, for a share to mean something
+# A check is flagged for review when its public cases pass far more often than its hidden cases (the
+# same check on inputs students never saw): code tuned to, or a table of answers to, the public
+# fixtures, even one answering only part of them. Decided per check, so that a partial table cannot
+# hide behind the checks it leaves alone, and on how unlikely the split is, so that an honest mistake
+# (failing public and hidden cases alike) is not flagged: the chance that the passes, as many as there
+# are, fall on the public side at least that much if public and hidden cases were alike (Fisher's
+# exact test, one-sided: the hypergeometric tail).
+REVIEW_CHANCE = 0.01      # flagged when that chance is below this...
+REVIEW_MIN_CASES = 3      # ...and the check has at least this many public passes and hidden cases
 
 
 def _check_of(test: dict) -> str:
@@ -76,34 +80,36 @@ def _check_of(test: dict) -> str:
     return nodeid.split("::", 1)[-1].split("[", 1)[0]
 
 
+def split_chance(public: int, public_cases: int, hidden: int, hidden_cases: int) -> float:
+    """The chance that, of ``public + hidden`` passes spread at random over all the cases, at least
+    ``public`` fall on the ``public_cases`` public ones."""
+    passes, cases = public + hidden, public_cases + hidden_cases
+    return sum(math.comb(public_cases, k) * math.comb(hidden_cases, passes - k)
+               for k in range(public, min(passes, public_cases) + 1)) / math.comb(cases, passes)
+
+
 def integrity_flags(tests: list[dict]) -> list[dict]:
-    """Per hands-on, the public and hidden cases of the checks that have both; a flag (with its
-    figures, for the instructor) where the public ones pass and most hidden ones fail."""
-    counts: dict[str, dict[str, list[int]]] = {}
-    checks: dict[tuple[str, str], set[str]] = {}
+    """Per check that has public and hidden cases, a flag (with its figures, for the instructor) where
+    its public cases pass and its hidden ones fail beyond what chance explains (``split_chance``)."""
+    counts: dict[tuple[str, str], dict[str, list[int]]] = {}
     for test in tests:
-        module = (test.get("tags") or ["?"])[0]
+        key = ((test.get("tags") or ["?"])[0], _check_of(test))
         side = "public" if test.get("visibility") == "visible" else "hidden"
-        checks.setdefault((module, _check_of(test)), set()).add(side)
-    for test in tests:
-        module = (test.get("tags") or ["?"])[0]
-        if checks[(module, _check_of(test))] != {"public", "hidden"}:
-            continue
-        side = "public" if test.get("visibility") == "visible" else "hidden"
-        tally = counts.setdefault(module, {"public": [0, 0], "hidden": [0, 0]})[side]
+        tally = counts.setdefault(key, {"public": [0, 0], "hidden": [0, 0]})[side]
         tally[0] += test.get("status") == "passed"
         tally[1] += 1
     flags = []
-    for module, tally in counts.items():
+    for (module, check), tally in counts.items():
         (public, public_total), (hidden, hidden_total) = tally["public"], tally["hidden"]
-        if min(public_total, hidden_total) < REVIEW_MIN_CASES:
+        if public < REVIEW_MIN_CASES or hidden_total < REVIEW_MIN_CASES:
             continue
-        if public >= REVIEW_PUBLIC_PASSED * public_total and hidden < REVIEW_HIDDEN_PASSED * hidden_total:
-            flags.append({"module": module, "public_passed": public, "public_cases": public_total,
-                          "hidden_passed": hidden, "hidden_cases": hidden_total,
-                          "message": f"{module}: passes {public}/{public_total} public cases, {hidden}/{hidden_total} "
-                                     f"hidden cases of the same checks: possibly tuned or hard-coded to the public "
-                                     f"fixtures"})
+        chance = split_chance(public, public_total, hidden, hidden_total)
+        if chance < REVIEW_CHANCE:
+            flags.append({"module": module, "check": check, "public_passed": public, "public_cases": public_total,
+                          "hidden_passed": hidden, "hidden_cases": hidden_total, "chance": chance,
+                          "message": f"{module}: {check} passes {public}/{public_total} public cases, "
+                                     f"{hidden}/{hidden_total} hidden cases: possibly tuned or hard-coded to the "
+                                     f"public fixtures"})
     return flags
 
 
