@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import re
 import sqlite3
 import textwrap
 from pathlib import Path
@@ -221,3 +222,11 @@ def test_every_known_cheat_is_flagged_or_earns_next_to_nothing(tmp_path):
             result = results(tmp_path / module, Path(folder).name)
             flagged = bool(result["extra_data"].get("review"))
             assert flagged or result["score"] <= 0.1 * full, (Path(folder).name, result["score"], full)
+            # "# loses: check, ...": the checks the cheat aims at earn nothing, in any case
+            declared = re.search(r"^# loses: (.+)$", (Path(folder) / f"{module}.py").read_text(), re.MULTILINE)
+            for check in ([c.strip() for c in declared.group(1).split(",")] if declared else []):
+                lines = [t for t in result["tests"] if t["extra_data"]["nodeid"].split("::", 1)[1].split("[")[0]
+                         == check]
+                assert lines, f"{Path(folder).name}: no check named {check}"
+                earned = [(t["name"], t["score"]) for t in lines if t["score"] > 0]
+                assert not earned, f"{Path(folder).name} earned points on {check}: {earned}"
