@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..worker import wire
-from ..worker.offlimits import SWITCHED_OFF
+from ..worker.offlimits import SWITCHED_OFF, UNWATCHED_THREAD
 from .display import student_words
 from .results import clean_text
 from .sandbox import Limits, Sandbox, WorkerPipes
@@ -421,6 +421,8 @@ def _off_limits_error(function: str, called: object, off_limits: tuple[str, ...]
     about are shown (the worker's words could be anything)."""
     called = called if isinstance(called, list) else []
     names = [f"{name.partition(':')[2]} (from {name.partition(':')[0]})" for name in off_limits if name in called]
+    if UNWATCHED_THREAD in called:
+        names.append(f"library code, for all the grader can tell, from {UNWATCHED_THREAD}")
     if SWITCHED_OFF in called or not names:
         names.append(f"something that switched off {SWITCHED_OFF}")
     return StudentCodeError("off_limits", f"{function}() called {', '.join(names)} while it ran: the docstring asks "

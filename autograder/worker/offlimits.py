@@ -9,8 +9,10 @@ instance, through ``type(obj)``, a copy of the function, the module re-imported 
 code's file name (``module.py``) and qualified name, so a fresh copy of the module counts too.
 
 Student code runs in this process and could switch the hook off; a call that leaves it switched
-off is reported as such (what it did meanwhile cannot be known). Copying the library's source
-under another name is not seen: that is for a human reader of the code.
+off is reported as such (what it did meanwhile cannot be known), and so is a Python thread the
+hook does not reach (started before the call, at import say, or with ``_thread`` during it),
+which could run the library's code unseen. Copying the library's source under another name is
+not seen: that is for a human reader of the code.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import sys
 import threading
 
 SWITCHED_OFF = "the grader's observation of library calls (sys.setprofile)"
+UNWATCHED_THREAD = "a Python thread the grader's observation does not reach (started before the call, or with _thread)"
 
 
 class Watch:
@@ -30,17 +33,29 @@ class Watch:
             module, _, qualname = str(name).partition(":")
             self.targets[qualname] = (module.rpartition(".")[2] + ".py", str(name))
         self.called: list[str] = []
+        self.watched_threads: set[int] = set()   # threads the hook ran in
 
     def _hook(self, frame, event, arg):
         if event == "call":
+            self.watched_threads.add(threading.get_ident())
             code = frame.f_code
             target = self.targets.get(code.co_qualname)
             if target and os.path.basename(code.co_filename) == target[0] and target[1] not in self.called:
                 self.called.append(target[1])
         return None
 
+    def _note(self, what: str) -> None:
+        if what not in self.called:
+            self.called.append(what)
+
+    def _others(self) -> set[int]:
+        return set(sys._current_frames()) - {threading.get_ident()}
+
     def __enter__(self) -> "Watch":
         if self.targets:
+            if self._others():
+                self._note(UNWATCHED_THREAD)
+            self.watched_threads.add(threading.get_ident())
             threading.setprofile(self._hook)
             sys.setprofile(self._hook)
         return self
@@ -51,5 +66,7 @@ class Watch:
         still_on = sys.getprofile() == self._hook
         sys.setprofile(None)
         threading.setprofile(None)
-        if not still_on and SWITCHED_OFF not in self.called:
-            self.called.append(SWITCHED_OFF)
+        if not still_on:
+            self._note(SWITCHED_OFF)
+        if self._others() - self.watched_threads:
+            self._note(UNWATCHED_THREAD)

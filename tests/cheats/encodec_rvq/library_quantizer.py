@@ -1,13 +1,14 @@
 """Cheat: the functions the docstrings ask students to write themselves, answered by transformers'
 own quantizer code, reached in as many ways as a student might to step around a guard: on an
-instance, through ``type(...)``, from a reloaded module, from a thread.
+instance, through ``type(...)``, from a reloaded module, from a thread started during the call, from
+a thread started at import that serves requests.
 
 The model-using functions are not written (a cheat file, not a solution)."""
 # loses: test_num_quantizers, test_quantize, test_rvq_encode, test_rvq_decode, test_distance_curve, test_quantize_at_scale, test_rvq_encode_at_scale
 from __future__ import annotations
 
 import importlib
-import math
+import queue
 import threading
 import types
 from typing import Sequence
@@ -82,10 +83,24 @@ def rvq_encode(codebooks: Sequence[torch.Tensor], vectors: torch.Tensor) -> torc
     return torch.stack(codes).long() if codes else torch.zeros(0, len(vectors), dtype=torch.long)
 
 
+_REQUESTS: queue.Queue = queue.Queue()
+_ANSWERS: queue.Queue = queue.Queue()
+
+
+def _serve():   # started at import, before any call: its work is not done in the call's own threads
+    while True:
+        table, row = _REQUESTS.get()
+        _ANSWERS.put(library.EncodecEuclideanCodebook.decode(_holder(table), row))
+
+
+threading.Thread(target=_serve, daemon=True).start()
+
+
 def rvq_decode(codebooks: Sequence[torch.Tensor], codes: torch.LongTensor) -> torch.Tensor:
     total = torch.zeros(codes.shape[1], codebooks[0].shape[1], dtype=codebooks[0].dtype)
     for table, row in zip(codebooks, codes):
-        total = total + library.EncodecEuclideanCodebook.decode(_holder(table), row.long())
+        _REQUESTS.put((table, row.long()))
+        total = total + _ANSWERS.get()
     return total
 
 
