@@ -27,7 +27,9 @@ Off limits while :func:`num_quantizers` and :func:`quantize` to
 ``EncodecResidualVectorQuantizer.encode``, ``.decode`` and
 ``.get_num_quantizers_for_bandwidth``. The grader watches for them however
 they are reached (an instance, the class, a reloaded module, a thread): a
-call of any of them fails that check. Read them; write your own.
+call of any of them fails that check, and so does a Python thread it cannot
+watch (one started before the call) running meanwhile. Read them; write
+your own.
 
 Loading a model (provided code, not graded)::
 
