@@ -171,6 +171,11 @@ def test_integrity_flags_need_public_passes_and_hidden_failures():
     assert integrity_flags(lines((3, 17), (0, 17))) == []      # few public passes: chance explains it (0.1)
     two_checks = lines((10, 10), (0, 20)) + lines((10, 10), (20, 20), check="test_other")
     assert [flag["check"] for flag in integrity_flags(two_checks)] == ["test_x"]   # not hidden by another check
+    small = [line for name in "abc" for line in lines((4, 4), (0, 4), check=f"test_{name}")]
+    assert integrity_flags(small[:8]) == []                         # one small check: 1/70, chance
+    assert [flag["check"] for flag in integrity_flags(small)] == ["3 checks together"]   # three: (1/70)^3
+    honest = [line for name in "abc" for line in lines((3, 4), (2, 4), check=f"test_{name}")]
+    assert integrity_flags(honest) == []
     assert integrity_flags(lines((10, 10), (12, 20))) == []     # most hidden cases pass: fine
     assert integrity_flags(lines((5, 10), (2, 20))) == []       # public cases fail too: just wrong
     assert integrity_flags(lines((2, 2), (0, 20))) == []        # too few public cases to say

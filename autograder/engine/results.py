@@ -80,12 +80,26 @@ def _check_of(test: dict) -> str:
     return nodeid.split("::", 1)[-1].split("[", 1)[0]
 
 
-def split_chance(public: int, public_cases: int, hidden: int, hidden_cases: int) -> float:
-    """The chance that, of ``public + hidden`` passes spread at random over all the cases, at least
-    ``public`` fall on the ``public_cases`` public ones."""
+def _public_passes(public: int, public_cases: int, hidden: int, hidden_cases: int) -> list[float]:
+    """``p[k]``: the chance that ``k`` of the check's passes fall on its public cases, were its
+    ``public + hidden`` passes spread at random over all its cases (hypergeometric)."""
     passes, cases = public + hidden, public_cases + hidden_cases
-    return sum(math.comb(public_cases, k) * math.comb(hidden_cases, passes - k)
-               for k in range(public, min(passes, public_cases) + 1)) / math.comb(cases, passes)
+    return [math.comb(public_cases, k) * math.comb(hidden_cases, passes - k) / math.comb(cases, passes)
+            for k in range(min(passes, public_cases) + 1)]
+
+
+def split_chance(*tallies: tuple[int, int, int, int]) -> float:
+    """The chance that, were each check's passes spread at random over its cases, at least as many
+    fall on the public cases as did, in all: each tally is ``(public passed, public cases, hidden
+    passed, hidden cases)`` of one check (one tally: Fisher's exact test; several: its stratified
+    form, each check keeping its own difficulty)."""
+    total = [1.0]
+    for tally in tallies:   # the distribution of the sum: one convolution per check
+        one = _public_passes(*tally)
+        total = [sum(total[i] * one[k - i] for i in range(len(total)) if 0 <= k - i < len(one))
+                 for k in range(len(total) + len(one) - 1)]
+    observed = sum(tally[0] for tally in tallies)
+    return min(1.0, sum(total[observed:]))
 
 
 def integrity_flags(tests: list[dict]) -> list[dict]:
@@ -99,18 +113,31 @@ def integrity_flags(tests: list[dict]) -> list[dict]:
         tally[0] += test.get("status") == "passed"
         tally[1] += 1
     flags = []
+    comparable: dict[str, list[tuple[str, tuple[int, int, int, int]]]] = {}
     for (module, check), tally in counts.items():
         (public, public_total), (hidden, hidden_total) = tally["public"], tally["hidden"]
-        if public < REVIEW_MIN_CASES or hidden_total < REVIEW_MIN_CASES:
-            continue
-        chance = split_chance(public, public_total, hidden, hidden_total)
-        if chance < REVIEW_CHANCE:
-            flags.append({"module": module, "check": check, "public_passed": public, "public_cases": public_total,
-                          "hidden_passed": hidden, "hidden_cases": hidden_total, "chance": chance,
-                          "message": f"{module}: {check} passes {public}/{public_total} public cases, "
-                                     f"{hidden}/{hidden_total} hidden cases: possibly tuned or hard-coded to the "
-                                     f"public fixtures"})
+        if public_total and hidden_total:
+            comparable.setdefault(module, []).append((check, (public, public_total, hidden, hidden_total)))
+    for module, checks in comparable.items():
+        found = [_flag(module, check, [tally]) for check, tally in checks]
+        found = [flag for flag in found if flag]
+        # Small checks (4 public cases) cannot tell alone: a table spread over them shows in all of them.
+        everything = _flag(module, f"{len(checks)} checks together", [tally for _, tally in checks])
+        flags += found or ([everything] if everything else [])
     return flags
+
+
+def _flag(module: str, check: str, tallies: list[tuple[int, int, int, int]]) -> dict | None:
+    public, public_total, hidden, hidden_total = (sum(t[i] for t in tallies) for i in range(4))
+    if public < REVIEW_MIN_CASES or hidden_total < REVIEW_MIN_CASES:
+        return None
+    chance = split_chance(*tallies)
+    if chance >= REVIEW_CHANCE:
+        return None
+    return {"module": module, "check": check, "public_passed": public, "public_cases": public_total,
+            "hidden_passed": hidden, "hidden_cases": hidden_total, "chance": chance,
+            "message": f"{module}: {check} passes {public}/{public_total} public cases, {hidden}/{hidden_total} "
+                       f"hidden cases: possibly tuned or hard-coded to the public fixtures"}
 
 
 def review_text(results: dict) -> str:
