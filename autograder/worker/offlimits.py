@@ -6,7 +6,8 @@ interpreter's profile hook (``sys.setprofile``, and ``threading.setprofile`` for
 meanwhile), which sees every Python function that starts, whatever reached it: the method on the
 instance, through ``type(obj)``, a copy of the function, the module re-imported with
 ``importlib.reload``. A function is named ``"package.module:Class.method"`` and recognised by its
-code's file name (``module.py``) and qualified name, so a fresh copy of the module counts too.
+code's file name (``module.py``: a function of a package's ``__init__`` is not named this way) and
+qualified name, so a fresh copy of the module counts too.
 
 Student code runs in this process and could switch the hook off; a call that leaves it switched
 off is reported as such (what it did meanwhile cannot be known), and so is a Python thread the
