@@ -20,6 +20,17 @@ helper functions. Available: ``torch``, ``numpy``, ``transformers``,
 quantizer yourself, on plain tensors (:func:`quantize` to
 :func:`distance_curve`), and must be vectorised: no Python loop over vectors.
 
+Off limits while :func:`num_quantizers` and :func:`quantize` to
+:func:`distance_curve` run: transformers' own quantizer code, that is
+``EncodecEuclideanCodebook.quantize``, ``.encode`` and ``.decode``,
+``EncodecVectorQuantization.encode`` and ``.decode``,
+``EncodecResidualVectorQuantizer.encode``, ``.decode`` and
+``.get_num_quantizers_for_bandwidth``. The grader watches for them however
+they are reached (an instance, the class, a reloaded module, a thread): a
+call of any of them fails that check, and so does a Python thread it cannot
+watch (one started before the call) running meanwhile. Read them; write
+your own.
+
 Loading a model (provided code, not graded)::
 
     from musicrep.encodec import load_encodec
@@ -92,7 +103,8 @@ def num_quantizers(config, bandwidth: float) -> int:
     uses as many codebooks as fit in ``bandwidth * 1000`` bits per second,
     rounded down, and at least one: the same number as
     ``model.quantizer.get_num_quantizers_for_bandwidth(bandwidth)``, which you
-    may not call. Compute ``bandwidth * 1000 / (log2(codebook_size) *
+    may not call (nor any other of transformers' quantizer code: see the module
+    docstring). Compute ``bandwidth * 1000 / (log2(codebook_size) *
     frame_rate)`` in that order, as transformers does, so that bandwidths at
     the exact edges round the same way.
 
@@ -265,6 +277,9 @@ def codebooks(model, bandwidth: float) -> list[torch.Tensor]:
 def quantize(embed: torch.Tensor, vectors: torch.Tensor) -> torch.LongTensor:
     """The index of the nearest row of ``embed`` for every vector (Euclidean distance).
 
+    Write it yourself: transformers' quantizer code must not run during this
+    call (see the module docstring); a call of it fails the check.
+
     ``result[n] = argmin_k |vectors[n] - embed[k]|``. Where several rows are
     equally near, any of them is correct. One vector at a time is far too
     slow (this is graded on 20000 vectors and 1024 rows of 128 dimensions):
@@ -289,6 +304,9 @@ def quantize(embed: torch.Tensor, vectors: torch.Tensor) -> torch.LongTensor:
 
 def rvq_encode(codebooks: Sequence[torch.Tensor], vectors: torch.Tensor) -> torch.LongTensor:
     """Greedy residual vector quantization of ``vectors`` with every codebook, in order.
+
+    Write it yourself: transformers' quantizer code must not run during this
+    call (see the module docstring); a call of it fails the check.
 
     The residual starts as the vector itself. For each codebook ``q`` in
     turn: its code is the nearest row to the residual (as :func:`quantize`),
@@ -321,6 +339,9 @@ def rvq_encode(codebooks: Sequence[torch.Tensor], vectors: torch.Tensor) -> torc
 def rvq_decode(codebooks: Sequence[torch.Tensor], codes: torch.LongTensor) -> torch.Tensor:
     """The vectors that ``codes`` stand for: the sum of the chosen rows.
 
+    Write it yourself: transformers' quantizer code must not run during this
+    call (see the module docstring); a call of it fails the check.
+
     ``result[n] = sum over q of codebooks[q][codes[q, n]]``, as
     ``model.quantizer.decode`` does for ``[Q, B, frames]`` codes. ``codes``
     may have fewer rows than there are codebooks: row ``q`` uses codebook
@@ -341,6 +362,9 @@ def rvq_decode(codebooks: Sequence[torch.Tensor], codes: torch.LongTensor) -> to
 
 def distance_curve(codebooks: Sequence[torch.Tensor], vector: torch.Tensor) -> torch.Tensor:
     """How close ``vector`` gets as codebooks are added.
+
+    Write it yourself: transformers' quantizer code must not run during this
+    call (see the module docstring); a call of it fails the check.
 
     Encode ``vector`` greedily with all the codebooks (as :func:`rvq_encode`);
     ``result[k - 1]`` is the Euclidean distance between ``vector`` and its

@@ -102,3 +102,44 @@ def test_a_limit_reached_while_timing_is_named_with_its_likely_cause(kind, messa
         grading.check_speed(OutOfMemory(lambda seen, call: 0.0), reference(), "quantize")
     assert says in str(failure.value.msg)
     assert "allocate" not in str(failure.value.msg) and grading.VECTORISE in str(failure.value.msg)
+
+
+def _answers_only_the_seeded_sample(function, args):
+    """tests/cheats/encodec_rvq/seeded_sample.py's idea: the vectors recognised as a seeded draw of the
+    shipped code, ``default_rng((seed, draw))``, answered on the rows ``default_rng((seed, draw, 1))`` picks."""
+    vectors = args[-1].array
+    right = right_answer(function, args)
+    if len(vectors) <= grading.SAMPLE_CHECKED:   # the warm-up call
+        return right
+    for seed in (61, 63, 71, 73):
+        for draw in (0, 1, 2, 3, 1000, 1001):
+            first = np.random.default_rng((seed, draw)).standard_normal((1, vectors.shape[1]), dtype=np.float32)
+            if np.array_equal(first[0], vectors[0]):
+                rows = np.random.default_rng((seed, draw, 1)).choice(len(vectors), grading.SAMPLE_CHECKED,
+                                                                     replace=False)
+                codes = np.zeros_like(right.array)
+                codes[..., rows] = right.array[..., rows]
+                return Tensor(codes, right.dtype)
+    return Tensor(np.zeros_like(right.array), right.dtype)
+
+
+@pytest.mark.parametrize("function", ["quantize", "rvq_encode"])
+def test_timed_inputs_and_checked_rows_come_from_the_grading_secret(function, monkeypatch):
+    """No seed in shipped code tells the worker which vectors it gets nor which rows are checked: a
+    submission answering only the rows a seeded sample would check fails; with the shipped seeds
+    alone (no secret), the same submission would have passed."""
+    student = Worker(lambda seen, call: 2 * REFERENCE_SECONDS, _answers_only_the_seeded_sample)
+    with pytest.raises(pytest.fail.Exception, match="drawn at random"):
+        grading.check_speed(student, reference(), function)
+    monkeypatch.setattr(grading, "secret_rng", lambda *key: np.random.default_rng(key))   # seeds only
+    grading.check_speed(Worker(lambda seen, call: 2 * REFERENCE_SECONDS, _answers_only_the_seeded_sample),
+                        reference(), function)
+
+
+def test_the_grading_secret_changes_the_draws(monkeypatch):
+    workload = grading.speed_workloads("quantize")[0]
+    first = workload.vectors(1, 8)
+    monkeypatch.setattr(grading, "GRADING_SECRET", grading.GRADING_SECRET + 1)
+    assert not np.array_equal(first, workload.vectors(1, 8))
+    assert not np.array_equal(first, np.random.default_rng((workload.seed, 1)).standard_normal(first.shape,
+                                                                                                dtype=np.float32))

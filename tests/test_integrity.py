@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import re
 import sqlite3
 import textwrap
 from pathlib import Path
@@ -53,9 +54,15 @@ def test_a_constant_answer_scores_nothing(tmp_path):
         assert result["tests"] and not scored, (sub.name, scored)
 
 
-def _public_lookup_table() -> str:
+def _share(table: dict, share: float) -> dict:
+    """``share`` of ``table``'s entries, spread over it (every other one for 0.5)."""
+    return {key: value for i, (key, value) in enumerate(table.items()) if int((i + 1) * share) > int(i * share)}
+
+
+def _public_lookup_table(share: float = 1.0) -> str:
     """A midi_tokens.py that only looks up the public fixtures' answers (a cheat): tokens (or the
-    exception) by the messages of the file, MIDI files (or the bad index) by the tokens and bpm."""
+    exception) by the messages of the file, MIDI files (or the bad index) by the tokens and bpm;
+    ``share`` of each table's answers."""
     public = fixtures.load("midi_tokens", "public")
     tokens, files, errors = {}, {}, {}
 
@@ -79,7 +86,8 @@ def _public_lookup_table() -> str:
             files[repr((companion, case.get("companion_bpm", case["bpm"])))] = public.read_bytes(case["companion_midi"])
     for case in public.cases("invalid"):
         errors[repr((case["tokens"], case["bpm"]))] = f"token {case['bad_index']}"
-    files = {key: base64.b64encode(data).decode() for key, data in files.items()}
+    files = {key: base64.b64encode(data).decode() for key, data in _share(files, share).items()}
+    tokens, errors = _share(tokens, share), _share(errors, share)
     return textwrap.dedent(f'''\
         import base64, io
         import mido
@@ -114,9 +122,9 @@ def test_a_lookup_table_of_the_public_answers_is_flagged_for_review(tmp_path):
     flagged = results(out, "lookup_table")
     public = [t for t in flagged["tests"] if t["visibility"] == "visible" and t["status"] == "passed"]
     assert public, "the lookup table should pass public checks"
-    (flag,) = flagged["extra_data"]["review"]
+    flag = flagged["extra_data"]["review"][0]
     assert flag["module"] == "midi_tokens" and flag["public_passed"] >= 0.8 * flag["public_cases"]
-    assert f"passes {flag['public_passed']}/{flag['public_cases']} public cases" in flag["message"]
+    assert f"{flag['check']} passes {flag['public_passed']}/{flag['public_cases']} public cases" in flag["message"]
     assert "possibly tuned or hard-coded to the public fixtures" in flag["message"]
     assert results(out, "reference")["extra_data"]["review"] == []
     with open(out / "grades.csv", newline="") as handle:
@@ -129,6 +137,25 @@ def test_a_lookup_table_of_the_public_answers_is_flagged_for_review(tmp_path):
     assert "to review" in run.output
 
 
+@pytest.mark.parametrize("share", [0.5, 0.7])
+def test_a_partial_lookup_table_is_flagged_too(tmp_path, share):
+    """A table of half or 70 % of the public answers: its checks' public cases pass well beyond their
+    hidden cases (a whole-hands-on share of the public cases would not see it: 78.6 % went unflagged)."""
+    cheat = tmp_path / "subs" / f"table_{round(100 * share)}"
+    cheat.mkdir(parents=True)
+    (cheat / "midi_tokens.py").write_text(_public_lookup_table(share))
+    out = tmp_path / "out"
+    run = run_cli(["grade", str(cheat), "--out", str(out), "--module", "midi_tokens"], tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    result = results(out, cheat.name)
+    public = [t for t in result["tests"] if t["visibility"] == "visible"]
+    passed = sum(t["status"] == "passed" for t in public)
+    assert 0.4 * len(public) <= passed <= (share + 0.1) * len(public), (passed, len(public))
+    flags = result["extra_data"]["review"]
+    assert flags, f"{passed}/{len(public)} public cases pass, unflagged"
+    assert {flag["check"] for flag in flags} & {"test_midi_to_tokens", "test_tokens_to_midi"}, flags
+
+
 def test_integrity_flags_need_public_passes_and_hidden_failures():
     def lines(public: tuple[int, int], hidden: tuple[int, int], check: str = "test_x") -> list[dict]:
         out = []
@@ -137,7 +164,18 @@ def test_integrity_flags_need_public_passes_and_hidden_failures():
                      "extra_data": {"nodeid": f"f.py::{check}[{visibility}{i}]"}} for i in range(total)]
         return out
 
-    assert integrity_flags(lines((10, 10), (2, 20)))[0]["message"].startswith("m: passes 10/10 public cases, 2/20")
+    assert integrity_flags(lines((10, 10), (2, 20)))[0]["message"].startswith("m: test_x passes 10/10 public "
+                                                                              "cases, 2/20")
+    assert integrity_flags(lines((5, 10), (0, 20)))                # half a table: flagged too
+    assert integrity_flags(lines((7, 10), (0, 20)))
+    assert integrity_flags(lines((3, 17), (0, 17))) == []      # few public passes: chance explains it (0.1)
+    two_checks = lines((10, 10), (0, 20)) + lines((10, 10), (20, 20), check="test_other")
+    assert [flag["check"] for flag in integrity_flags(two_checks)] == ["test_x"]   # not hidden by another check
+    small = [line for name in "abc" for line in lines((4, 4), (0, 4), check=f"test_{name}")]
+    assert integrity_flags(small[:8]) == []                         # one small check: 1/70, chance
+    assert [flag["check"] for flag in integrity_flags(small)] == ["3 checks together"]   # three: (1/70)^3
+    honest = [line for name in "abc" for line in lines((3, 4), (2, 4), check=f"test_{name}")]
+    assert integrity_flags(honest) == []
     assert integrity_flags(lines((10, 10), (12, 20))) == []     # most hidden cases pass: fine
     assert integrity_flags(lines((5, 10), (2, 20))) == []       # public cases fail too: just wrong
     assert integrity_flags(lines((2, 2), (0, 20))) == []        # too few public cases to say
@@ -189,3 +227,11 @@ def test_every_known_cheat_is_flagged_or_earns_next_to_nothing(tmp_path):
             result = results(tmp_path / module, Path(folder).name)
             flagged = bool(result["extra_data"].get("review"))
             assert flagged or result["score"] <= 0.1 * full, (Path(folder).name, result["score"], full)
+            # "# loses: check, ...": the checks the cheat aims at earn nothing, in any case
+            declared = re.search(r"^# loses: (.+)$", (Path(folder) / f"{module}.py").read_text(), re.MULTILINE)
+            for check in ([c.strip() for c in declared.group(1).split(",")] if declared else []):
+                lines = [t for t in result["tests"] if t["extra_data"]["nodeid"].split("::", 1)[1].split("[")[0]
+                         == check]
+                assert lines, f"{Path(folder).name}: no check named {check}"
+                earned = [(t["name"], t["score"]) for t in lines if t["score"] > 0]
+                assert not earned, f"{Path(folder).name} earned points on {check}: {earned}"

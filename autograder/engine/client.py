@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..worker import wire
+from ..worker.offlimits import SWITCHED_OFF, UNWATCHED_THREAD
 from .display import student_words
 from .results import clean_text
 from .sandbox import Limits, Sandbox, WorkerPipes
@@ -411,16 +412,22 @@ class StudentCode:
         self.imported.add(module)
 
     def call(self, module: str, function: str, *args, timeout: float | None = None,
-             ext_encoders: list = (), **kwargs):
+             ext_encoders: list = (), off_limits: tuple[str, ...] = (), **kwargs):
         """Call ``module.function(*args, **kwargs)`` in the worker; return its value
         decoded for the grader (JSON values, ``np.ndarray``, ``wire.Tensor``,
-        ``wire.Ext``, ``wire.Opaque``)."""
+        ``wire.Ext``, ``wire.Opaque``). ``off_limits``: library functions
+        (``"package.module:Class.method"``) that must not run during the call
+        (see ``worker/offlimits.py``)."""
         self.ensure_imported(module)
         tree, blobs = wire.encode_args(args, kwargs, list(ext_encoders))
         limit = timeout if timeout is not None else self.time.call_limit(module, function)
-        header, out_blobs, elapsed = self._exchange(
-            f"{function}()", {"op": "call", "module": module, "function": function, "args": tree}, blobs, limit)
+        request = {"op": "call", "module": module, "function": function, "args": tree}
+        if off_limits:
+            request["off_limits"] = list(off_limits)
+        header, out_blobs, elapsed = self._exchange(f"{function}()", request, blobs, limit)
         output = self.worker.output.text() if self.worker else ""
+        if header.get("status") == "error" and header.get("kind") == "off_limits" and off_limits:
+            raise _off_limits_error(function, header.get("called"), off_limits, output)
         if header.get("status") != "ok":
             error = _error_from(header, module, function, output, self.limits)
             if error.kind in ("memory", "processes"):
@@ -463,6 +470,20 @@ def _changed_arguments(names: object) -> str:
 
 def _size(n: int) -> str:
     return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
+
+
+def _off_limits_error(function: str, called: object, off_limits: tuple[str, ...], output: str) -> StudentCodeError:
+    """The worker saw forbidden library functions run during the call. Only names the grader asked
+    about are shown (the worker's words could be anything)."""
+    called = called if isinstance(called, list) else []
+    names = [f"{name.partition(':')[2]} (from {name.partition(':')[0]})" for name in off_limits if name in called]
+    if UNWATCHED_THREAD in called:
+        names.append(f"library code, for all the grader can tell, from {UNWATCHED_THREAD}")
+    if SWITCHED_OFF in called or not names:
+        names.append(f"something that switched off {SWITCHED_OFF}")
+    return StudentCodeError("off_limits", f"{function}() called {', '.join(names)} while it ran: the docstring asks "
+                                          f"you to write this yourself, without the library's implementation, so "
+                                          f"its result does not count.", output)
 
 
 def _crash_message(what: str, ended: str, limits: Limits) -> str:

@@ -48,6 +48,13 @@ class HandsOn:
     def fixtures_dir(self, visibility: str) -> Path:
         return FIXTURES_DIR / self.name / visibility
 
+    @property
+    def off_limits(self) -> dict[str, tuple[str, ...]]:
+        """Student function -> the library functions (``"package.module:Class.method"``) its
+        docstring asks students to write themselves: the package's ``OFF_LIMITS``."""
+        package = importlib.import_module(f"autograder.handsons.{self.name}")
+        return {name: tuple(functions) for name, functions in getattr(package, "OFF_LIMITS", {}).items()}
+
     def import_plugin(self, part: str):
         """``autograder.handsons.<name>.<part>`` (``codec``, ``recipe``...)."""
         return importlib.import_module(f"autograder.handsons.{self.name}.{part}")

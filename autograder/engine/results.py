@@ -63,11 +63,15 @@ def grader_errors(tests: list[dict]) -> int:
     return sum(1 for t in tests if t.get("extra_data", {}).get("kind") == "grader_error")
 
 
-# A hands-on is flagged for review when its public cases (nearly) all pass and most hidden cases
-# of the same checks fail: code tuned to, or a lookup table of, the public fixtures.
-REVIEW_PUBLIC_PASSED = 0.8    # at least this share of the public cases passes...
-REVIEW_HIDDEN_PASSED = 0.5    # ...and less than this share of the hidden ones
-REVIEW_MIN_CASES = 3          # of each, for a share to mean something
+# A check is flagged for review when its public cases pass far more often than its hidden cases (the
+# same check on inputs students never saw): code tuned to, or a table of answers to, the public
+# fixtures, even one answering only part of them. Decided per check, so that a partial table cannot
+# hide behind the checks it leaves alone, and on how unlikely the split is, so that an honest mistake
+# (failing public and hidden cases alike) is not flagged: the chance that the passes, as many as there
+# are, fall on the public side at least that much if public and hidden cases were alike (Fisher's
+# exact test, one-sided: the hypergeometric tail).
+REVIEW_CHANCE = 0.01      # flagged when that chance is below this...
+REVIEW_MIN_CASES = 3      # ...and the check has at least this many public passes and hidden cases
 
 
 def _check_of(test: dict) -> str:
@@ -76,35 +80,64 @@ def _check_of(test: dict) -> str:
     return nodeid.split("::", 1)[-1].split("[", 1)[0]
 
 
+def _public_passes(public: int, public_cases: int, hidden: int, hidden_cases: int) -> list[float]:
+    """``p[k]``: the chance that ``k`` of the check's passes fall on its public cases, were its
+    ``public + hidden`` passes spread at random over all its cases (hypergeometric)."""
+    passes, cases = public + hidden, public_cases + hidden_cases
+    return [math.comb(public_cases, k) * math.comb(hidden_cases, passes - k) / math.comb(cases, passes)
+            for k in range(min(passes, public_cases) + 1)]
+
+
+def split_chance(*tallies: tuple[int, int, int, int]) -> float:
+    """The chance that, were each check's passes spread at random over its cases, at least as many
+    fall on the public cases as did, in all: each tally is ``(public passed, public cases, hidden
+    passed, hidden cases)`` of one check (one tally: Fisher's exact test; several: its stratified
+    form, each check keeping its own difficulty)."""
+    total = [1.0]
+    for tally in tallies:   # the distribution of the sum: one convolution per check
+        one = _public_passes(*tally)
+        total = [sum(total[i] * one[k - i] for i in range(len(total)) if 0 <= k - i < len(one))
+                 for k in range(len(total) + len(one) - 1)]
+    observed = sum(tally[0] for tally in tallies)
+    return min(1.0, sum(total[observed:]))
+
+
 def integrity_flags(tests: list[dict]) -> list[dict]:
-    """Per hands-on, the public and hidden cases of the checks that have both; a flag (with its
-    figures, for the instructor) where the public ones pass and most hidden ones fail."""
-    counts: dict[str, dict[str, list[int]]] = {}
-    checks: dict[tuple[str, str], set[str]] = {}
+    """Per check that has public and hidden cases, a flag (with its figures, for the instructor) where
+    its public cases pass and its hidden ones fail beyond what chance explains (``split_chance``)."""
+    counts: dict[tuple[str, str], dict[str, list[int]]] = {}
     for test in tests:
-        module = (test.get("tags") or ["?"])[0]
+        key = ((test.get("tags") or ["?"])[0], _check_of(test))
         side = "public" if test.get("visibility") == "visible" else "hidden"
-        checks.setdefault((module, _check_of(test)), set()).add(side)
-    for test in tests:
-        module = (test.get("tags") or ["?"])[0]
-        if checks[(module, _check_of(test))] != {"public", "hidden"}:
-            continue
-        side = "public" if test.get("visibility") == "visible" else "hidden"
-        tally = counts.setdefault(module, {"public": [0, 0], "hidden": [0, 0]})[side]
+        tally = counts.setdefault(key, {"public": [0, 0], "hidden": [0, 0]})[side]
         tally[0] += test.get("status") == "passed"
         tally[1] += 1
     flags = []
-    for module, tally in counts.items():
+    comparable: dict[str, list[tuple[str, tuple[int, int, int, int]]]] = {}
+    for (module, check), tally in counts.items():
         (public, public_total), (hidden, hidden_total) = tally["public"], tally["hidden"]
-        if min(public_total, hidden_total) < REVIEW_MIN_CASES:
-            continue
-        if public >= REVIEW_PUBLIC_PASSED * public_total and hidden < REVIEW_HIDDEN_PASSED * hidden_total:
-            flags.append({"module": module, "public_passed": public, "public_cases": public_total,
-                          "hidden_passed": hidden, "hidden_cases": hidden_total,
-                          "message": f"{module}: passes {public}/{public_total} public cases, {hidden}/{hidden_total} "
-                                     f"hidden cases of the same checks: possibly tuned or hard-coded to the public "
-                                     f"fixtures"})
+        if public_total and hidden_total:
+            comparable.setdefault(module, []).append((check, (public, public_total, hidden, hidden_total)))
+    for module, checks in comparable.items():
+        found = [_flag(module, check, [tally]) for check, tally in checks]
+        found = [flag for flag in found if flag]
+        # Small checks (4 public cases) cannot tell alone: a table spread over them shows in all of them.
+        everything = _flag(module, f"{len(checks)} checks together", [tally for _, tally in checks])
+        flags += found or ([everything] if everything else [])
     return flags
+
+
+def _flag(module: str, check: str, tallies: list[tuple[int, int, int, int]]) -> dict | None:
+    public, public_total, hidden, hidden_total = (sum(t[i] for t in tallies) for i in range(4))
+    if public < REVIEW_MIN_CASES or hidden_total < REVIEW_MIN_CASES:
+        return None
+    chance = split_chance(*tallies)
+    if chance >= REVIEW_CHANCE:
+        return None
+    return {"module": module, "check": check, "public_passed": public, "public_cases": public_total,
+            "hidden_passed": hidden, "hidden_cases": hidden_total, "chance": chance,
+            "message": f"{module}: {check} passes {public}/{public_total} public cases, {hidden}/{hidden_total} "
+                       f"hidden cases: possibly tuned or hard-coded to the public fixtures"}
 
 
 def review_text(results: dict) -> str:

@@ -31,6 +31,7 @@ import contextlib
 import functools
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -1077,13 +1078,26 @@ def fail_for_limit(student, function: str, doing: str, error) -> None:
              f"perhaps threads or processes started at each call and never ended. {VECTORISE}")
 
 
-def check_sample(function: str, value: object, tables: Sequence[np.ndarray], vectors: np.ndarray, seed,
+# The big runs' vectors and the rows checked of their results are drawn from this secret, made when
+# the grader starts: seeds in shipped code would let a submission recognise its input and answer only
+# the rows that will be checked. A verdict does not depend on the draw: right code passes every draw,
+# a known mistake fails every one (a run checks 500 vectors).
+GRADING_SECRET = int.from_bytes(os.urandom(16), "little")
+
+
+def secret_rng(*key: int) -> np.random.Generator:
+    """A generator for ``key``, seeded by ``GRADING_SECRET`` (unknown to the worker)."""
+    return np.random.default_rng((GRADING_SECRET, *key))
+
+
+def check_sample(function: str, value: object, tables: Sequence[np.ndarray], vectors: np.ndarray, key,
                  what: str) -> None:
-    """The result of a big run, checked on ``SAMPLE_CHECKED`` of its vectors drawn at random (seeded)."""
+    """The result of a big run, checked on ``SAMPLE_CHECKED`` of its vectors drawn at random (from the
+    grading secret and ``key``)."""
     n = len(vectors)
     shape = (n,) if function == "quantize" else (len(tables), n)
     got = expect_tensor(value, what, shape=shape, kind="i")
-    rows = np.sort(np.random.default_rng(seed).choice(n, min(SAMPLE_CHECKED, n), replace=False))
+    rows = np.sort(secret_rng(*key).choice(n, min(SAMPLE_CHECKED, n), replace=False))
     part = Tensor(np.ascontiguousarray(got[rows] if function == "quantize" else got[:, rows]), value.dtype)
     what = f"{what} (checked on {len(rows)} of its vectors drawn at random; 'vector i' counts those)"
     if function == "quantize":
@@ -1094,8 +1108,9 @@ def check_sample(function: str, value: object, tables: Sequence[np.ndarray], vec
 
 @dataclass(frozen=True)
 class Workload:
-    """A big input for ``quantize`` or ``rvq_encode``: fixed tables, and vectors drawn afresh (seeded)
-    for every run, so that no run can be answered from an earlier one."""
+    """A big input for ``quantize`` or ``rvq_encode``: fixed tables (seeded), and vectors drawn afresh
+    for every run from the grading secret, so that no run can be answered from an earlier one nor
+    recognised."""
     function: str
     tables: tuple
     count: int
@@ -1108,7 +1123,7 @@ class Workload:
         return f"{spaced(self.count)} vectors, {spaced(rows)} rows of {dim} dimensions{tables}"
 
     def vectors(self, draw: int, count: int | None = None) -> np.ndarray:
-        generator = np.random.default_rng((self.seed, draw))
+        generator = secret_rng(self.seed, draw)
         return generator.standard_normal((count or self.count, self.tables[0].shape[1]), dtype=np.float32)
 
     def args(self, vectors: np.ndarray) -> tuple:
@@ -1122,7 +1137,8 @@ class Workload:
 
 
 def run_at_scale(student, case: dict) -> None:
-    """One call on the docstring's size (seeded, generated here), checked on a sample of its vectors;
+    """One call on the docstring's size (tables seeded, vectors drawn from the grading secret), checked on
+    a sample of its vectors;
     running out of memory, processes or time is named as such."""
     from ...engine.client import StudentCodeError
 

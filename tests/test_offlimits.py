@@ -1,0 +1,108 @@
+"""Library functions a check forbids (``StudentCode.call(..., off_limits=...)``, worker/offlimits.py):
+a call of one during the student's call fails it with a message naming the call, however the
+student reached it; a call that steps out of the observation fails too; other calls are untouched.
+Through the real sandbox, with the standard library's ``json.encoder`` standing in for transformers."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from autograder.engine.client import StudentCode, StudentCodeError
+from autograder.engine.sandbox import Limits, Sandbox
+from autograder.worker.offlimits import SWITCHED_OFF, UNWATCHED_THREAD
+
+MODULE = "midi_tokens"
+ENCODE = "json.encoder:JSONEncoder.encode"
+SOURCE = textwrap.dedent('''
+    import _thread, importlib, json, json.encoder, queue, sys, threading, time
+
+    def honest(x):
+        return sorted(x)
+
+    def direct(x):
+        return json.encoder.JSONEncoder().encode(x)
+
+    def through_the_class(x):
+        encoder = json.encoder.JSONEncoder()
+        return type(encoder).encode(encoder, x)
+
+    def reloaded(x):
+        fresh = importlib.reload(json.encoder)
+        return fresh.JSONEncoder.encode(fresh.JSONEncoder(), x)
+
+    def in_a_thread(x):
+        out = []
+        worker = threading.Thread(target=lambda: out.append(json.encoder.JSONEncoder().encode(x)))
+        worker.start()
+        worker.join()
+        return out[0]
+
+    def in_a_raw_thread(x):
+        out = []
+        _thread.start_new_thread(lambda: (out.append(json.encoder.JSONEncoder().encode(x)), time.sleep(1)), ())
+        while not out:
+            time.sleep(0.01)
+        return out[0]
+
+    _requests, _answers = queue.Queue(), queue.Queue()
+
+    def _serve():
+        while True:
+            _answers.put(json.encoder.JSONEncoder().encode(_requests.get()))
+
+    def from_a_thread_started_at_import(x):
+        if not getattr(sys.modules[__name__], "_started", False):
+            threading.Thread(target=_serve, daemon=True).start()
+            globals()["_started"] = True
+            time.sleep(0.2)
+        return "started"
+
+    def served(x):
+        _requests.put(x)
+        return _answers.get()
+
+    def switched_off(x):
+        sys.setprofile(None)
+        return json.encoder.JSONEncoder().encode(x)
+''')
+
+
+@pytest.fixture(scope="module")
+def code():
+    with Sandbox([MODULE]) as box:
+        student = StudentCode(box, {f"{MODULE}.py": SOURCE.encode()}, Limits(memory_bytes=2 << 30))
+        yield student
+        student.close()
+
+
+def _refused(code: StudentCode, function: str) -> str:
+    with pytest.raises(StudentCodeError) as info:
+        code.call(MODULE, function, [2, 1], off_limits=(ENCODE,))
+    assert info.value.kind == "off_limits"
+    assert info.value.message.startswith(f"{function}() called ")
+    assert "write this yourself" in info.value.message
+    return info.value.message
+
+
+def test_other_calls_are_untouched(code):
+    assert code.call(MODULE, "honest", [2, 1], off_limits=(ENCODE,)) == [1, 2]
+    assert code.call(MODULE, "direct", [2, 1]) == "[2, 1]"   # not forbidden in this call
+
+
+@pytest.mark.parametrize("function", ["direct", "through_the_class", "reloaded", "in_a_thread"])
+def test_a_forbidden_call_is_named_however_it_is_reached(code, function):
+    assert "JSONEncoder.encode (from json.encoder)" in _refused(code, function)
+
+
+def test_threads_out_of_the_observation_fail_the_call(code):
+    assert UNWATCHED_THREAD in _refused(code, "in_a_raw_thread")
+    code.close()   # a fresh worker: a thread started by an earlier call is out of reach as well
+    assert code.call(MODULE, "from_a_thread_started_at_import", 0) == "started"
+    assert UNWATCHED_THREAD in _refused(code, "served")
+    code.close()
+
+
+def test_switching_the_observation_off_fails_the_call(code):
+    assert SWITCHED_OFF in _refused(code, "switched_off")
+    code.close()
