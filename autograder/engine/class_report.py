@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import handsons
-from .diagnoses import UNRECOGNISED, known
+from .diagnoses import UNRECOGNISED, causes, known
 from .display import csv_cell, html_text, link_to
 from .results import module_scores, write_atomic
 
@@ -94,7 +94,8 @@ def _handson(module: str, batch: dict[str, dict], explanations: dict[str, str]) 
             ids = _diagnoses_of(test)
             lost = float(test["max_score"]) - float(test["score"])
             for mistake in ids:
-                seen = named.setdefault(mistake, {"checks": set(), "lost": 0.0, "sides": set()})
+                seen = named.setdefault(mistake, {"checks": set(), "lost": 0.0, "sides": set(),
+                                                  "said": (causes(str(test.get("output", ""))) or [""])[0].split("\n")[0][:400]})
                 seen["checks"].add(_key(test))
                 seen["sides"].add(_side(test))
                 seen["lost"] += lost / len(ids)   # a line naming two mistakes: each costs half of it
@@ -107,7 +108,8 @@ def _handson(module: str, batch: dict[str, dict], explanations: dict[str, str]) 
                 group["lines"] += 1
                 group["points_lost"] += lost
         for mistake, seen in named.items():
-            entry = mistakes.setdefault(mistake, {"id": mistake, "explanation": explanations.get(mistake, ""),
+            explanation = explanations.get(mistake) or seen["said"]   # registered when a case needs it
+            entry = mistakes.setdefault(mistake, {"id": mistake, "explanation": explanation,
                                                   "submissions": [], "checks": defaultdict(int),
                                                   "hidden_only": 0, "points_lost": 0.0})
             entry["submissions"].append(name)

@@ -12,7 +12,9 @@ A :class:`Diagnosis` is the explanation's text (a ``str``: messages are made as 
 recorded, :func:`diagnose` reads each ``Likely cause:`` line of its message (the grader's words:
 what a submission printed or raised is quoted under a label, never at a line's start) and names
 the registered mistakes whose explanation it is. A failure no explanation matches is
-"unrecognised" (the class report groups those by check and kind of failure).
+"unrecognised" (the class report groups those by check and kind of failure). An explanation that
+comes with a fixture (what a purpose-built file is about) is registered when a grader first gives
+it, in the process that records the line.
 """
 from __future__ import annotations
 
@@ -46,6 +48,11 @@ class Diagnosis(str):
     @property
     def module(self) -> str:
         return self.id.split("/", 1)[0]
+
+
+def slug(text: str) -> str:
+    """``text`` as the second part of a mistake id: lower case, words joined by ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "unnamed"
 
 
 def _pattern(explanation: str) -> re.Pattern:

@@ -78,16 +78,16 @@ def print_impact(console, impact: dict, dry_run: bool) -> None:
     from .display import console_name, console_text
     when = "would change (dry run: nothing written)" if dry_run else "changed"
     console.print(f"[bold]Regrade: {len(impact['changed'])} submission(s) {when}[/], {impact['unchanged']} unchanged, "
-                  f"{len(impact['not_graded_before'])} not in the gradebook before.", highlight=False)
+                  f"{len(impact['not_graded_before'])} not in the gradebook before.", highlight=False, soft_wrap=True)
     for change in impact["changed"]:
         console.print(f"  {console_name(change['submission'])}: {change['old_score']:g} -> {change['new_score']:g} "
-                      f"({change['delta']:+g})", highlight=False)
+                      f"({change['delta']:+g})", highlight=False, soft_wrap=True)
         for line in change["lines"]:
             old, new = line["old"], line["new"]
             scores = f"{old['score']:g}/{old['max_score']:g}" if old else "absent"
             scores += f" -> {new['score']:g}/{new['max_score']:g}" if new else " -> absent"
-            console.print(f"    {console_text(line['name'], keep='')}: {scores}", highlight=False)
+            console.print(f"    {console_text(line['name'], keep='')}: {scores}", highlight=False, soft_wrap=True)
             for label, side in (("was", old), ("now", new)):
                 if side and side["message"]:
                     first = side["message"].strip().splitlines()[0][:200]
-                    console.print(f"      {label}: {console_text(first, keep='')}", highlight=False)
+                    console.print(f"      {label}: {console_text(first, keep='')}", highlight=False, soft_wrap=True)

@@ -28,7 +28,7 @@ import pytest
 
 from ...engine.client import StudentCodeError
 from ...engine.compare import describe, expect_int_list, fail
-from ...engine.diagnoses import Diagnosis
+from ...engine.diagnoses import Diagnosis, slug
 from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext
@@ -300,7 +300,8 @@ def diagnose_tokens(got: list[tuple], want: list[tuple], case: dict) -> str | No
             return note[:1] + (round(times[1]) - round(times[0]),) + note[2:]
         if Counter(end_rounded(n) for n in want) == got_c:
             return MISTAKES["end_rounded"]
-    return case.get("mistake_hint")
+    hint = case.get("mistake_hint")   # what this purpose-built file is about (the recipe's HINTS)
+    return Diagnosis(f"midi_tokens/case-{slug(case['id'])}", hint) if hint else None
 
 
 def show_piano_rolls(artifacts, expected: list[int], got: object) -> None:
