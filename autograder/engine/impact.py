@@ -8,7 +8,9 @@ gradebook keeps the earlier grading next to the new one.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from .results import write_atomic
@@ -17,15 +19,22 @@ SAME = 1e-6   # points closer than this are the same score
 
 
 def previous_results(gradebook: Path, scope: str) -> dict[str, dict]:
-    """name -> results of the latest grading of each submission in ``gradebook`` in ``scope`` (read
-    only: a dry run writes nothing, not even a schema upgrade)."""
-    if not Path(gradebook).exists():
+    """name -> results of the latest grading of each submission in ``gradebook`` in ``scope``, read
+    from a copy: a dry run writes nothing there (SQLite opens even a read-only WAL database with
+    files beside it)."""
+    gradebook = Path(gradebook)
+    if not gradebook.exists():
         return {}
-    db = sqlite3.connect(f"file:{Path(gradebook).resolve()}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT submission, results FROM gradings WHERE scope=? ORDER BY id", (scope,)).fetchall()
-    finally:
-        db.close()
+    with tempfile.TemporaryDirectory(prefix="ag-gradebook-") as folder:
+        for suffix in ("", "-wal"):   # the log holds what a running batch has not checkpointed yet
+            if Path(f"{gradebook}{suffix}").exists():
+                shutil.copyfile(f"{gradebook}{suffix}", Path(folder) / f"gradebook.sqlite{suffix}")
+        db = sqlite3.connect(Path(folder) / "gradebook.sqlite")
+        try:
+            rows = db.execute("SELECT submission, results FROM gradings WHERE scope=? ORDER BY id",
+                              (scope,)).fetchall()
+        finally:
+            db.close()
     return {name: json.loads(results) for name, results in rows}   # the latest of each wins
 
 
