@@ -88,7 +88,8 @@ def test_each_named_mistake_is_attributed_to_its_own_id(graded_class):
             else:
                 missed.append((name, sorted(named[name]), sorted(i for i, who in by_id.items() if name in who)))
     assert named_total >= 3 * min(PER_HANDSON, 8) - 3
-    print(f"attributed {attributed} of {named_total} one-mistake submissions whose feedback names the mistake")
+    print(f"attributed {attributed} of {named_total} one-mistake submissions whose feedback names the mistake; "
+          f"not: {missed}")
     assert attributed >= ATTRIBUTED * named_total, missed
 
 

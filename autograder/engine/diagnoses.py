@@ -66,22 +66,25 @@ def _pattern(explanation: str) -> re.Pattern:
 
 
 def causes(message: str) -> list[str]:
-    """The text after each ``Likely cause:`` that starts a line of ``message``, to the message's end."""
-    return [message[found.end():] for found in re.finditer(rf"(?m)^{re.escape(CAUSE)}", message)]
+    """The rest of each line of ``message`` that starts with ``Likely cause:``."""
+    return [found.group(1) for found in re.finditer(rf"(?m)^{re.escape(CAUSE)}(.*)$", message)]
 
 
 def diagnose(module: str, message: str) -> list[str]:
-    """The ids of the registered mistakes of ``module`` that ``message`` names (in its order).
-    Where explanations overlap, the longest one that matches is the one named."""
-    found = []
-    candidates = [d for d in REGISTRY.values() if d.module == module]
-    for cause in causes(message):
-        matches = [d for d in candidates if d.pattern.match(cause)]
-        if matches:
-            best = max(matches, key=len).id
-            if best not in found:
-                found.append(best)
-    return found
+    """The ids of the registered mistakes of ``module`` that ``message`` names, in its order. A
+    cause may name several ("one of these: A OR B"); where explanations overlap, the longest wins."""
+    candidates = sorted((d for d in REGISTRY.values() if d.module == module), key=len, reverse=True)
+    found: list[tuple[int, str]] = []
+    for offset, cause in enumerate(causes(message)):
+        taken: list[tuple[int, int]] = []
+        for diagnosis in candidates:
+            match = diagnosis.pattern.search(cause)
+            if match and match.end() > match.start() and \
+                    not any(match.start() < end and start < match.end() for start, end in taken):
+                taken.append(match.span())
+                found.append(((offset, match.start()), diagnosis.id))
+    ids = [id for _, id in sorted(found)]
+    return list(dict.fromkeys(ids))
 
 
 def known(module: str | None = None) -> dict[str, str]:

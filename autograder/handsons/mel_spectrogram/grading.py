@@ -219,6 +219,28 @@ MISTAKES = {
     "grad_off_globally": Diagnosis("mel_spectrogram/grad-off-globally",
         "an earlier vocode call turned gradients off for good (torch.set_grad_enabled(False)) instead "
         "of for the generator's call only (with torch.no_grad():) (gradients turned off globally)"),
+    "batch_dropped": Diagnosis("mel_spectrogram/batch-dropped",
+        "1-D audio [T] is one clip: the result is [1, num_mels, frames], with its batch dimension."),
+    "axes_swapped": Diagnosis("mel_spectrogram/axes-swapped",
+        "the axes are swapped: the result is [B, num_mels, frames], not [B, frames, num_mels]."),
+    "not_3d": Diagnosis("mel_spectrogram/not-3d", "the result is 3-D, [B, num_mels, frames] = {shape}."),
+    "batch_count": Diagnosis("mel_spectrogram/batch-count",
+        "one spectrogram per clip: the batch holds {batch} clip(s)."),
+    "num_mels": Diagnosis("mel_spectrogram/num-mels",
+        "num_mels={num_mels} bands are asked for: the filterbank is [num_mels, n_fft // 2 + 1]."),
+    "frame_count": Diagnosis("mel_spectrogram/frame-count",
+        "with pad = (n_fft - hop_size) // 2 = {pad} on both sides and center=False there are "
+        "1 + (T + 2 * pad - n_fft) // hop_size = {frames} frames for T = {length}."),
+    "floor_value": Diagnosis("mel_spectrogram/floor-value",
+        "where the expected values are at the floor log(1e-5) = -11.513, yours are all {value} = log({exp}): "
+        "the floor is clamp(mel, min=1e-5) before the natural log (wrong floor)."),
+    "vocode_channel": Diagnosis("mel_spectrogram/vocode-channel",
+        "the channel dimension is still there: the generator returns [B, 1, samples]; vocode "
+        "returns [B, samples] (squeeze(1), not removing the channel dimension)."),
+    "vocode_batch_dropped": Diagnosis("mel_spectrogram/vocode-batch-dropped",
+        "the batch dimension is gone: squeeze() also drops a batch of one; squeeze(1) drops "
+        "only the channel dimension."),
+    "vocode_samples": Diagnosis("mel_spectrogram/vocode-samples", "samples = frames * hop_size = {samples} per clip."),
 }
 # The mistakes the recipe computes (recipe.MISTAKES) -> what the student is told.
 MISTAKE_HINTS = {
@@ -316,15 +338,15 @@ def _shape_hint(case: dict, audio_shape: tuple):
         if got.shape == expected.shape:
             return None
         if len(audio_shape) == 1 and got.shape == expected.shape[1:]:
-            return "1-D audio [T] is one clip: the result is [1, num_mels, frames], with its batch dimension."
+            return MISTAKES["batch_dropped"]
         if got.ndim == 3 and got.shape == (expected.shape[0], expected.shape[2], expected.shape[1]):
-            return "the axes are swapped: the result is [B, num_mels, frames], not [B, frames, num_mels]."
+            return MISTAKES["axes_swapped"]
         if got.ndim != 3:
-            return f"the result is 3-D, [B, num_mels, frames] = {list(expected.shape)}."
+            return MISTAKES["not_3d"].format(shape=list(expected.shape))
         if got.shape[0] != batch:
-            return f"one spectrogram per clip: the batch holds {batch} clip(s)."
+            return MISTAKES["batch_count"].format(batch=batch)
         if got.shape[1] != num_mels:
-            return f"num_mels={num_mels} bands are asked for: the filterbank is [num_mels, n_fft // 2 + 1]."
+            return MISTAKES["num_mels"].format(num_mels=num_mels)
         frames = got.shape[2]
         candidates = (  # (frames that mistake gives, what to say), most common first
             (1 + length // hop_size, "center"),                                   # center=True instead of padding
@@ -335,8 +357,7 @@ def _shape_hint(case: dict, audio_shape: tuple):
         for count, mistake in candidates:
             if count == frames:
                 return MISTAKES[mistake]
-        return (f"with pad = (n_fft - hop_size) // 2 = {pad} on both sides and center=False there are "
-                f"1 + (T + 2 * pad - n_fft) // hop_size = {expected.shape[2]} frames for T = {length}.")
+        return MISTAKES["frame_count"].format(pad=pad, frames=expected.shape[2], length=length)
     return hint
 
 
@@ -355,9 +376,7 @@ def _floor_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
         if np.ptp(values) < 1e-4 and abs(values[0] - math.log10(1e-5)) < 1e-4:
             return MISTAKES["log10"]
         if np.ptp(values) < 1e-4 and abs(values[0] - FLOOR) > 1e-2 and abs(values[0] - lowest) < 1e-4:
-            return (f"where the expected values are at the floor log(1e-5) = -11.513, yours are all "
-                    f"{values[0]:.4g} = log({math.exp(values[0]):.3g}): the floor is clamp(mel, min=1e-5) "
-                    f"before the natural log (wrong floor).")
+            return MISTAKES["floor_value"].format(value=f"{values[0]:.4g}", exp=f"{math.exp(values[0]):.3g}")
     return None
 
 
@@ -531,13 +550,11 @@ def check_vocode(value: object, expected: np.ndarray, mel: np.ndarray, requires_
 
     def shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
         if got.ndim == 3 and got.shape[1] == 1 and got.shape[::2] == expected.shape:
-            return ("the channel dimension is still there: the generator returns [B, 1, samples]; vocode "
-                    "returns [B, samples] (squeeze(1), not removing the channel dimension).")
+            return MISTAKES["vocode_channel"]
         if got.ndim == 1 and expected.shape[0] == 1 and got.shape[0] == expected.shape[1]:
-            return ("the batch dimension is gone: squeeze() also drops a batch of one; squeeze(1) drops "
-                    "only the channel dimension.")
+            return MISTAKES["vocode_batch_dropped"]
         if got.ndim == 2 and got.shape[0] == expected.shape[0]:
-            return f"samples = frames * hop_size = {expected.shape[1]} per clip."
+            return MISTAKES["vocode_samples"].format(samples=expected.shape[1])
         return None
 
     assert_close(got, expected, f"{what}: the result", rtol=1e-4, atol=1e-5, hints=[shape_hint])
