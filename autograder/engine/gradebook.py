@@ -141,13 +141,6 @@ class Gradebook:
             (submission, digest, self.grader_version, self.fixtures_version, self.scope)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def latest(self, submission: str) -> dict | None:
-        """The results of the latest grading of ``submission`` in this scope, whatever graded it:
-        what a regrade is compared with."""
-        row = self.db.execute("SELECT results FROM gradings WHERE submission=? AND scope=? ORDER BY id DESC LIMIT 1",
-                              (submission, self.scope)).fetchone()
-        return json.loads(row[0]) if row else None
-
     def record(self, submission: str, student: str, digest: str, results: dict) -> None:
         """Store one grading (earlier ones stay: the latest counts), atomically."""
         tests = results.get("tests", [])
