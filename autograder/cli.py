@@ -110,8 +110,11 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                       public_weight=public_weight, scheduler=scheduler, allow_weak=allow_weak_sandbox)
     previous = impact.previous_results(out / "gradebook.sqlite", options.scope) if options.regrade else {}
     published = out
-    if dry_run:
+    if dry_run:   # graded in a folder of its own, removed however the command ends
+        import atexit
+        import shutil
         out = Path(tempfile.mkdtemp(prefix="ag-dry-run-"))
+        atexit.register(shutil.rmtree, out, True)
     started = time.monotonic()
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -153,8 +156,6 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         changes = impact.compare(previous, {g.name: g.results for g in graded}, {g.name: g.student for g in graded})
         impact.print_impact(console, changes, dry_run)
         if dry_run:
-            import shutil
-            shutil.rmtree(out, ignore_errors=True)
             console.print(f"Dry run: nothing written in {published}.")
             if any(g.results.get("extra_data", {}).get("grader_errors") or is_incomplete(g.results) for g in graded):
                 raise typer.Exit(4)
