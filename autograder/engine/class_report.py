@@ -27,6 +27,7 @@ from .results import module_scores, write_atomic
 SCHEMA_VERSION = 1
 PAGE_MODE = 0o644
 SCORE_BINS = 10
+PLOTTED_MISTAKES = 25   # bars in the mistakes plot (the table lists every one)
 
 
 def _check_of(test: dict) -> str:
@@ -227,8 +228,10 @@ def _section(module: str, part: dict) -> str:
     out.append(bars_svg(f"{module}: pass rate per check",
                         [(f"{c['check']} ({c['visibility']})", c["pass_rate"], f"{c['pass_rate']:.0%}")
                          for c in part["checks"]], 1.0))
-    out.append(bars_svg(f"{module}: known mistakes by students",
-                        [(m["id"].split("/", 1)[-1], m["students"], str(m["students"])) for m in part["mistakes"][:25]],
+    shown = part["mistakes"][:PLOTTED_MISTAKES]
+    more = f" (the {len(shown)} most frequent of {len(part['mistakes'])})" if len(shown) < len(part["mistakes"]) else ""
+    out.append(bars_svg(f"{module}: known mistakes by students{more}",
+                        [(m["id"].split("/", 1)[-1], m["students"], str(m["students"])) for m in shown],
                         max([m["students"] for m in part["mistakes"]], default=1)))
     histogram = _histogram(part["scores"], part["max_score"])
     out.append(bars_svg(f"{module}: score distribution", histogram, max((h[1] for h in histogram), default=1)))
