@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import sqlite3
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,13 @@ def _autograder(*args: str, cwd: Path | None = None, timeout: float = 2400) -> s
 def _explanations(module: str) -> dict[str, str]:
     importlib.import_module(f"autograder.handsons.{module}.grading")
     return diagnoses.known(module)
+
+
+def _filled_in(template: str, lines: list[str]) -> bool:
+    """Whether one of ``lines`` is ``template`` with its ``{fields}`` filled in: it holds each of
+    the template's literal parts (what the catalogue's words are in, once filled in)."""
+    parts = [literal for literal, field, _, _ in string.Formatter().parse(template)]
+    return len(parts) > 1 and any(all(part in line for part in parts) for line in lines)
 
 
 def _class_of(module: str) -> list:
@@ -87,7 +95,8 @@ def test_each_named_mistake_is_attributed_to_its_own_id(graded_class):
             if name not in says or not any(says[name] in cause for cause in said):
                 continue
             named_total += 1
-            own = {i for i, text in explanations.items() if says[name] in text}
+            lines = [cause for cause in said if says[name] in cause]
+            own = {i for i, text in explanations.items() if says[name] in text or _filled_in(text, lines)}
             if any(name in by_id.get(i, ()) for i in own):
                 attributed += 1
             else:
