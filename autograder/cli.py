@@ -63,7 +63,12 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                           "write /autograder/results/results.json."),
           allow_weak_sandbox: bool = typer.Option(False, "--allow-weak-sandbox",
                                                   help="Grade even where the strong sandbox is unavailable."),
-          regrade: bool = typer.Option(False, "--regrade", help="Grade again what the gradebook already has."),
+          regrade: bool = typer.Option(False, "--regrade", help="Grade again what the gradebook already has, and "
+                                       "show whose scores change and why (OUT/regrade_impact.json); the gradebook "
+                                       "keeps the earlier grading too."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Regrade in a temporary folder and show whose "
+                                       "scores would change, by how much, on which checks and why, against the "
+                                       "gradebook in OUT; write nothing."),
           call_floor: float = typer.Option(10.0, "--call-timeout-floor", min=0.1,
                                            help="Seconds a call may take at least (more where the reference "
                                                 "is slow)."),
@@ -79,6 +84,9 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     from .engine.cluster import ClusterError, SandboxRefused
     from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
     from .engine.sandbox import SandboxError, detect_mode, weak_reason
+    if dry_run and gradescope:
+        console.print("[red]--dry-run compares with a batch's gradebook[/]: it takes no --gradescope.")
+        raise typer.Exit(2)
     if gradescope and scheduler:
         console.print("[red]--gradescope grades here[/]: it takes no --scheduler.")
         raise typer.Exit(2)
@@ -95,9 +103,18 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         raise typer.Exit(2)
     from .engine.gradebook import read_roster
     from .engine.client import TimePolicy
-    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=read_roster(roster), html=html,
+    from .engine import impact
+    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade or dry_run, roster=read_roster(roster),
+                      html=html and not dry_run,
                       time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget),
                       public_weight=public_weight, scheduler=scheduler, allow_weak=allow_weak_sandbox)
+    previous = impact.previous_results(out / "gradebook.sqlite", options.scope) if options.regrade else {}
+    published = out
+    if dry_run:   # graded in a folder of its own, removed however the command ends
+        import atexit
+        import shutil
+        out = Path(tempfile.mkdtemp(prefix="ag-dry-run-"))
+        atexit.register(shutil.rmtree, out, True)
     started = time.monotonic()
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -135,6 +152,15 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                           f"is incomplete. Start the scheduler and its workers (see the README), then run the "
                           f"same command again (what was graded is kept in the gradebook).", highlight=False)
             raise typer.Exit(6)
+    if options.regrade:
+        changes = impact.compare(previous, {g.name: g.results for g in graded}, {g.name: g.student for g in graded})
+        impact.print_impact(console, changes, dry_run)
+        if dry_run:
+            console.print(f"Dry run: nothing written in {published}.")
+            if any(g.results.get("extra_data", {}).get("grader_errors") or is_incomplete(g.results) for g in graded):
+                raise typer.Exit(4)
+            return
+        impact.write(out / "regrade_impact.json", changes)
     if gradescope:
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
@@ -196,6 +222,38 @@ def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
         g.name = names.get(g.source, g.name)
     _print_scores(console, graded, options.modules, maxima(options.modules), "Demo: the bundled submissions")
     console.print(f"Graded in {time.monotonic() - started:.1f} s; per-test feedback in {out}/<name>/results.json")
+
+
+@instructor_command("report")
+def report_command(results_dir: Path = typer.Argument(..., help="A batch's output folder (autograder grade --out)."),
+                   html: bool = typer.Option(False, "--html", help="Also write RESULTS_DIR/class_report.html.")):
+    """What the class got wrong: per hands-on, each check's pass rate, the known mistakes (how many
+    students, which checks), what hidden checks caught, unrecognised failures, review flags.
+    Writes RESULTS_DIR/class_report.json and mistakes.csv (schema: README)."""
+    from .engine import class_report
+    if not any(Path(results_dir).glob("*/results.json")):
+        console.print(f"[red]No results in {console_text(str(results_dir))}[/]: give the --out folder of a batch.")
+        raise typer.Exit(2)
+    report = class_report.write(results_dir, html=html)
+    for module, part in report["handsons"].items():
+        console.print(f"[bold]{module}[/]: {part['students']} student(s), mean {part['mean_score']:g} / "
+                      f"{part['max_score']:g}")
+        for check in part["checks"]:
+            console.print(f"  {console_text(check['check'])} ({check['visibility']}): {check['pass_rate']:.0%} passed, "
+                          f"mean {check['mean_points']:g} / {check['max_points']:g}", highlight=False)
+        for mistake in part["mistakes"]:
+            console.print(f"  {console_text(mistake['id'])}: {mistake['students']} student(s), cost "
+                          f"{console_text(', '.join(mistake['checks']))}"
+                          + (f"; {mistake['hidden_only']} caught by hidden checks only" if mistake["hidden_only"]
+                             else ""), highlight=False)
+        for group in part["unrecognised"]:
+            console.print(f"  unrecognised: {console_text(group['check'])} ({group['visibility']}, "
+                          f"{console_text(group['kind'])}): {group['students']} student(s)", highlight=False)
+        for flag in part["review"]:
+            console.print(f"  [yellow]review[/] {console_name(flag['submission'])}: {console_text(flag['message'])}",
+                          highlight=False)
+    written = "class_report.json, mistakes.csv" + (", class_report.html" if html else "")
+    console.print(f"wrote {written} in {console_text(str(results_dir))}", highlight=False)
 
 
 @app.command("rubric")

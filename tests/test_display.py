@@ -147,8 +147,8 @@ def parsed(path: Path) -> _Page:
 
 def test_reports_hold_nothing_executable_and_every_link_stays_in_the_report(graded):
     out = graded["out"]
-    pages = [out / "index.html", *sorted(out.glob("*/report.html"))]
-    assert len(pages) == len(HOSTILE_NAMES) + 3
+    pages = [out / "index.html", out / "class_report.html", *sorted(out.glob("*/report.html"))]
+    assert len(pages) == len(HOSTILE_NAMES) + 4
     for path in pages:
         page = parsed(path)
         raw = path.read_text(encoding="utf-8")
@@ -162,12 +162,14 @@ def test_reports_hold_nothing_executable_and_every_link_stays_in_the_report(grad
                     assert parts.scheme in ("", "http", "https", "data"), (path, attributes)
                     assert parts.scheme != "data" or attributes[key].startswith(("data:image/png;", "data:audio/wav;"))
     links = [attributes["href"] for tag, attributes in parsed(out / "index.html").tags if tag == "a"]
-    assert len(links) == len(HOSTILE_NAMES) + 2
+    assert len(links) == len(HOSTILE_NAMES) + 3   # each submission's page and the class report
     for href in links:
         assert urlsplit(href).scheme == "" and not href.startswith("/")
         assert (out / unquote(href)).is_file(), f"{href} does not lead to its report"
     text = "".join(parsed(out / "index.html").text)
     assert "\\u202eecila" in text and "<img src=x" in text   # shown as text, visibly
+    links = [attributes["href"] for tag, attributes in parsed(out / "class_report.html").tags if tag == "a"]
+    assert links and all((out / unquote(href)).is_file() for href in links if not href.startswith("#")), links
 
 
 def test_messages_are_labelled_and_visible_in_every_report(graded):

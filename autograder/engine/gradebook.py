@@ -5,7 +5,12 @@ the graders' version, the fixtures' version and what was graded (modules and
 visibilities). Re-grading a batch finds unchanged submissions there and skips
 them. Each submission's results are committed in one transaction when it is
 done, so a batch killed at any point loses only the submissions in flight, and
-re-running it completes the rest: nothing lost, nothing twice.
+re-running it completes the rest: nothing lost, nothing twice. ``--regrade``
+adds a grading and keeps the earlier ones (the latest counts): what a regrade
+changed stays answerable (see :mod:`impact`).
+
+Each result line keeps its kind of failure and the known mistakes its feedback
+names (``diagnoses``, a JSON list of ids), for the class report.
 """
 from __future__ import annotations
 
@@ -19,26 +24,30 @@ from pathlib import Path
 from . import handsons
 from .results import review_text
 
+GRADINGS = """
+CREATE TABLE IF NOT EXISTS {name} (
+    id INTEGER PRIMARY KEY,
+    submission TEXT NOT NULL, student TEXT NOT NULL, content_sha256 TEXT NOT NULL,
+    grader_version TEXT NOT NULL, fixtures_version TEXT NOT NULL, scope TEXT NOT NULL,
+    score REAL NOT NULL, max_score REAL NOT NULL, results TEXT NOT NULL,
+    graded_at REAL NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
+    review TEXT NOT NULL DEFAULT ''    -- integrity flags: passes public cases, fails most hidden ones
+);
+"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL NOT NULL, finished REAL,
     grader_version TEXT NOT NULL, fixtures_version TEXT NOT NULL, scope TEXT NOT NULL,
     submissions INTEGER NOT NULL, graded INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS gradings (
-    id INTEGER PRIMARY KEY,
-    submission TEXT NOT NULL, student TEXT NOT NULL, content_sha256 TEXT NOT NULL,
-    grader_version TEXT NOT NULL, fixtures_version TEXT NOT NULL, scope TEXT NOT NULL,
-    score REAL NOT NULL, max_score REAL NOT NULL, results TEXT NOT NULL,
-    graded_at REAL NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
-    review TEXT NOT NULL DEFAULT '',   -- integrity flags: passes public cases, fails most hidden ones
-    UNIQUE (submission, content_sha256, grader_version, fixtures_version, scope)
-);
+""" + GRADINGS.format(name="gradings") + """CREATE INDEX IF NOT EXISTS gradings_key
+    ON gradings (submission, content_sha256, grader_version, fixtures_version, scope);
 CREATE TABLE IF NOT EXISTS test_results (
     grading_id INTEGER NOT NULL REFERENCES gradings(id) ON DELETE CASCADE,
     position INTEGER NOT NULL, module TEXT NOT NULL, name TEXT NOT NULL,
     score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL, output TEXT NOT NULL,
-    visibility TEXT NOT NULL, PRIMARY KEY (grading_id, position)
+    visibility TEXT NOT NULL, kind TEXT NOT NULL DEFAULT '', diagnoses TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (grading_id, position)
 );
 """
 GRADER_PARTS = ("codec.py", "grading.py", "strategies.py", "test_public.py", "test_hidden.py")
@@ -77,17 +86,40 @@ def read_roster(path: Path | None) -> dict[str, str]:
     return {row["submission"].strip(): row["student"].strip() for row in rows}
 
 
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Bring a gradebook of an earlier version to this schema, keeping what it holds: integrity
+    flags (review), each line's kind and diagnoses, and several gradings of one key (a regrade keeps
+    the earlier one; the old table allowed one)."""
+    tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall())
+    if "gradings" not in tables:
+        return
+    columns = {row[1] for row in db.execute("PRAGMA table_info(gradings)")}
+    if "review" not in columns:   # a gradebook from before integrity flags
+        db.execute("ALTER TABLE gradings ADD COLUMN review TEXT NOT NULL DEFAULT ''")
+    lines = {row[1] for row in db.execute("PRAGMA table_info(test_results)")}
+    if "kind" not in lines:
+        db.execute("ALTER TABLE test_results ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
+        db.execute("ALTER TABLE test_results ADD COLUMN diagnoses TEXT NOT NULL DEFAULT '[]'")
+    if "UNIQUE" in tables["gradings"]:   # rebuilt without it (SQLite cannot drop a constraint)
+        db.execute("PRAGMA foreign_keys=OFF")   # the lines stay with their gradings' ids
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(GRADINGS.format(name="gradings_new"))
+        names = ", ".join(row[1] for row in db.execute("PRAGMA table_info(gradings)"))
+        db.execute(f"INSERT INTO gradings_new ({names}) SELECT {names} FROM gradings")
+        db.execute("DROP TABLE gradings")
+        db.execute("ALTER TABLE gradings_new RENAME TO gradings")
+        db.execute("COMMIT")
+
+
 class Gradebook:
     def __init__(self, path: Path, scope: str):
         self.path, self.scope = Path(path), scope
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None)   # explicit transactions only
         self.db.execute("PRAGMA journal_mode=WAL")
+        _upgrade(self.db)
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(gradings)")}
-        if "review" not in columns:   # a gradebook from before integrity flags
-            self.db.execute("ALTER TABLE gradings ADD COLUMN review TEXT NOT NULL DEFAULT ''")
         self.grader_version, self.fixtures_version = grader_version(), fixtures_version()
         self.run_id: int | None = None
 
@@ -102,22 +134,18 @@ class Gradebook:
                         (time.time(), graded, skipped, self.run_id))
 
     def lookup(self, submission: str, digest: str) -> dict | None:
-        """The results of an earlier grading of exactly this content, graders and fixtures."""
+        """The results of the latest grading of exactly this content, graders and fixtures."""
         row = self.db.execute(
             "SELECT results FROM gradings WHERE submission=? AND content_sha256=? AND grader_version=? "
-            "AND fixtures_version=? AND scope=?",
+            "AND fixtures_version=? AND scope=? ORDER BY id DESC LIMIT 1",
             (submission, digest, self.grader_version, self.fixtures_version, self.scope)).fetchone()
         return json.loads(row[0]) if row else None
 
     def record(self, submission: str, student: str, digest: str, results: dict) -> None:
-        """Store one grading (replacing an earlier one of the same key), atomically."""
+        """Store one grading (earlier ones stay: the latest counts), atomically."""
         tests = results.get("tests", [])
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute(
-                "DELETE FROM gradings WHERE submission=? AND content_sha256=? AND grader_version=? "
-                "AND fixtures_version=? AND scope=?",
-                (submission, digest, self.grader_version, self.fixtures_version, self.scope))
             cursor = self.db.execute(
                 "INSERT INTO gradings (submission, student, content_sha256, grader_version, fixtures_version, "
                 "scope, score, max_score, results, graded_at, run_id, review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -125,9 +153,10 @@ class Gradebook:
                  float(results.get("score", 0.0)), sum(float(t["max_score"]) for t in tests),
                  json.dumps(results), time.time(), self.run_id, review_text(results)))
             self.db.executemany(
-                "INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(cursor.lastrowid, i, (t.get("tags") or ["?"])[0], t["name"], float(t["score"]),
-                  float(t["max_score"]), t["status"], t.get("output", ""), t.get("visibility", ""))
+                  float(t["max_score"]), t["status"], t.get("output", ""), t.get("visibility", ""),
+                  str(t.get("extra_data", {}).get("kind", "")), json.dumps(t.get("extra_data", {}).get("diagnoses", [])))
                  for i, t in enumerate(tests)])
             self.db.execute("COMMIT")
         except BaseException:

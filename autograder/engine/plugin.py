@@ -35,6 +35,7 @@ import pytest
 from . import handsons
 from .artifacts import Artifacts
 from .client import StudentCode, StudentCodeError
+from .diagnoses import diagnose
 from .display import present
 from .results import clean_text
 
@@ -170,6 +171,8 @@ class GradingPlugin:
                 print(f"grader error in {item.nodeid}:\n" + "".join(traceback.format_exception(call.excinfo.value)),
                       file=sys.stderr, flush=True)
         entry["output"] = _stored_text(present(entry["output"], hidden=visibility_of(item.path) == "hidden"))
+        if entry["status"] == "failed":   # the known mistakes its feedback names, for the class report
+            entry["extra_data"]["diagnoses"] = diagnose(handson_of(item.path), entry["output"])
         entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)
         kept = self._artifacts.pop(item.nodeid, None)
         if kept is not None and kept.items:

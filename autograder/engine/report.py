@@ -42,6 +42,7 @@ table { border-collapse: collapse; } td, th { padding: 0.3em 0.8em; border-botto
 pre { white-space: pre-wrap; background: #f6f6f6; padding: 0.6em; font-size: 0.9em; }
 img { max-width: 100%; } .hidden-note { color: #777; font-size: 0.9em; }
 .review { color: #9a5b00; background: #fff4e0; }
+.plots svg { display: block; margin: 1em 0; } td pre { max-width: 40em; }
 """
 # Bump when pages would be drawn differently: a page drawn by another version is drawn again.
 RENDERER = "report-2"
@@ -213,10 +214,10 @@ def submission_page(name: str, results: dict, folder: Path, pictures: str = "dra
             else:
                 parts.append(f"<p><b>{html_text(description.get('title', ''))}</b>: ({html_text(pictures)})</p>")
         parts.append("</div>")
-    return _page(f"Feedback: {name}", "\n".join(parts))
+    return page(f"Feedback: {name}", "\n".join(parts))
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html_text(title, keep='')}</title>"
             f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
 
@@ -238,11 +239,13 @@ def index_page(graded: list, maxima: dict[str, float]) -> str:
         axis.hist(values, bins=min(10, max(1, len(values))), range=(0, maxima[module] or 1), color="#4c72b0")
         axis.set_title(module)
         axis.set_xlabel("points")
-    body = (f"<h1>Batch: {len(graded)} submission(s)</h1>{_png(figure)}"
+    body = (f"<h1>Batch: {len(graded)} submission(s)</h1>"
+            f"<p><a href=\"./class_report.html\">Class report</a>: what the class got wrong, per check and "
+            f"known mistake (also class_report.json and mistakes.csv)</p>{_png(figure)}"
             f"<table><tr><th>submission</th>{header}<th>total (/{sum(maxima.values()):g})</th>"
             f"<th>review</th></tr>"
             f"{''.join(rows)}</table>")
-    return _page("Grading report", body)
+    return page("Grading report", body)
 
 
 def page_key(name: str, results: dict, folder: Path) -> str:
@@ -323,10 +326,12 @@ def write_page(name: str, results: dict, folder: Path) -> str:
 
 
 def write_reports(out_dir: Path, graded: list, maxima: dict[str, float]) -> Path:
-    """``out_dir/<name>/report.html`` for each submission (drawn again only if its content changed)
-    and ``out_dir/index.html``."""
+    """``out_dir/<name>/report.html`` for each submission (drawn again only if its content changed),
+    the class report (``class_report``) and ``out_dir/index.html``."""
     out_dir = Path(out_dir)
     for item in graded:
         write_page(item.name, item.results, out_dir / item.name)
+    from . import class_report
+    class_report.write(out_dir, {item.name: item.results for item in graded})
     write_atomic(out_dir / "index.html", index_page(graded, maxima).encode(), PAGE_MODE)
     return out_dir / "index.html"

@@ -257,7 +257,8 @@ EX_OUTPUT = 74       # a grader's exit status when it could not write into the o
 PARTIAL = ".partial.jsonl"   # result lines as they are made: kept if grading does not finish
 # Files of the batch itself in the output folder: no submission may be named like them.
 RESERVED_NAMES = {"grades.csv", "gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
-                  "gradebook.sqlite-journal", "index.html"}
+                  "gradebook.sqlite-journal", "index.html", "class_report.html", "class_report.json",
+                  "mistakes.csv", "regrade_impact.json"}
 
 
 @contextlib.contextmanager

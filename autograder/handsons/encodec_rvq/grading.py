@@ -40,6 +40,7 @@ import numpy as np
 import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Opaque, Tensor
@@ -144,82 +145,121 @@ RULES = {
 }
 
 MISTAKES = {
-    "strides_twice": "each EncodecConv1d keeps a stride buffer of its own and wraps an nn.Conv1d with the "
-                     "same stride: a walk over all modules that reads every stride counts each one twice "
-                     "(strides counted twice). Take the strides of the nn.Conv1d layers only.",
-    "strides_summed": "the strides were added; the factor is their product.",
-    "rounded_up": "the number of codebooks is rounded down (floor), not up: only whole codebooks fit in the "
-                  "bandwidth (rounded up instead of down).",
-    "rounded": "the number of codebooks is rounded down (floor), not to the nearest.",
-    "frame_rate": "the frame rate is config.frame_rate, ceil(sampling_rate / hop_length) frames a second, "
-                  "not sampling_rate / hop_length (wrong frame rate).",
-    "at_least_one": "at least one codebook is used, however low the bandwidth: max(1, ...).",
-    "no_limit": "as in transformers, a bandwidth of 0 or less means no limit: config.num_quantizers.",
-    "capped": "num_quantizers is not capped at the model's codebooks: above the largest target it can be "
-              "more than config.num_quantizers (codebooks() caps, num_quantizers does not).",
-    "kbps": "the bandwidth is in kilobits per second: multiply by 1000 to compare with bits per second.",
-    "bits_rounded": "a code takes log2(codebook_size) bits, not a whole number of bits: with a codebook size "
-                    "that is not a power of two (1000 rows: 9.97 bits) rounding log2 changes the result (log2 "
-                    "rounded to whole bits).",
-    "order": "compute bandwidth * 1000 / (log2(codebook_size) * frame_rate) in that order, as transformers "
-             "does: the bandwidth divided by the kilobits per second of a codebook is the same number on paper "
-             "but rounds otherwise in floats, and at an exact edge floor() then gives one codebook more "
-             "(operations in another order).",
-    "l1": "the rows look chosen by the L1 (Manhattan) distance sum |v - e|; the nearest row is by Euclidean "
-          "distance (L1 distance instead of Euclidean).",
-    "dot": "the rows look chosen by the largest dot product v.e (a similarity); that is the nearest row only "
-           "when every row has the same norm: argmin |e|^2 - 2 v.e (dot product instead of Euclidean distance).",
-    "no_factor_2": "the rows look chosen by |e|^2 - v.e: the cross term of |v - e|^2 = |v|^2 - 2 v.e + |e|^2 "
-                   "has a factor 2 (factor 2 dropped).",
-    "cosine": "the rows look chosen by cosine similarity; the nearest row is by Euclidean distance.",
-    "farthest": "the rows look like the farthest ones: argmin, not argmax, of the distance.",
-    "residual_not_subtracted": "every codebook seems to quantize the vector itself: subtract each chosen row "
-                               "from the residual before the next codebook (residual not subtracted).",
-    "residual_added": "the chosen rows seem added to the residual: subtract them.",
-    "mean": "the result is the sum of the chosen rows divided by the number of codebooks: rvq_decode sums the "
-            "rows (mean instead of sum).",
-    "squared": "the values are the squares of the expected distances: the curve holds Euclidean distances, "
-               "the norms of the residuals, not squared (squared distances in the curve).",
-    "curve_k0": "the curve has Q values, one after each codebook (k = 1..Q); do not include k = 0.",
-    "all_layers": "these are all the model's codebooks; at a bandwidth the model uses only the first "
-                  "num_quantizers(config, bandwidth) of them (all layers instead of the bandwidth's).",
-    "inverted": "the ratio is inverted: PCM bits over code bits, how many times smaller the codes are "
-                "(inverted ratio).",
-    "no_log2": "a code takes log2(codebook_size) bits, not codebook_size bits.",
-    "ratio_bits_rounded": "a code takes log2(codebook_size) bits, not a whole number of bits: for a codebook size "
-                          "that is not a power of two the ratio uses the exact log2 (log2 rounded to whole bits).",
-    "bits_per_sample": "the PCM audio takes bits_per_sample bits a sample; it looks like 16 was used whatever "
-                       "bits_per_sample was.",
-    "padding_not_masked": "the output is what the encoder gives for the padding's values: set the padded "
-                          "samples to zero first (padding not masked).",
-    "nan_multiplied": "the padding held NaN and your output has NaN: multiplying by the mask keeps them "
-                      "(NaN * 0 is NaN). Replace the padded samples (torch.where, masked_fill) "
-                      "(padding multiplied, not replaced).",
-    "int_bandwidth": "6 and 6.0 are the same bandwidth: compare it with the targets as a number (an int bandwidth "
-                     "that is a target is valid) (int bandwidth refused).",
-    "short_audio": "audio shorter than one frame still gives one frame of codes: frames = ceil(len(audio) / "
-                   "hop_length), at least 1 (the encoder pads the audio), so do not cut it to whole frames "
-                   "(partial frame dropped).",
-    "whole_frames": "frames = ceil(len(audio) / hop_length): the last, partial frame counts too (the encoder pads "
-                    "it), so do not cut the audio to whole frames (partial frame dropped).",
-    "capped_index": "at this bandwidth num_quantizers is more than the model's codebooks: the model then uses all "
-                    "of them. A slice (layers[:n]) stops at the end; indexing layers[q] for q in range(n) does not "
-                    "(codebooks not capped at the model's).",
-    "stacked": "these codebooks have different numbers of rows: each is [K_q, D], and K_q may differ from one "
-               "codebook to the next, so they cannot be stacked into one [Q, K, D] tensor (codebooks stacked).",
-    "no_codebooks": "Q may be 0: with no codebooks the codes are an empty [0, N] tensor (torch.stack of an empty "
-                    "list fails; torch.empty(0, N, dtype=torch.long) does not).",
-    "empty_vectors": "N = 0 gives an empty result (torch.cat or torch.stack of an empty list fails; an argmin over "
-                     "the rows of a [0, K] distance matrix does not).",
-    "fewer_rows": "codes may have fewer rows than there are codebooks: row q uses codebook q, so loop over the rows "
-                  "of codes (or zip them with the codebooks), not over every codebook (loop over the codebooks).",
-    "no_rows": "Q = 0 gives zeros [N, D]: start from zeros and add each row's vectors (torch.stack or torch.cat of "
-               "an empty list fails).",
-    "mask_dtype": "padding_mask may have any dtype (here {dtype}): torch.where needs a bool condition, so compare "
-                  "it (padding_mask != 0) or convert it (padding_mask.bool()) first (mask used as is).",
-    "state": "the same call in a fresh worker gives the right result: something keeps state between calls, a "
-             "cache keyed without one of the arguments (the bandwidth, the table, the model) or a global that a "
-             "call changes (state kept between calls).",
+    "strides_twice": Diagnosis("encodec_rvq/strides-twice",
+        "each EncodecConv1d keeps a stride buffer of its own and wraps an nn.Conv1d with the "
+        "same stride: a walk over all modules that reads every stride counts each one twice "
+        "(strides counted twice). Take the strides of the nn.Conv1d layers only."),
+    "strides_summed": Diagnosis("encodec_rvq/strides-summed",
+        "the strides were added; the factor is their product."),
+    "rounded_up": Diagnosis("encodec_rvq/rounded-up",
+        "the number of codebooks is rounded down (floor), not up: only whole codebooks fit in the "
+        "bandwidth (rounded up instead of down)."),
+    "rounded": Diagnosis("encodec_rvq/rounded",
+        "the number of codebooks is rounded down (floor), not to the nearest."),
+    "frame_rate": Diagnosis("encodec_rvq/frame-rate",
+        "the frame rate is config.frame_rate, ceil(sampling_rate / hop_length) frames a second, "
+        "not sampling_rate / hop_length (wrong frame rate)."),
+    "at_least_one": Diagnosis("encodec_rvq/at-least-one",
+        "at least one codebook is used, however low the bandwidth: max(1, ...)."),
+    "no_limit": Diagnosis("encodec_rvq/no-limit",
+        "as in transformers, a bandwidth of 0 or less means no limit: config.num_quantizers."),
+    "capped": Diagnosis("encodec_rvq/capped",
+        "num_quantizers is not capped at the model's codebooks: above the largest target it can be "
+        "more than config.num_quantizers (codebooks() caps, num_quantizers does not)."),
+    "kbps": Diagnosis("encodec_rvq/kbps",
+        "the bandwidth is in kilobits per second: multiply by 1000 to compare with bits per second."),
+    "bits_rounded": Diagnosis("encodec_rvq/bits-rounded",
+        "a code takes log2(codebook_size) bits, not a whole number of bits: with a codebook size "
+        "that is not a power of two (1000 rows: 9.97 bits) rounding log2 changes the result (log2 "
+        "rounded to whole bits)."),
+    "order": Diagnosis("encodec_rvq/order",
+        "compute bandwidth * 1000 / (log2(codebook_size) * frame_rate) in that order, as transformers "
+        "does: the bandwidth divided by the kilobits per second of a codebook is the same number on paper "
+        "but rounds otherwise in floats, and at an exact edge floor() then gives one codebook more "
+        "(operations in another order)."),
+    "l1": Diagnosis("encodec_rvq/l1",
+        "the rows look chosen by the L1 (Manhattan) distance sum |v - e|; the nearest row is by Euclidean "
+        "distance (L1 distance instead of Euclidean)."),
+    "dot": Diagnosis("encodec_rvq/dot",
+        "the rows look chosen by the largest dot product v.e (a similarity); that is the nearest row only "
+        "when every row has the same norm: argmin |e|^2 - 2 v.e (dot product instead of Euclidean distance)."),
+    "no_factor_2": Diagnosis("encodec_rvq/no-factor-2",
+        "the rows look chosen by |e|^2 - v.e: the cross term of |v - e|^2 = |v|^2 - 2 v.e + |e|^2 "
+        "has a factor 2 (factor 2 dropped)."),
+    "cosine": Diagnosis("encodec_rvq/cosine",
+        "the rows look chosen by cosine similarity; the nearest row is by Euclidean distance."),
+    "farthest": Diagnosis("encodec_rvq/farthest",
+        "the rows look like the farthest ones: argmin, not argmax, of the distance."),
+    "residual_not_subtracted": Diagnosis("encodec_rvq/residual-not-subtracted",
+        "every codebook seems to quantize the vector itself: subtract each chosen row "
+        "from the residual before the next codebook (residual not subtracted)."),
+    "residual_added": Diagnosis("encodec_rvq/residual-added",
+        "the chosen rows seem added to the residual: subtract them."),
+    "mean": Diagnosis("encodec_rvq/mean",
+        "the result is the sum of the chosen rows divided by the number of codebooks: rvq_decode sums the "
+        "rows (mean instead of sum)."),
+    "squared": Diagnosis("encodec_rvq/squared",
+        "the values are the squares of the expected distances: the curve holds Euclidean distances, "
+        "the norms of the residuals, not squared (squared distances in the curve)."),
+    "curve_k0": Diagnosis("encodec_rvq/curve-k0",
+        "the curve has Q values, one after each codebook (k = 1..Q); do not include k = 0."),
+    "all_layers": Diagnosis("encodec_rvq/all-layers",
+        "these are all the model's codebooks; at a bandwidth the model uses only the first "
+        "num_quantizers(config, bandwidth) of them (all layers instead of the bandwidth's)."),
+    "inverted": Diagnosis("encodec_rvq/inverted",
+        "the ratio is inverted: PCM bits over code bits, how many times smaller the codes are "
+        "(inverted ratio)."),
+    "no_log2": Diagnosis("encodec_rvq/no-log2",
+        "a code takes log2(codebook_size) bits, not codebook_size bits."),
+    "ratio_bits_rounded": Diagnosis("encodec_rvq/ratio-bits-rounded",
+        "a code takes log2(codebook_size) bits, not a whole number of bits: for a codebook size "
+        "that is not a power of two the ratio uses the exact log2 (log2 rounded to whole bits)."),
+    "bits_per_sample": Diagnosis("encodec_rvq/bits-per-sample",
+        "the PCM audio takes bits_per_sample bits a sample; it looks like 16 was used whatever "
+        "bits_per_sample was."),
+    "padding_not_masked": Diagnosis("encodec_rvq/padding-not-masked",
+        "the output is what the encoder gives for the padding's values: set the padded "
+        "samples to zero first (padding not masked)."),
+    "nan_multiplied": Diagnosis("encodec_rvq/nan-multiplied",
+        "the padding held NaN and your output has NaN: multiplying by the mask keeps them "
+        "(NaN * 0 is NaN). Replace the padded samples (torch.where, masked_fill) "
+        "(padding multiplied, not replaced)."),
+    "int_bandwidth": Diagnosis("encodec_rvq/int-bandwidth",
+        "6 and 6.0 are the same bandwidth: compare it with the targets as a number (an int bandwidth "
+        "that is a target is valid) (int bandwidth refused)."),
+    "short_audio": Diagnosis("encodec_rvq/short-audio",
+        "audio shorter than one frame still gives one frame of codes: frames = ceil(len(audio) / "
+        "hop_length), at least 1 (the encoder pads the audio), so do not cut it to whole frames "
+        "(partial frame dropped)."),
+    "whole_frames": Diagnosis("encodec_rvq/whole-frames",
+        "frames = ceil(len(audio) / hop_length): the last, partial frame counts too (the encoder pads "
+        "it), so do not cut the audio to whole frames (partial frame dropped)."),
+    "capped_index": Diagnosis("encodec_rvq/capped-index",
+        "at this bandwidth num_quantizers is more than the model's codebooks: the model then uses all "
+        "of them. A slice (layers[:n]) stops at the end; indexing layers[q] for q in range(n) does not "
+        "(codebooks not capped at the model's)."),
+    "stacked": Diagnosis("encodec_rvq/stacked",
+        "these codebooks have different numbers of rows: each is [K_q, D], and K_q may differ from one "
+        "codebook to the next, so they cannot be stacked into one [Q, K, D] tensor (codebooks stacked)."),
+    "no_codebooks": Diagnosis("encodec_rvq/no-codebooks",
+        "Q may be 0: with no codebooks the codes are an empty [0, N] tensor (torch.stack of an empty "
+        "list fails; torch.empty(0, N, dtype=torch.long) does not)."),
+    "empty_vectors": Diagnosis("encodec_rvq/empty-vectors",
+        "N = 0 gives an empty result (torch.cat or torch.stack of an empty list fails; an argmin over "
+        "the rows of a [0, K] distance matrix does not)."),
+    "fewer_rows": Diagnosis("encodec_rvq/fewer-rows",
+        "codes may have fewer rows than there are codebooks: row q uses codebook q, so loop over the rows "
+        "of codes (or zip them with the codebooks), not over every codebook (loop over the codebooks)."),
+    "no_rows": Diagnosis("encodec_rvq/no-rows",
+        "Q = 0 gives zeros [N, D]: start from zeros and add each row's vectors (torch.stack or torch.cat of "
+        "an empty list fails)."),
+    "mask_dtype": Diagnosis("encodec_rvq/mask-dtype",
+        "padding_mask may have any dtype (here {dtype}): torch.where needs a bool condition, so compare "
+        "it (padding_mask != 0) or convert it (padding_mask.bool()) first (mask used as is)."),
+    "state": Diagnosis("encodec_rvq/state",
+        "the same call in a fresh worker gives the right result: something keeps state between calls, a "
+        "cache keyed without one of the arguments (the bandwidth, the table, the model) or a global that a "
+        "call changes (state kept between calls)."),
 }
 
 

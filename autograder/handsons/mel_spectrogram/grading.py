@@ -42,6 +42,7 @@ import numpy as np
 import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Tensor
@@ -110,61 +111,136 @@ MISTAKE_SHOWS = 0.02      # a mistake "shows" on a case when it moves >= 2% of t
 MATCH = 0.98              # an answer "is" a mistake when >= 98% of its probe values are within tolerance of it
 
 MISTAKES = {
-    "center": "torch.stft(..., center=True) pads the clip again (n_fft // 2 samples on each side), which "
-              "adds frames: after the reflect padding call it with center=False (center=True used).",
-    "no_padding": "the clip was not padded: pad it with (n_fft - hop_size) // 2 samples on both sides, "
-                  "mode=\"reflect\", before the STFT (no reflect padding).",
-    "one_side": "the clip was padded on one side only: pad (n_fft - hop_size) // 2 samples on BOTH sides "
-                "(padding on one side).",
-    "shifted": "the frames are shifted in time by (n_fft - hop_size) // 2 samples: the clip looks padded on "
-               "one side only, by twice the amount; pad (n_fft - hop_size) // 2 samples on both sides "
-               "(padding on one side).",
-    "zero_padding": "only the first and last frames differ: the padding must mirror the clip "
-                    "(mode=\"reflect\"), not add zeros or repeat the edge (no reflect padding).",
-    "power": "the mel filterbank must multiply the magnitude sqrt(re^2 + im^2 + 1e-9), not the power "
-             "re^2 + im^2; in log units the power's values are about twice the magnitude's "
-             "(power instead of magnitude).",
-    "log10": "the values are the expected ones divided by ln(10) = 2.303: the natural log (torch.log) is "
-             "wanted, not log10 (log10 instead of the natural log).",
-    "htk": "the mel bands sit at other frequencies or have other heights: use librosa.filters.mel with its "
-           "defaults (Slaney mel scale, htk=False, norm=\"slaney\"), as HiFi-GAN does (HTK filterbank).",
-    "no_norm": "the filterbank is not area-normalized: librosa.filters.mel's default norm=\"slaney\" is "
-               "wanted, not norm=None (filterbank without Slaney normalization).",
-    "window_n_fft": "the window looks n_fft samples long: use torch.hann_window(win_size) and "
-                    "win_length=win_size; torch.stft centres it in n_fft with zeros "
-                    "(window of n_fft instead of win_size).",
-    "no_window": "no window (a rectangular one): use window=torch.hann_window(win_size) (no Hann window).",
-    "symmetric_window": "the Hann window looks symmetric (np.hanning, scipy's sym=True, periodic=False): use "
-                        "the periodic torch.hann_window(win_size) (symmetric Hann window).",
-    "no_epsilon": "the 1e-9 goes inside the square root, sqrt(re^2 + im^2 + 1e-9): with these parameters "
-                  "silence then lies above the floor (1e-9 missing or outside the square root).",
-    "normalized_stft": "torch.stft(..., normalized=True) divides by sqrt(n_fft): use normalized=False "
-                       "(normalized STFT).",
-    "below_floor": "values below log(1e-5) = -11.513: the floor is missing or too low; it is "
-                   "log(clamp(mel, min=1e-5)) (wrong floor).",
-    "minus_infinity": "-inf means the log of 0: the floor, log(clamp(mel, min=1e-5)), is missing "
-                      "(wrong floor).",
-    "clamp_after_log": "the clamp must come before the log, log(clamp(mel, min=1e-5)), not after it "
-                       "(wrong floor: clamp after the log).",
-    "fmax_none_8000": "the filterbank stops at 8000 Hz: fmax=None means sampling_rate / 2, librosa's own "
-                      "default, not 8000 (fmax=None taken as 8000).",
-    "fmax_none_crash": "fmax=None is allowed: it means sampling_rate / 2, and librosa.filters.mel takes it as it "
-                       "is (fmax=None not handled).",
-    "float32_result": "the filterbank or the window is float32 (librosa's filterbank is, and so is "
-                      "torch.hann_window by default) and the result was cast to it, or the audio was: build "
-                      "them in the audio's dtype, e.g. torch.from_numpy(basis).to(audio.dtype) "
-                      "(result not in the audio's dtype).",
-    "float64_result": "a float64 computation (numpy's default) was returned as it is: the result has the "
-                      "audio's dtype (result not in the audio's dtype).",
-    "float64_mismatch": "the audio is float64 and the filterbank or the window float32: torch does not mix "
-                        "them; build them in the audio's dtype, e.g. torch.from_numpy(basis).to(audio.dtype) "
-                        "(result not in the audio's dtype).",
-    "not_differentiable": "torch.no_grad(), .detach(), a new tensor (torch.tensor(...)) or a detour through "
-                          "numpy cuts the autograd graph; compute with torch operations from the audio to the "
-                          "log (not differentiable).",
-    "through_numpy": "the audio requires gradients, so .numpy() refuses it: compute with torch operations "
-                     "(torch.stft, torch.matmul...), not through numpy, so that the result stays differentiable "
-                     "(not differentiable).",
+    "center": Diagnosis("mel_spectrogram/center-true",
+        "torch.stft(..., center=True) pads the clip again (n_fft // 2 samples on each side), which "
+        "adds frames: after the reflect padding call it with center=False (center=True used)."),
+    "no_padding": Diagnosis("mel_spectrogram/no-padding",
+        "the clip was not padded: pad it with (n_fft - hop_size) // 2 samples on both sides, "
+        "mode=\"reflect\", before the STFT (no reflect padding)."),
+    "one_side": Diagnosis("mel_spectrogram/one-side",
+        "the clip was padded on one side only: pad (n_fft - hop_size) // 2 samples on BOTH sides "
+        "(padding on one side)."),
+    "shifted": Diagnosis("mel_spectrogram/shifted",
+        "the frames are shifted in time by (n_fft - hop_size) // 2 samples: the clip looks padded on "
+        "one side only, by twice the amount; pad (n_fft - hop_size) // 2 samples on both sides "
+        "(padding on one side)."),
+    "zero_padding": Diagnosis("mel_spectrogram/zero-padding",
+        "only the first and last frames differ: the padding must mirror the clip "
+        "(mode=\"reflect\"), not add zeros or repeat the edge (no reflect padding)."),
+    "power": Diagnosis("mel_spectrogram/power",
+        "the mel filterbank must multiply the magnitude sqrt(re^2 + im^2 + 1e-9), not the power "
+        "re^2 + im^2; in log units the power's values are about twice the magnitude's "
+        "(power instead of magnitude)."),
+    "log10": Diagnosis("mel_spectrogram/log10",
+        "the values are the expected ones divided by ln(10) = 2.303: the natural log (torch.log) is "
+        "wanted, not log10 (log10 instead of the natural log)."),
+    "htk": Diagnosis("mel_spectrogram/htk",
+        "the mel bands sit at other frequencies or have other heights: use librosa.filters.mel with its "
+        "defaults (Slaney mel scale, htk=False, norm=\"slaney\"), as HiFi-GAN does (HTK filterbank)."),
+    "no_norm": Diagnosis("mel_spectrogram/no-norm",
+        "the filterbank is not area-normalized: librosa.filters.mel's default norm=\"slaney\" is "
+        "wanted, not norm=None (filterbank without Slaney normalization)."),
+    "window_n_fft": Diagnosis("mel_spectrogram/window-n-fft",
+        "the window looks n_fft samples long: use torch.hann_window(win_size) and "
+        "win_length=win_size; torch.stft centres it in n_fft with zeros "
+        "(window of n_fft instead of win_size)."),
+    "no_window": Diagnosis("mel_spectrogram/no-window",
+        "no window (a rectangular one): use window=torch.hann_window(win_size) (no Hann window)."),
+    "symmetric_window": Diagnosis("mel_spectrogram/symmetric-window",
+        "the Hann window looks symmetric (np.hanning, scipy's sym=True, periodic=False): use "
+        "the periodic torch.hann_window(win_size) (symmetric Hann window)."),
+    "no_epsilon": Diagnosis("mel_spectrogram/no-epsilon",
+        "the 1e-9 goes inside the square root, sqrt(re^2 + im^2 + 1e-9): with these parameters "
+        "silence then lies above the floor (1e-9 missing or outside the square root)."),
+    "normalized_stft": Diagnosis("mel_spectrogram/normalized-stft",
+        "torch.stft(..., normalized=True) divides by sqrt(n_fft): use normalized=False "
+        "(normalized STFT)."),
+    "below_floor": Diagnosis("mel_spectrogram/below-floor",
+        "values below log(1e-5) = -11.513: the floor is missing or too low; it is "
+        "log(clamp(mel, min=1e-5)) (wrong floor)."),
+    "minus_infinity": Diagnosis("mel_spectrogram/minus-infinity",
+        "-inf means the log of 0: the floor, log(clamp(mel, min=1e-5)), is missing "
+        "(wrong floor)."),
+    "clamp_after_log": Diagnosis("mel_spectrogram/clamp-after-log",
+        "the clamp must come before the log, log(clamp(mel, min=1e-5)), not after it "
+        "(wrong floor: clamp after the log)."),
+    "fmax_none_8000": Diagnosis("mel_spectrogram/fmax-none-8000",
+        "the filterbank stops at 8000 Hz: fmax=None means sampling_rate / 2, librosa's own "
+        "default, not 8000 (fmax=None taken as 8000)."),
+    "fmax_none_crash": Diagnosis("mel_spectrogram/fmax-none-crash",
+        "fmax=None is allowed: it means sampling_rate / 2, and librosa.filters.mel takes it as it "
+        "is (fmax=None not handled)."),
+    "float32_result": Diagnosis("mel_spectrogram/float32-result",
+        "the filterbank or the window is float32 (librosa's filterbank is, and so is "
+        "torch.hann_window by default) and the result was cast to it, or the audio was: build "
+        "them in the audio's dtype, e.g. torch.from_numpy(basis).to(audio.dtype) "
+        "(result not in the audio's dtype)."),
+    "float64_result": Diagnosis("mel_spectrogram/float64-result",
+        "a float64 computation (numpy's default) was returned as it is: the result has the "
+        "audio's dtype (result not in the audio's dtype)."),
+    "float64_mismatch": Diagnosis("mel_spectrogram/float64-mismatch",
+        "the audio is float64 and the filterbank or the window float32: torch does not mix "
+        "them; build them in the audio's dtype, e.g. torch.from_numpy(basis).to(audio.dtype) "
+        "(result not in the audio's dtype)."),
+    "not_differentiable": Diagnosis("mel_spectrogram/not-differentiable",
+        "torch.no_grad(), .detach(), a new tensor (torch.tensor(...)) or a detour through "
+        "numpy cuts the autograd graph; compute with torch operations from the audio to the "
+        "log (not differentiable)."),
+    "through_numpy": Diagnosis("mel_spectrogram/through-numpy",
+        "the audio requires gradients, so .numpy() refuses it: compute with torch operations "
+        "(torch.stft, torch.matmul...), not through numpy, so that the result stays differentiable "
+        "(not differentiable)."),
+    "wrong_exception": Diagnosis("mel_spectrogram/wrong-exception",
+        "the length is checked right, but the error raised is {exception}: raise ValueError (wrong exception type)."),
+    "batch_length": Diagnosis("mel_spectrogram/batch-length",
+        "the length checked is that of the whole batch ({clips} clips: {total} samples, audio.numel() or "
+        "len(audio.flatten())), not that of each clip, audio.shape[-1] = {length} (batch length checked instead "
+        "of the clip's)."),
+    "frame_not_checked": Diagnosis("mel_spectrogram/frame-not-checked",
+        "checking only that the reflection works (T > pad) is not enough: one frame needs T + 2 * pad >= n_fft, "
+        "so here the minimum is n_fft - 2 * pad = {minimum} (minimum length: frame not checked)."),
+    "short_off_by_one": Diagnosis("mel_spectrogram/short-off-by-one",
+        "the length check is off by one: {short} samples is one fewer than the minimum, T must be > pad = {pad} "
+        "(minimum length off by one)."),
+    "minimum_not_in_message": Diagnosis("mel_spectrogram/minimum-not-in-message",
+        "the message does not give the minimum (ValueError without the minimum)."),
+    "too_short_accepted": Diagnosis("mel_spectrogram/too-short-accepted",
+        "the length is not checked, or against a smaller minimum (too short not refused)."),
+    "minimum_refused": Diagnosis("mel_spectrogram/minimum-refused",
+        "the length check is off by one (<= instead of <), or its minimum is too large (n_fft samples, "
+        "forgetting the 2 * pad of padding) (minimum length refused)."),
+    "generator_changed": Diagnosis("mel_spectrogram/generator-changed",
+        "the generator was converted to the mel's dtype (generator.double(), generator.to(mel.dtype)), which "
+        "changes the caller's model: convert the mel to the generator's dtype instead, "
+        "mel.to(next(generator.parameters()).dtype) (generator changed)."),
+    "mel_not_converted": Diagnosis("mel_spectrogram/mel-not-converted",
+        "the float64 mel was not converted to the generator's dtype first: "
+        "mel.to(next(generator.parameters()).dtype) (mel not converted to the generator's dtype)."),
+    "grad_off_globally": Diagnosis("mel_spectrogram/grad-off-globally",
+        "an earlier vocode call turned gradients off for good (torch.set_grad_enabled(False)) instead "
+        "of for the generator's call only (with torch.no_grad():) (gradients turned off globally)"),
+    "batch_dropped": Diagnosis("mel_spectrogram/batch-dropped",
+        "1-D audio [T] is one clip: the result is [1, num_mels, frames], with its batch dimension."),
+    "axes_swapped": Diagnosis("mel_spectrogram/axes-swapped",
+        "the axes are swapped: the result is [B, num_mels, frames], not [B, frames, num_mels]."),
+    "not_3d": Diagnosis("mel_spectrogram/not-3d", "the result is 3-D, [B, num_mels, frames] = {shape}."),
+    "batch_count": Diagnosis("mel_spectrogram/batch-count",
+        "one spectrogram per clip: the batch holds {batch} clip(s)."),
+    "num_mels": Diagnosis("mel_spectrogram/num-mels",
+        "num_mels={num_mels} bands are asked for: the filterbank is [num_mels, n_fft // 2 + 1]."),
+    "frame_count": Diagnosis("mel_spectrogram/frame-count",
+        "with pad = (n_fft - hop_size) // 2 = {pad} on both sides and center=False there are "
+        "1 + (T + 2 * pad - n_fft) // hop_size = {frames} frames for T = {length}."),
+    "floor_value": Diagnosis("mel_spectrogram/floor-value",
+        "where the expected values are at the floor log(1e-5) = -11.513, yours are all {value} = log({exp}): "
+        "the floor is clamp(mel, min=1e-5) before the natural log (wrong floor)."),
+    "vocode_channel": Diagnosis("mel_spectrogram/vocode-channel",
+        "the channel dimension is still there: the generator returns [B, 1, samples]; vocode "
+        "returns [B, samples] (squeeze(1), not removing the channel dimension)."),
+    "vocode_batch_dropped": Diagnosis("mel_spectrogram/vocode-batch-dropped",
+        "the batch dimension is gone: squeeze() also drops a batch of one; squeeze(1) drops "
+        "only the channel dimension."),
+    "vocode_samples": Diagnosis("mel_spectrogram/vocode-samples", "samples = frames * hop_size = {samples} per clip."),
 }
 # The mistakes the recipe computes (recipe.MISTAKES) -> what the student is told.
 MISTAKE_HINTS = {
@@ -266,15 +342,15 @@ def _shape_hint(case: dict, audio_shape: tuple):
         if got.shape == expected.shape:
             return None
         if len(audio_shape) == 1 and got.shape == expected.shape[1:]:
-            return "1-D audio [T] is one clip: the result is [1, num_mels, frames], with its batch dimension."
+            return MISTAKES["batch_dropped"]
         if got.ndim == 3 and got.shape == (expected.shape[0], expected.shape[2], expected.shape[1]):
-            return "the axes are swapped: the result is [B, num_mels, frames], not [B, frames, num_mels]."
+            return MISTAKES["axes_swapped"]
         if got.ndim != 3:
-            return f"the result is 3-D, [B, num_mels, frames] = {list(expected.shape)}."
+            return MISTAKES["not_3d"].format(shape=list(expected.shape))
         if got.shape[0] != batch:
-            return f"one spectrogram per clip: the batch holds {batch} clip(s)."
+            return MISTAKES["batch_count"].format(batch=batch)
         if got.shape[1] != num_mels:
-            return f"num_mels={num_mels} bands are asked for: the filterbank is [num_mels, n_fft // 2 + 1]."
+            return MISTAKES["num_mels"].format(num_mels=num_mels)
         frames = got.shape[2]
         candidates = (  # (frames that mistake gives, what to say), most common first
             (1 + length // hop_size, "center"),                                   # center=True instead of padding
@@ -285,8 +361,7 @@ def _shape_hint(case: dict, audio_shape: tuple):
         for count, mistake in candidates:
             if count == frames:
                 return MISTAKES[mistake]
-        return (f"with pad = (n_fft - hop_size) // 2 = {pad} on both sides and center=False there are "
-                f"1 + (T + 2 * pad - n_fft) // hop_size = {expected.shape[2]} frames for T = {length}.")
+        return MISTAKES["frame_count"].format(pad=pad, frames=expected.shape[2], length=length)
     return hint
 
 
@@ -305,9 +380,7 @@ def _floor_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
         if np.ptp(values) < 1e-4 and abs(values[0] - math.log10(1e-5)) < 1e-4:
             return MISTAKES["log10"]
         if np.ptp(values) < 1e-4 and abs(values[0] - FLOOR) > 1e-2 and abs(values[0] - lowest) < 1e-4:
-            return (f"where the expected values are at the floor log(1e-5) = -11.513, yours are all "
-                    f"{values[0]:.4g} = log({math.exp(values[0]):.3g}): the floor is clamp(mel, min=1e-5) "
-                    f"before the natural log (wrong floor).")
+            return MISTAKES["floor_value"].format(value=f"{values[0]:.4g}", exp=f"{math.exp(values[0]):.3g}")
     return None
 
 
@@ -388,29 +461,24 @@ def check_too_short(call, case: dict, audio_shape: tuple) -> None:
             total = int(np.prod(audio_shape))
             own_check = minimum in _numbers_in(error.detail or "")   # a length check of its own, wrong type
             if own_check:
-                hint += (f"\nLikely cause: the length is checked right, but the error raised is "
-                         f"{error.exception}: raise ValueError (wrong exception type).")
+                hint += f"\nLikely cause: {MISTAKES['wrong_exception'].format(exception=error.exception)}"
             elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
-                hint += (f"\nLikely cause: the length checked is that of the whole batch ({audio_shape[0]} clips: "
-                         f"{total} samples, audio.numel() or len(audio.flatten())), not that of each clip, "
-                         f"audio.shape[-1] = {length} (batch length checked instead of the clip's).")
+                hint += "\nLikely cause: " + MISTAKES["batch_length"].format(clips=audio_shape[0], total=total,
+                                                                            length=length)
             elif length > pad:   # the reflection works: the frame is what is missing
-                hint += (f"\nLikely cause: checking only that the reflection works (T > pad) is not enough: one "
-                         f"frame needs T + 2 * pad >= n_fft, so here the minimum is n_fft - 2 * pad = "
-                         f"{n_fft - 2 * pad} (minimum length: frame not checked).")
+                hint += f"\nLikely cause: {MISTAKES['frame_not_checked'].format(minimum=n_fft - 2 * pad)}"
             elif length == minimum - 1:
-                hint += (f"\nLikely cause: the length check is off by one: {minimum - 1} samples is one fewer than "
-                         f"the minimum, T must be > pad = {pad} (minimum length off by one).")
+                hint += f"\nLikely cause: {MISTAKES['short_off_by_one'].format(short=minimum - 1, pad=pad)}"
             fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}."
                  f"{student_words(' Its message', error.detail) if error.detail else error.message}\n{hint}")
         if minimum not in _numbers_in(error.detail):
             fail(f"{what} raised ValueError: right, but the message should give the minimum "
                  f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
-                 f"whoever calls it knows how much audio is needed.\nLikely cause: the message does not give "
-                 f"the minimum (ValueError without the minimum)." + student_words("\nIts message", error.detail))
+                 f"whoever calls it knows how much audio is needed.\nLikely cause: "
+                 f"{MISTAKES['minimum_not_in_message']}" + student_words("\nIts message", error.detail))
         return
-    fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.\nLikely cause: the length "
-         f"is not checked, or against a smaller minimum (too short not refused).")
+    fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.\nLikely cause: "
+         f"{MISTAKES['too_short_accepted']}")
 
 
 def run_too_short(student, fixture_set, case: dict) -> None:
@@ -434,9 +502,7 @@ def _too_short(student, fixture_set, case: dict) -> None:
                  f"\nBut {minimum} samples is "
                  f"exactly the minimum, max(pad + 1, n_fft - 2 * pad) = max({pad + 1}, {n_fft - 2 * pad}) with "
                  f"pad = (n_fft - hop_size) // 2 = {pad}: it must be accepted (it gives "
-                 f"{1 + (minimum + 2 * pad - n_fft) // hop_size} frame).\nLikely cause: the length check is off "
-                 f"by one (<= instead of <), or its minimum is too large (n_fft samples, forgetting the 2 * pad "
-                 f"of padding) (minimum length refused).")
+                 f"{1 + (minimum + 2 * pad - n_fft) // hop_size} frame).\nLikely cause: {MISTAKES['minimum_refused']}")
         raise
     check_mel(got, accepted, audio, fixture_set.read_array(accepted["expected"]),
               fixture_set.read_array(accepted["librosa"]), _mistake_outputs(fixture_set, accepted))
@@ -488,21 +554,17 @@ def check_vocode(value: object, expected: np.ndarray, mel: np.ndarray, requires_
 
     def shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
         if got.ndim == 3 and got.shape[1] == 1 and got.shape[::2] == expected.shape:
-            return ("the channel dimension is still there: the generator returns [B, 1, samples]; vocode "
-                    "returns [B, samples] (squeeze(1), not removing the channel dimension).")
+            return MISTAKES["vocode_channel"]
         if got.ndim == 1 and expected.shape[0] == 1 and got.shape[0] == expected.shape[1]:
-            return ("the batch dimension is gone: squeeze() also drops a batch of one; squeeze(1) drops "
-                    "only the channel dimension.")
+            return MISTAKES["vocode_batch_dropped"]
         if got.ndim == 2 and got.shape[0] == expected.shape[0]:
-            return f"samples = frames * hop_size = {expected.shape[1]} per clip."
+            return MISTAKES["vocode_samples"].format(samples=expected.shape[1])
         return None
 
     assert_close(got, expected, f"{what}: the result", rtol=1e-4, atol=1e-5, hints=[shape_hint])
     if value.dtype != "torch.float32":
         fail(f"{what} returned the right waveforms as {value.dtype}; the generator's weights are float32, so "
-             f"the waveforms are too.\nLikely cause: the generator was converted to the mel's dtype "
-             f"(generator.double(), generator.to(mel.dtype)), which changes the caller's model: convert the mel "
-             f"to the generator's dtype instead, mel.to(next(generator.parameters()).dtype) (generator changed).")
+             f"the waveforms are too.\nLikely cause: {MISTAKES['generator_changed']}")
     if requires_grad and value.requires_grad:
         fail(f"{what} returned the right waveforms, but with requires_grad=True: they keep the autograd graph "
              f"and every activation of the generator. Run the generator inside `with torch.no_grad():` "
@@ -517,9 +579,13 @@ WATCHED = {
             "model. The docstring: \"The generator is used as it is: its train/eval mode and its weights are not "
             "changed.\" Do not call generator.eval() (or .train()) in vocode",
 }
-WATCHED_CAUSE = {"no_grad": "gradients on during the generator's call: no gradients kept means torch.no_grad() "
-                            "around it (.detach() afterwards is too late)",
-                 "mode": "generator.eval() called in vocode (the caller's train/eval mode changed)"}
+WATCHED_CAUSE = {
+    "no_grad": Diagnosis("mel_spectrogram/no-grad",
+        "gradients on during the generator's call: no gradients kept means torch.no_grad() "
+        "around it (.detach() afterwards is too late)"),
+    "mode": Diagnosis("mel_spectrogram/mode",
+        "generator.eval() called in vocode (the caller's train/eval mode changed)"),
+}
 
 
 def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_grad: bool = False,
@@ -538,18 +604,18 @@ def _call_vocode(student, fixture_set, case: dict, mel: np.ndarray, requires_gra
                      f"({WATCH_MARK} {name}).\nLikely cause: {WATCHED_CAUSE[name]}.")
         if (error.kind == "exception" and mel.dtype == np.float64
                 and re.search(r"double|float64", error.detail, re.IGNORECASE)):
-            fail(f"{error}\nLikely cause: the float64 mel was not converted to the generator's dtype first: "
-                 f"mel.to(next(generator.parameters()).dtype) (mel not converted to the generator's dtype).")
+            fail(f"{error}\nLikely cause: {MISTAKES['mel_not_converted']}")
         raise
 
 
 # ------------------------------------------------------------------ the checks, run
 # (public and hidden graders are the same checks on different fixture sets)
 
-STATE_CAUSE = ("a filterbank or window cached under a key that leaves out a parameter it depends on, or a global "
-               "an earlier call changed: key a cache on every parameter the cached value depends on "
-               "(sampling_rate, n_fft, num_mels, fmin, fmax, win_size, and the dtype and device) "
-               "(cache keyed without every parameter)")
+STATE_CAUSE = Diagnosis("mel_spectrogram/state",
+    "a filterbank or window cached under a key that leaves out a parameter it depends on, or a global "
+    "an earlier call changed: key a cache on every parameter the cached value depends on "
+    "(sampling_rate, n_fft, num_mels, fmin, fmax, win_size, and the dtype and device) "
+    "(cache keyed without every parameter)")
 
 
 def _fails(check) -> str | None:
@@ -745,9 +811,7 @@ def run_state(student, fixture_set, case: dict) -> None:
                  f"function say more.)")
         grad_off = (bool(step.get("requires_grad")) and "requires_grad=False" in failure
                     and any(s["function"] == "vocode" for s in steps[:index]))
-        likely = ("an earlier vocode call turned gradients off for good (torch.set_grad_enabled(False)) instead "
-                  "of for the generator's call only (with torch.no_grad():) (gradients turned off globally)"
-                  if grad_off else STATE_CAUSE)
+        likely = MISTAKES["grad_off_globally"] if grad_off else STATE_CAUSE
         fail(f"{header}\n{failure.split(chr(10) + 'Likely cause:')[0]}\nThe same call in a fresh worker gives "
              f"the right answer: your code keeps state from one call to the next that changes the answer. "
              f"{_what_changed(steps, index, dtypes)}\nLikely cause: {likely}.")

@@ -28,6 +28,7 @@ import pytest
 
 from ...engine.client import StudentCodeError
 from ...engine.compare import describe, expect_int_list, fail
+from ...engine.diagnoses import Diagnosis, slug
 from ...engine.display import student_words
 from ...engine.rules import Rule
 from ...worker.wire import Ext
@@ -105,39 +106,60 @@ TICKS_PER_SECOND = 100
 ROUND_HALF_EVEN = "Python's round() takes a half to the even neighbour"
 DRUMS, DRUM_CHANNEL = 128, 9
 MISTAKES = {
-    "velocity_zero": "a note_on with velocity 0 is a note-off; it looks like it was treated as a new note "
-                     "(velocity-0 note-on ignored).",
-    "placeholder": "the tokens hold -1: a placeholder was left in. A note still open at the end of the file "
-                   "ends at the file's last event.",
-    "drums": "notes on channel 10 (index 9) are drums: their instrument is 128, whatever the program.",
-    "end_rounded": "duration is round(100 * (t_off - t_on)); it looks like the end time was rounded instead "
-                   "(round(100 * t_off) - round(100 * t_on)).",
-    "note_on_first": "at one tick, the note-offs of notes that began earlier must come before the note-ons; "
-                     "here a note-on came first, so a repeated note is cut (note-on before note-off at one tick).",
-    "no_tempo": "no set_tempo: without one a MIDI file plays at 120 bpm, so for another bpm a tick is not "
-                "10 ms (no tempo for bpm other than 120).",
-    "zero_length": "notes of duration 0 are missing: a note_on and its note-off at the same instant make a "
-                   "note of duration 0, which is kept.",
-    "numpy_ints": "numpy integers (np.int64...) in the list: convert them with int(...) or build the list "
-                  "with .tolist().",
-    "instrument": "only the instruments differ: a note's instrument is the program of the last program_change "
-                  "on its channel before its note_on in this file (0 if there was none); drums (channel 9) are "
-                  "128.",
-    "silent_written": "a note of velocity 0 cannot be written and is left out (its note_on of velocity 0 would "
-                      "be a note-off, here one that ends nothing).",
-    "later_program": "a note's instrument is its channel's program at its note_on; it looks like another "
-                     "program was used (the one in force at the note-off?): a program_change while a note "
-                     "sounds does not change it.",
-    "end_of_file": "a note never ended lasts until the file's last event, end_of_track included "
-                   "(midi.length); it looks like it ended earlier (at the last note message, or at the end "
-                   "of its own track).",
-    "longer_first": "at one tick, note-ons of one pitch go shorter notes first: a note-off ends the oldest "
-                    "sounding note, so with the longer note first it is read back with the shorter duration "
-                    "(and the velocities swap).",
-    "same_onset_order": "the notes of one onset look sorted by {key}; they keep the order of their note_on "
-                        "messages in the merged file (sorting by onset alone, with a stable sort, keeps it).",
-    "state": "state kept between calls: a module-level channel allocator, program table, table of sounding "
-             "notes or cache (keyed without bpm, say) that is not reset at each call.",
+    "velocity_zero": Diagnosis("midi_tokens/velocity-zero",
+        "a note_on with velocity 0 is a note-off; it looks like it was treated as a new note "
+        "(velocity-0 note-on ignored)."),
+    "placeholder": Diagnosis("midi_tokens/placeholder",
+        "the tokens hold -1: a placeholder was left in. A note still open at the end of the file "
+        "ends at the file's last event."),
+    "drums": Diagnosis("midi_tokens/drums",
+        "notes on channel 10 (index 9) are drums: their instrument is 128, whatever the program."),
+    "end_rounded": Diagnosis("midi_tokens/end-rounded",
+        "duration is round(100 * (t_off - t_on)); it looks like the end time was rounded instead "
+        "(round(100 * t_off) - round(100 * t_on))."),
+    "note_on_first": Diagnosis("midi_tokens/note-on-first",
+        "at one tick, the note-offs of notes that began earlier must come before the note-ons; "
+        "here a note-on came first, so a repeated note is cut (note-on before note-off at one tick)."),
+    "no_tempo": Diagnosis("midi_tokens/no-tempo",
+        "no set_tempo: without one a MIDI file plays at 120 bpm, so for another bpm a tick is not "
+        "10 ms (no tempo for bpm other than 120)."),
+    "zero_length": Diagnosis("midi_tokens/zero-length",
+        "notes of duration 0 are missing: a note_on and its note-off at the same instant make a "
+        "note of duration 0, which is kept."),
+    "numpy_ints": Diagnosis("midi_tokens/numpy-ints",
+        "numpy integers (np.int64...) in the list: convert them with int(...) or build the list "
+        "with .tolist()."),
+    "instrument": Diagnosis("midi_tokens/instrument",
+        "only the instruments differ: a note's instrument is the program of the last program_change "
+        "on its channel before its note_on in this file (0 if there was none); drums (channel 9) are "
+        "128."),
+    "silent_written": Diagnosis("midi_tokens/silent-written",
+        "a note of velocity 0 cannot be written and is left out (its note_on of velocity 0 would "
+        "be a note-off, here one that ends nothing)."),
+    "later_program": Diagnosis("midi_tokens/later-program",
+        "a note's instrument is its channel's program at its note_on; it looks like another "
+        "program was used (the one in force at the note-off?): a program_change while a note "
+        "sounds does not change it."),
+    "end_of_file": Diagnosis("midi_tokens/end-of-file",
+        "a note never ended lasts until the file's last event, end_of_track included "
+        "(midi.length); it looks like it ended earlier (at the last note message, or at the end "
+        "of its own track)."),
+    "longer_first": Diagnosis("midi_tokens/longer-first",
+        "at one tick, note-ons of one pitch go shorter notes first: a note-off ends the oldest "
+        "sounding note, so with the longer note first it is read back with the shorter duration "
+        "(and the velocities swap)."),
+    "same_onset_order": Diagnosis("midi_tokens/same-onset-order",
+        "the notes of one onset look sorted by {key}; they keep the order of their note_on "
+        "messages in the merged file (sorting by onset alone, with a stable sort, keeps it)."),
+    "state": Diagnosis("midi_tokens/state",
+        "state kept between calls: a module-level channel allocator, program table, table of sounding "
+        "notes or cache (keyed without bpm, say) that is not reset at each call."),
+    "type2_merged": Diagnosis("midi_tokens/type2-merged",
+        "the tracks were read one by one or merged by hand (mido.merge_tracks); iterating the MidiFile itself "
+        "raises {wanted} for type 2 files."),
+    "zero_length_order": Diagnosis("midi_tokens/zero-length-order",
+        "a zero-length note's note-off must come after its note-on at the same tick, after every note-on there."),
+    "bpm_unchecked": Diagnosis("midi_tokens/bpm-unchecked", "6000 / bpm was computed before bpm was checked."),
 }
 
 
@@ -278,7 +300,8 @@ def diagnose_tokens(got: list[tuple], want: list[tuple], case: dict) -> str | No
             return note[:1] + (round(times[1]) - round(times[0]),) + note[2:]
         if Counter(end_rounded(n) for n in want) == got_c:
             return MISTAKES["end_rounded"]
-    return case.get("mistake_hint")
+    hint = case.get("mistake_hint")   # what this purpose-built file is about (the recipe's HINTS)
+    return Diagnosis(f"midi_tokens/case-{slug(case['id'])}", hint) if hint else None
 
 
 def show_piano_rolls(artifacts, expected: list[int], got: object) -> None:
@@ -310,9 +333,8 @@ def check_refused(call, case: dict) -> None:
                  f"as `for msg in midi` does; instead {error}")
         return
     fail(f"midi_to_tokens should refuse a type 2 file (tracks not played together) with {wanted}, as "
-         f"`for msg in midi` does; it returned {describe(value)}.\nLikely cause: the tracks were read one "
-         f"by one or merged by hand (mido.merge_tracks); iterating the MidiFile itself raises {wanted} for "
-         f"type 2 files.")
+         f"`for msg in midi` does; it returned {describe(value)}.\nLikely cause: "
+         f"{MISTAKES['type2_merged'].format(wanted=wanted)}")
 
 
 def grade_midi_to_tokens(student, fixture_set, case: dict, artifacts=None) -> None:
@@ -667,8 +689,7 @@ def _tick_message(label: str, tick: int, got: tuple, want: tuple) -> str:
     if same_events and want_order[:2] == ["off", "on"] and got_order[:1] == ["on"]:
         message += f"\nLikely cause: {MISTAKES['note_on_first']}"
     elif same_events and want_order[-2:] == ["on", "off"] and got_order[:1] == ["off"]:
-        message += ("\nLikely cause: a zero-length note's note-off must come after its note-on at the "
-                    "same tick, after every note-on there.")
+        message += f"\nLikely cause: {MISTAKES['zero_length_order']}"
     elif not same_events and events(got, False) == events(want, False) and got_order == want_order:
         message += f"\nLikely cause: {MISTAKES['longer_first']}"
     return message
@@ -720,7 +741,7 @@ def grade_bad_bpm(student, fixture_set, case: dict) -> None:
         if error.kind != "exception":
             raise
         if error.exception != "ValueError":
-            cause = "\nLikely cause: 6000 / bpm was computed before bpm was checked." \
+            cause = f"\nLikely cause: {MISTAKES['bpm_unchecked']}" \
                 if error.exception == "ZeroDivisionError" else ""
             fail(f"tokens_to_midi(tokens, bpm={bpm}) should raise ValueError ({ticks} is outside 1-1677); "
                  f"instead {error}{cause}")
