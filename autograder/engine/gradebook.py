@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS gradings (
     score REAL NOT NULL, max_score REAL NOT NULL, results TEXT NOT NULL,
     graded_at REAL NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
     review TEXT NOT NULL DEFAULT '',   -- integrity flags: passes public cases, fails most hidden ones
+    variant INTEGER NOT NULL DEFAULT 0,   -- the grading variant of the fixtures (engine/variants.py)
     UNIQUE (submission, content_sha256, grader_version, fixtures_version, scope)
 );
 CREATE TABLE IF NOT EXISTS test_results (
@@ -88,6 +89,8 @@ class Gradebook:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(gradings)")}
         if "review" not in columns:   # a gradebook from before integrity flags
             self.db.execute("ALTER TABLE gradings ADD COLUMN review TEXT NOT NULL DEFAULT ''")
+        if "variant" not in columns:   # a gradebook from before grading variants
+            self.db.execute("ALTER TABLE gradings ADD COLUMN variant INTEGER NOT NULL DEFAULT 0")
         self.grader_version, self.fixtures_version = grader_version(), fixtures_version()
         self.run_id: int | None = None
 
@@ -101,12 +104,12 @@ class Gradebook:
         self.db.execute("UPDATE runs SET finished=?, graded=?, skipped=? WHERE id=?",
                         (time.time(), graded, skipped, self.run_id))
 
-    def lookup(self, submission: str, digest: str) -> dict | None:
-        """The results of an earlier grading of exactly this content, graders and fixtures."""
+    def lookup(self, submission: str, digest: str, variant: int = 0) -> dict | None:
+        """The results of an earlier grading of exactly this content, graders, fixtures and variant."""
         row = self.db.execute(
             "SELECT results FROM gradings WHERE submission=? AND content_sha256=? AND grader_version=? "
-            "AND fixtures_version=? AND scope=?",
-            (submission, digest, self.grader_version, self.fixtures_version, self.scope)).fetchone()
+            "AND fixtures_version=? AND scope=? AND variant=?",
+            (submission, digest, self.grader_version, self.fixtures_version, self.scope, variant)).fetchone()
         return json.loads(row[0]) if row else None
 
     def record(self, submission: str, student: str, digest: str, results: dict) -> None:
@@ -120,10 +123,12 @@ class Gradebook:
                 (submission, digest, self.grader_version, self.fixtures_version, self.scope))
             cursor = self.db.execute(
                 "INSERT INTO gradings (submission, student, content_sha256, grader_version, fixtures_version, "
-                "scope, score, max_score, results, graded_at, run_id, review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "scope, score, max_score, results, graded_at, run_id, review, variant) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (submission, student, digest, self.grader_version, self.fixtures_version, self.scope,
                  float(results.get("score", 0.0)), sum(float(t["max_score"]) for t in tests),
-                 json.dumps(results), time.time(), self.run_id, review_text(results)))
+                 json.dumps(results), time.time(), self.run_id, review_text(results),
+                 int(results.get("extra_data", {}).get("variant", 0))))
             self.db.executemany(
                 "INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?)",
                 [(cursor.lastrowid, i, (t.get("tags") or ["?"])[0], t["name"], float(t["score"]),
