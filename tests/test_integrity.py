@@ -53,32 +53,13 @@ def test_a_constant_answer_scores_nothing(tmp_path):
         assert result["tests"] and not scored, (sub.name, scored)
 
 
-def _public_lookup_table() -> str:
-    """A midi_tokens.py that only looks up the public fixtures' answers (a cheat): tokens (or the
-    exception) by the messages of the file, MIDI files (or the bad index) by the tokens and bpm."""
-    public = fixtures.load("midi_tokens", "public")
+def lookup_table(sets: list | None = None) -> str:
+    """A midi_tokens.py that only looks up the answers of fixture sets (a cheat): tokens (or the
+    exception) by the messages of the file, MIDI files (or the bad index) by the tokens and bpm.
+    By default the public fixtures of the release."""
     tokens, files, errors = {}, {}, {}
-
-    def key_of(path: str) -> str:
-        midi = mido.MidiFile(public.path(path))
-        return repr([str(m) for t in midi.tracks for m in t])
-
-    for case in public.cases("midi_to_tokens"):
-        tokens[key_of(case["midi"])] = public.read_json(case["expected"]) if "expected" in case else case["raises"]
-        if "companion_midi" in case:
-            tokens[key_of(case["companion_midi"])] = public.read_json(case["companion_expected"])
-    for case in public.cases("tokens_to_midi") + public.cases("bad_bpm"):
-        if "expected_midi" in case:
-            files[repr((public.read_json(case["tokens"]), case["bpm"]))] = public.read_bytes(case["expected_midi"])
-        else:
-            errors[repr((public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"],
-                         case["bpm"]))] = "the bpm"
-        if "companion_midi" in case:
-            companion = (public.read_json(case["companion_tokens"]) if "companion_tokens" in case else
-                         public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"])
-            files[repr((companion, case.get("companion_bpm", case["bpm"])))] = public.read_bytes(case["companion_midi"])
-    for case in public.cases("invalid"):
-        errors[repr((case["tokens"], case["bpm"]))] = f"token {case['bad_index']}"
+    for fixture_set in sets or [fixtures.FixtureSet(handsons.get("midi_tokens").fixtures_dir("public"))]:
+        _add_answers(fixture_set, tokens, files, errors)
     files = {key: base64.b64encode(data).decode() for key, data in files.items()}
     return textwrap.dedent(f'''\
         import base64, io
@@ -101,32 +82,27 @@ def _public_lookup_table() -> str:
         ''')
 
 
-def test_a_lookup_table_of_the_public_answers_is_flagged_for_review(tmp_path):
-    cheat = tmp_path / "subs" / "lookup_table"
-    cheat.mkdir(parents=True)
-    (cheat / "midi_tokens.py").write_text(_public_lookup_table())
-    honest = tmp_path / "subs" / "reference"
-    honest.mkdir()
-    (honest / "midi_tokens.py").write_bytes(handsons.get("midi_tokens").reference_path.read_bytes())
-    out = tmp_path / "out"
-    run = run_cli(["grade", str(cheat), str(honest), "--out", str(out), "--module", "midi_tokens", "--html"], tmp_path)
-    assert run.returncode == 0, run.output[-3000:]
-    flagged = results(out, "lookup_table")
-    public = [t for t in flagged["tests"] if t["visibility"] == "visible" and t["status"] == "passed"]
-    assert public, "the lookup table should pass public checks"
-    (flag,) = flagged["extra_data"]["review"]
-    assert flag["module"] == "midi_tokens" and flag["public_passed"] >= 0.8 * flag["public_cases"]
-    assert f"passes {flag['public_passed']}/{flag['public_cases']} public cases" in flag["message"]
-    assert "possibly tuned or hard-coded to the public fixtures" in flag["message"]
-    assert results(out, "reference")["extra_data"]["review"] == []
-    with open(out / "grades.csv", newline="") as handle:
-        rows = {row["submission"]: row for row in csv.DictReader(handle)}
-    assert "hard-coded to the public fixtures" in rows["lookup_table"]["review"] and rows["reference"]["review"] == ""
-    with sqlite3.connect(out / "gradebook.sqlite") as db:
-        review = dict(db.execute("SELECT submission, review FROM gradings").fetchall())
-    assert "hard-coded" in review["lookup_table"] and review["reference"] == ""
-    assert "hard-coded to the public fixtures" in (out / "index.html").read_text()
-    assert "to review" in run.output
+def _add_answers(public, tokens: dict, files: dict, errors: dict) -> None:
+    def key_of(path: str) -> str:
+        midi = mido.MidiFile(public.path(path))
+        return repr([str(m) for t in midi.tracks for m in t])
+
+    for case in public.cases("midi_to_tokens"):
+        tokens[key_of(case["midi"])] = public.read_json(case["expected"]) if "expected" in case else case["raises"]
+        if "companion_midi" in case:
+            tokens[key_of(case["companion_midi"])] = public.read_json(case["companion_expected"])
+    for case in public.cases("tokens_to_midi") + public.cases("bad_bpm"):
+        if "expected_midi" in case:
+            files[repr((public.read_json(case["tokens"]), case["bpm"]))] = public.read_bytes(case["expected_midi"])
+        else:
+            errors[repr((public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"],
+                         case["bpm"]))] = "the bpm"
+        if "companion_midi" in case:
+            companion = (public.read_json(case["companion_tokens"]) if "companion_tokens" in case else
+                         public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"])
+            files[repr((companion, case.get("companion_bpm", case["bpm"])))] = public.read_bytes(case["companion_midi"])
+    for case in public.cases("invalid"):
+        errors[repr((case["tokens"], case["bpm"]))] = f"token {case['bad_index']}"
 
 
 def test_integrity_flags_need_public_passes_and_hidden_failures():
