@@ -161,8 +161,10 @@ macOS the checks run without the sandbox (a notice says so).
 - **Submit** the three `.py` files (or a zip of them, or of `assignments/`). A missing
   file or function only costs the checks that need it.
 
-Hidden checks (the same kinds of checks on other inputs) run when you are graded:
-passing every public check is a good sign, not a guarantee.
+Grading uses other inputs of the same checks: the public checks run on your own variant of
+their inputs (the same checks and kinds of cases, other files and values), and hidden checks
+(the same kinds of checks on still other inputs) run too. Passing every public check is a good
+sign, not a guarantee; code that only works on the shipped inputs earns nothing.
 
 ## Public checks
 
