@@ -77,7 +77,10 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                                    "checks only (students could see the public ones)."),
           course_secret: Optional[Path] = typer.Option(None, "--course-secret", help="The file of the course "
                                                        "secret that assigns grading variants (default: "
-                                                       "$AUTOGRADER_COURSE_SECRET_FILE, else .course-secret).")):
+                                                       "$AUTOGRADER_COURSE_SECRET_FILE, else .course-secret)."),
+          variant: Optional[int] = typer.Option(None, "--variant", min=0, help="Grade every submission on this "
+                                                "variant of the fixtures (0: the shipped ones) instead of each "
+                                                "student's own: for comparing variants, not for grades.")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.cluster import ClusterError, SandboxRefused
     from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
@@ -104,7 +107,12 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     options = Options(modules=_modules(module), jobs=jobs, regrade=regrade, roster=students, html=html,
                       time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget),
                       public_weight=public_weight, scheduler=scheduler, allow_weak=allow_weak_sandbox,
-                      course_secret=_course_secret(course_secret))
+                      course_secret=None if variant is not None else _course_secret(course_secret),
+                      variant=variant)
+    from .engine import variants
+    if variant is not None and variant > variants.read_term().count:
+        console.print(f"[red]No variant {variant}[/]: this term has {variants.read_term().count}.")
+        raise typer.Exit(2)
     started = time.monotonic()
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -196,7 +204,10 @@ def _course_secret(given: Optional[Path]) -> Path:
 
 @instructor_command("secret")
 def secret_command(path: Optional[Path] = typer.Option(None, "--path", help="Where (default: "
-                                                       "$AUTOGRADER_COURSE_SECRET_FILE, else .course-secret).")):
+                                                       "$AUTOGRADER_COURSE_SECRET_FILE, else .course-secret)."),
+          variant: Optional[int] = typer.Option(None, "--variant", min=0, help="Grade every submission on this "
+                                                "variant of the fixtures (0: the shipped ones) instead of each "
+                                                "student's own: for comparing variants, not for grades.")):
     """Make the course secret that assigns each student a grading variant (kept, never overwritten)."""
     from .engine import variants
     target = variants.secret_path(path)
