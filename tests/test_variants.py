@@ -146,3 +146,49 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tm
     assert again.returncode == 0, again.output[-3000:]
     regraded = results(out, "reference_a")
     assert regraded["extra_data"]["variant"] == leaked and regraded["score"] == graded["reference_a"]["score"]
+
+
+# ------------------------------------------------------------------ fairness across variants
+
+def _grade_catalogue(root: Path, module: str, number: int, catalogue) -> dict[str, float]:
+    """Submission name -> score of ``catalogue`` graded on variant ``number`` (one batch)."""
+    from .catalogue import write_submissions
+    paths = write_submissions(root / f"{module}-{number}", module, catalogue)
+    out = root / f"{module}-{number}-out"
+    run = run_cli(["grade", *map(str, paths), "--out", str(out), "--module", module, "--jobs", "2",
+                   "--variant", str(number)], root, timeout=2400)
+    assert run.returncode == 0, run.output[-3000:]
+    scores = {}
+    for path in paths:
+        result = results(out, path.name)
+        assert result["extra_data"]["variant"] == number and result["extra_data"]["grader_errors"] == 0
+        scores[path.name] = result
+    return scores
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_the_reference_and_every_alternative_are_full_on_every_variant(module, tmp_path):
+    from .catalogue import alternatives_of
+    from .catalogue import Variant
+    catalogue = [Variant("reference", handsons.get(module).reference_path.read_text()), *alternatives_of(module)]
+    for number in range(1, TERM.count + 1):
+        for name, result in _grade_catalogue(tmp_path, module, number, catalogue).items():
+            assert full_marks(result), (number, name, [t["name"] for t in result["tests"] if t["status"] != "passed"])
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_every_mistake_loses_comparably_on_two_variants(module, tmp_path):
+    """Each catalogued mistake loses points on variants 1 and 2, and the two losses differ by at
+    most a quarter of their mean (issue 20's fairness criterion; all K variants:
+    benchmarks/bench_variants.py)."""
+    from .catalogue import mistake_variants_of
+    catalogue = mistake_variants_of(module)
+    full = maxima([module])[module]
+    first, second = (_grade_catalogue(tmp_path, module, n, catalogue) for n in (1, 2))
+    unfair = []
+    for name in first:
+        losses = (full - first[name]["score"], full - second[name]["score"])
+        assert min(losses) > 0, (name, losses)
+        if abs(losses[0] - losses[1]) > sum(losses) / 2 / 4 + 1e-9:
+            unfair.append((name, losses))
+    assert not unfair, unfair
