@@ -150,30 +150,47 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tm
 
 # ------------------------------------------------------------------ fairness across variants
 
-def _grade_catalogue(root: Path, module: str, number: int, catalogue) -> dict[str, float]:
-    """Submission name -> score of ``catalogue`` graded on variant ``number`` (one batch)."""
-    from .catalogue import write_submissions
-    paths = write_submissions(root / f"{module}-{number}", module, catalogue)
-    out = root / f"{module}-{number}-out"
-    run = run_cli(["grade", *map(str, paths), "--out", str(out), "--module", module, "--jobs", "2",
-                   "--variant", str(number)], root, timeout=2400)
+def _named_for(prefix: str, numbers) -> dict[int, str]:
+    """A submission name (``prefix`` and a suffix) that the tests' secret assigns to each variant."""
+    names, i = {}, 0
+    while set(numbers) - set(names):
+        name = f"{prefix}~{i}"
+        names.setdefault(variants.variant_of(name, SECRET, TERM), name)
+        i += 1
+    return {n: names[n] for n in numbers}
+
+
+def _grade_on(root: Path, module: str, catalogue, numbers) -> dict[tuple[str, int], dict]:
+    """(submission, variant) -> results.json: each of ``catalogue`` graded on each of ``numbers``,
+    in one batch (each copy named so that it is assigned that variant)."""
+    folder = root / module
+    folder.mkdir(parents=True)
+    copies = {}
+    for entry in catalogue:
+        for number, name in _named_for(entry.name, numbers).items():
+            (folder / name).mkdir()
+            (folder / name / f"{module}.py").write_text(entry.source)
+            copies[name] = (entry.name, number)
+    out = root / "out"
+    run = run_cli(["grade", *(str(folder / n) for n in copies), "--out", str(out), "--module", module,
+                   "--jobs", "2"], root, timeout=3000)
     assert run.returncode == 0, run.output[-3000:]
-    scores = {}
-    for path in paths:
-        result = results(out, path.name)
-        assert result["extra_data"]["variant"] == number and result["extra_data"]["grader_errors"] == 0
-        scores[path.name] = result
-    return scores
+    graded = {}
+    for name, key in copies.items():
+        result = results(out, name)
+        assert result["extra_data"]["variant"] == key[1] and result["extra_data"]["grader_errors"] == 0
+        graded[key] = result
+    return graded
 
 
 @pytest.mark.parametrize("module", VARIED)
 def test_the_reference_and_every_alternative_are_full_on_every_variant(module, tmp_path):
-    from .catalogue import alternatives_of
-    from .catalogue import Variant
+    from .catalogue import Variant, alternatives_of
     catalogue = [Variant("reference", handsons.get(module).reference_path.read_text()), *alternatives_of(module)]
-    for number in range(1, TERM.count + 1):
-        for name, result in _grade_catalogue(tmp_path, module, number, catalogue).items():
-            assert full_marks(result), (number, name, [t["name"] for t in result["tests"] if t["status"] != "passed"])
+    graded = _grade_on(tmp_path, module, catalogue, range(1, TERM.count + 1))
+    assert len(graded) == len(catalogue) * TERM.count
+    for key, result in graded.items():
+        assert full_marks(result), (key, [t["name"] for t in result["tests"] if t["status"] != "passed"])
 
 
 @pytest.mark.parametrize("module", VARIED)
@@ -184,11 +201,11 @@ def test_every_mistake_loses_comparably_on_two_variants(module, tmp_path):
     from .catalogue import mistake_variants_of
     catalogue = mistake_variants_of(module)
     full = maxima([module])[module]
-    first, second = (_grade_catalogue(tmp_path, module, n, catalogue) for n in (1, 2))
+    graded = _grade_on(tmp_path, module, catalogue, (1, 2))
     unfair = []
-    for name in first:
-        losses = (full - first[name]["score"], full - second[name]["score"])
-        assert min(losses) > 0, (name, losses)
+    for entry in catalogue:
+        losses = [full - graded[(entry.name, number)]["score"] for number in (1, 2)]
+        assert min(losses) > 0, (entry.name, losses)
         if abs(losses[0] - losses[1]) > sum(losses) / 2 / 4 + 1e-9:
-            unfair.append((name, losses))
+            unfair.append((entry.name, losses))
     assert not unfair, unfair
