@@ -154,7 +154,7 @@ def _named_for(prefix: str, numbers) -> dict[int, str]:
     """A submission name (``prefix`` and a suffix) that the tests' secret assigns to each variant."""
     names, i = {}, 0
     while set(numbers) - set(names):
-        name = f"{prefix}~{i}"
+        name = f"{prefix}-s{i}"
         names.setdefault(variants.variant_of(name, SECRET, TERM), name)
         i += 1
     return {n: names[n] for n in numbers}
