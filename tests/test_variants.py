@@ -209,3 +209,18 @@ def test_every_mistake_loses_comparably_on_two_variants(module, tmp_path):
         if abs(losses[0] - losses[1]) > sum(losses) / 2 / 4 + 1e-9:
             unfair.append((entry.name, losses))
     assert not unfair, unfair
+
+
+def test_an_unfinished_grading_keeps_its_variant_and_a_missing_secret_is_made(tmp_path):
+    from autograder.engine.runner import Options, assign_variants, unfinished_results
+    from autograder.engine.submission import Submission
+    subs = [Submission(name, name, {"midi_tokens.py": b"x = 1\n"}, ["midi_tokens"]) for name in ("ann", "ben")]
+    secret = tmp_path / "course-secret"
+    assign_variants(subs, Options(course_secret=secret, roster={"ben": "student 17"}))
+    made = variants.read_secret(secret)                    # made on first use
+    assert [s.variant for s in subs] == [variants.variant_of("ann", made, TERM),
+                                         variants.variant_of("student 17", made, TERM)]   # the roster's id
+    results = unfinished_results(subs[0], [], 1.0, "the grader was killed", {})
+    assert results["extra_data"]["variant"] == subs[0].variant and results["extra_data"]["incomplete"]
+    assign_variants(subs, Options(course_secret=secret, variant=3))
+    assert [s.variant for s in subs] == [3, 3] and variants.read_secret(secret) == made
