@@ -224,3 +224,18 @@ def test_an_unfinished_grading_keeps_its_variant_and_a_missing_secret_is_made(tm
     assert results["extra_data"]["variant"] == subs[0].variant and results["extra_data"]["incomplete"]
     assign_variants(subs, Options(course_secret=secret, variant=3))
     assert [s.variant for s in subs] == [3, 3] and variants.read_secret(secret) == made
+
+
+def test_a_new_term_draws_new_variants_and_keeps_the_shipped_fixtures(tmp_path):
+    module = "midi_tokens"
+    entries = fixtures.build_into(module, tmp_path, variants.Term("another-term", 1))
+    stored = fixtures.read_manifest()["files"]
+    shipped = {k: v["sha256"] for k, v in entries.items() if "/variants/" not in k}
+    assert shipped == {k: v["sha256"] for k, v in stored.items() if k.startswith(f"{module}/") and "/variants/" not in k}
+    fresh = {k: v["sha256"] for k, v in entries.items() if k.startswith(f"{module}/variants/1/") and k.endswith(".mid")}
+    same = [k for k, sha in fresh.items() if stored[k]["sha256"] == sha]
+    # Only what no variant can change (the empty files of the cases without notes) is the same.
+    assert len(fresh) > 50 and all(stored[k.replace("variants/1/", "")]["sha256"] == stored[k]["sha256"]
+                                   for k in same), same
+    run = run_cli(["fixtures", "regen", module, "--term", "another-term"], tmp_path)
+    assert run.returncode == 2 and "every hands-on" in run.output
