@@ -100,8 +100,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-variants-") as tmp:
         for module in modules:
             started = time.monotonic()
+            numbers = range(1, term.count + 1)
+            if args.source:   # the variants that run finished
+                numbers = [k for k in numbers if (args.source / f"{module}-{k}" / "out").is_dir()]
             graded = {k: read_batch(module, args.source / f"{module}-{k}" / "out") if args.source
-                      else grade_on(module, k, Path(tmp)) for k in range(1, term.count + 1)}
+                      else grade_on(module, k, Path(tmp)) for k in numbers}
             for k, batch in graded.items():
                 assert all(r["extra_data"]["variant"] == k for r in batch.values()), k
             by_variant = {k: {name: float(r["score"]) for name, r in batch.items()} for k, batch in graded.items()}
@@ -111,7 +114,7 @@ def main() -> None:
             report[module] = result
             mistakes = result["mistakes"]
             unfair = {n: m for n, m in mistakes.items() if not m["fair"]}
-            print(f"{module}: {term.count} variants of term {term.name}, {len(mistakes)} mistakes, "
+            print(f"{module}: variants {list(graded)} of {term.count} (term {term.name}), {len(mistakes)} mistakes, "
                   f"{result['seconds']} s")
             print(f"  reference and alternatives full on every variant: {not result['not_full']}"
                   + (f" (not: {result['not_full']})" if result["not_full"] else ""))
