@@ -215,6 +215,15 @@ def is_tie_free(midi: mido.MidiFile, margin: Fraction = TIE_MARGIN) -> bool:
     return not near_ties(midi, margin)
 
 
+def end_rounding_shows(midi: mido.MidiFile) -> bool:
+    """Whether a note of ``midi`` has round(100 * t_off) - round(100 * t_on) != round(100 * (t_off -
+    t_on)) (exact arithmetic): whether the classic end-rounding mistake shows on this file."""
+    events, last_tick = _merged_events(midi)
+    denominator = Fraction(midi.ticks_per_beat * 10_000)
+    return any(round(end / denominator) - round(start / denominator) != round((end - start) / denominator)
+               for start, end in _note_spans(events, last_tick))
+
+
 def ambiguous_program_changes(midi: mido.MidiFile) -> list[str]:
     """Program changes that change a channel's program at the very tick of a note-on
     that comes before them on that channel: "the program at the note's onset" could
