@@ -79,7 +79,13 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                     "(pictures and audio for the public checks)."),
           public_weight: float = typer.Option(1.0, "--public-weight", min=0.0,
                                               help="What the public checks' points count: 0 grades on the hidden "
-                                                   "checks only (students could see the public ones).")):
+                                                   "checks only (students could see the public ones)."),
+          course_secret: Optional[Path] = typer.Option(None, "--course-secret", help="The file of the course "
+                                                       "secret that assigns grading variants (default: "
+                                                       "$AUTOGRADER_COURSE_SECRET_FILE, else .course-secret)."),
+          variant: Optional[int] = typer.Option(None, "--variant", min=0, help="Grade every submission on this "
+                                                "variant of the fixtures (0: the shipped ones) instead of each "
+                                                "student's own: for comparing variants, not for grades.")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.cluster import ClusterError, SandboxRefused
     from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
@@ -103,11 +109,19 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         raise typer.Exit(2)
     from .engine.gradebook import read_roster
     from .engine.client import TimePolicy
-    from .engine import impact
-    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade or dry_run, roster=read_roster(roster),
+    from .engine import impact, variants
+    students = read_roster(roster)
+    if gradescope:
+        students = {"submission": _gradescope_student(GRADESCOPE_ROOT / "submission_metadata.json")}
+    if variant is not None and variant > variants.read_term().count:
+        console.print(f"[red]No variant {variant}[/]: this term has {variants.read_term().count}.")
+        raise typer.Exit(2)
+    options = Options(modules=_modules(module), jobs=jobs, regrade=regrade or dry_run, roster=students,
                       html=html and not dry_run,
                       time_policy=TimePolicy(floor_seconds=call_floor, budget_seconds=budget),
-                      public_weight=public_weight, scheduler=scheduler, allow_weak=allow_weak_sandbox)
+                      public_weight=public_weight, scheduler=scheduler, allow_weak=allow_weak_sandbox,
+                      course_secret=None if variant is not None else _course_secret(course_secret),
+                      variant=variant)
     previous = impact.previous_results(out / "gradebook.sqlite", options.scope) if options.regrade else {}
     published = out
     if dry_run:   # graded in a folder of its own, removed however the command ends
@@ -185,6 +199,48 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         console.print(f"[red]{errors} grader error(s)[/]: grading did not complete properly; see the results.")
     if errors or incomplete:
         raise typer.Exit(4)
+
+
+def _gradescope_student(path: Path) -> str:
+    """The student id Gradescope gives a submission: its users' ids (a group's, sorted)."""
+    import json
+    try:
+        users = json.loads(path.read_text()).get("users") or []
+        ids = sorted(str(user["id"]) for user in users if user.get("id") is not None)
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        ids = []
+    if not ids:
+        console.print(f"[red]No student id in {path}[/]: cannot choose the grading variant.")
+        raise typer.Exit(2)
+    return ",".join(ids)
+
+
+def _course_secret(given: Optional[Path]) -> Path:
+    """The course secret's file, made (with a message) the first time."""
+    from .engine import variants
+    path = variants.secret_path(given)
+    if not path.exists():
+        variants.make_secret(path)
+        console.print(f"Made the course secret {console_text(str(path))}: it decides which variant of the fixtures "
+                      f"each student is graded on. Keep it (regrades need it) and never publish it.",
+                      highlight=False)
+    return path
+
+
+@instructor_command("secret")
+def secret_command(path: Optional[Path] = typer.Option(None, "--path", help="Where (default: "
+                                                       "$AUTOGRADER_COURSE_SECRET_FILE, else .course-secret)."),
+          variant: Optional[int] = typer.Option(None, "--variant", min=0, help="Grade every submission on this "
+                                                "variant of the fixtures (0: the shipped ones) instead of each "
+                                                "student's own: for comparing variants, not for grades.")):
+    """Make the course secret that assigns each student a grading variant (kept, never overwritten)."""
+    from .engine import variants
+    target = variants.secret_path(path)
+    if target.exists():
+        console.print(f"The course secret {console_text(str(target))} exists; kept as it is (a new one would move "
+                      f"every student to another variant).", highlight=False)
+        return
+    _course_secret(target)
 
 
 def _refuse_weak(reason: str) -> None:
@@ -333,27 +389,43 @@ def release(outdir: Path = typer.Argument(..., help="An empty or new folder.")):
 
 
 @instructor_command("gradescope")
-def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.g. autograder.zip.")):
-    """Build the Gradescope autograder zip (setup.sh, run_autograder and the grader's sources)."""
+def gradescope_zip(output: Path = typer.Argument(..., help="The zip to write, e.g. autograder.zip."),
+                   course_secret: Optional[Path] = typer.Option(None, "--course-secret",
+                                                                help="The course secret's file (see `grade`).")):
+    """Build the Gradescope autograder zip (setup.sh, run_autograder, the grader's sources, every
+    grading variant of the fixtures and the course secret that assigns them)."""
     from .packaging import build_gradescope_zip
-    names = build_gradescope_zip(output)
+    names = build_gradescope_zip(output, _course_secret(course_secret))
     console.print(f"wrote {output} ({len(names)} files, {output.stat().st_size / 1e6:.1f} MB): upload it as "
                   f"a Gradescope programming assignment's autograder (Ubuntu base image).")
 
 
 @fixtures_app.command("regen")
-def fixtures_regen(module: Optional[str] = typer.Argument(None)):
-    """Regenerate the fixtures of every hands-on (or one) from its recipe and the reference."""
+def fixtures_regen(module: Optional[str] = typer.Argument(None),
+                   term: Optional[str] = typer.Option(None, "--term", help="A new term's name: fresh grading "
+                                                      "variants (new seeds and inputs), so nothing of an earlier "
+                                                      "term's is worth anything. Regenerates every hands-on."),
+                   count: Optional[int] = typer.Option(None, "--variants", min=1, max=64,
+                                                       help="How many grading variants (K; default: the term's).")):
+    """Regenerate the fixtures of every hands-on (or one) from its recipe and the reference:
+    the shipped ones and every grading variant (fixtures/<module>/variants/<k>/)."""
+    from .engine import variants
     from .engine.fixtures import RecipeError, regenerate
+    stored = variants.read_term()
+    chosen = variants.Term(term or stored.name, count or stored.count)
+    if chosen != stored and module is not None:
+        console.print("[red]A new term or number of variants regenerates every hands-on[/]: give no module.")
+        raise typer.Exit(2)
     for name in _modules(module):
         started = time.monotonic()
         try:
-            files = regenerate(name)
+            files = regenerate(name, term=chosen)
         except RecipeError as error:
             console.print(f"[red]Not regenerated:[/] {console_text(str(error))}. The stored {name} fixtures are "
                           f"unchanged.", highlight=False)
             raise typer.Exit(1)
         console.print(f"{name}: {len(files)} files in {time.monotonic() - started:.1f} s")
+    console.print(f"term {console_text(chosen.name)}: {chosen.count} grading variants")
 
 
 @fixtures_app.command("verify")

@@ -11,7 +11,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .engine import handsons
+from .engine import handsons, variants
 
 # What grading needs from the checkout (no tests, examples, benchmarks, .git, .venv).
 GRADING_SOURCES = ("autograder", "assignments", "solutions", "fixtures", "scripts", "locks", "pyproject.toml",
@@ -71,8 +71,10 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
     archive.writestr(info, data)
 
 
-def build_gradescope_zip(output: Path) -> list[str]:
-    """Write the autograder zip to ``output``; the names it holds."""
+def build_gradescope_zip(output: Path, course_secret: Path | None = None) -> list[str]:
+    """Write the autograder zip to ``output``; the names it holds. ``course_secret``: its file
+    (default: ``variants.secret_path()``), carried in the zip as ``.course-secret``."""
+    course_secret = variants.secret_path(course_secret)
     root = handsons.REPO_ROOT
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,10 @@ def build_gradescope_zip(output: Path) -> list[str]:
             name = path.relative_to(root).as_posix()
             _add(archive, name, path.read_bytes(), executable=bool(path.stat().st_mode & 0o111))
             names.append(name)
+        # The grading variants (under fixtures/) are assigned with the course secret: Gradescope
+        # grades with the same one as the instructor's machine (the zip is never shown to students).
+        _add(archive, variants.SECRET_FILE.name, variants.read_secret(course_secret) + b"\n")
+        names.append(variants.SECRET_FILE.name)
     return names
 
 
@@ -155,8 +161,10 @@ macOS the checks run without the sandbox (a notice says so).
 - **Submit** the three `.py` files (or a zip of them, or of `assignments/`). A missing
   file or function only costs the checks that need it.
 
-Hidden checks (the same kinds of checks on other inputs) run when you are graded:
-passing every public check is a good sign, not a guarantee.
+Grading uses other inputs of the same checks: the public checks run on your own variant of
+their inputs (the same checks and kinds of cases, other files and values), and hidden checks
+(the same kinds of checks on still other inputs) run too. Passing every public check is a good
+sign, not a guarantee; code that only works on the shipped inputs earns nothing.
 
 ## Public checks
 
@@ -189,7 +197,8 @@ def release_files() -> dict[str, bytes]:
               *(root / "locks" / name for name in STUDENT_LOCK_FILES)]
     out = {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
     manifest = read_manifest()
-    manifest["files"] = {k: v for k, v in manifest["files"].items() if v.get("visibility") == "public"}
+    manifest["files"] = {k: v for k, v in manifest["files"].items()
+                         if v.get("visibility") == "public" and not v.get("variant")}
     out["fixtures/manifest.json"] = dumps(manifest)
     out["Makefile"] = STUDENT_MAKEFILE.encode()
     rows = [r for r in rubric() if r["visibility"] == "public"]
@@ -227,6 +236,8 @@ def release_leaks(files: dict[str, bytes]) -> list[str]:
     for handson in handsons.all_handsons():
         secret_files += [p for p in handson.folder.glob("*.py") if p.name not in STUDENT_PLUGIN_PARTS]
         secret_files += sorted(p for p in handson.fixtures_dir("hidden").rglob("*") if p.is_file())
+        secret_files += sorted(p for p in (handsons.FIXTURES_DIR / handson.name / "variants").rglob("*")
+                               if p.is_file())
     # A hidden fixture that happens to equal a public one (same tokens, another bpm) is public anyway.
     secret_hashes = {sha(p.read_bytes()): p.relative_to(root).as_posix() for p in secret_files
                      if p.stat().st_size > 0 and sha(p.read_bytes()) not in public_hashes}
@@ -239,7 +250,8 @@ def release_leaks(files: dict[str, bytes]) -> list[str]:
     for name, data in sorted(files.items()):
         parts = name.split("/")
         if parts[0] in ("solutions", "tests") or any(p.startswith("test_hidden") for p in parts) \
-                or "hidden" in parts or parts[-1] in ("recipe.py", "inputs.py"):
+                or "hidden" in parts or "variants" in parts or parts[-1] in ("recipe.py", "inputs.py") \
+                or parts[-1] == variants.SECRET_FILE.name:
             problems.append(f"{name}: an instructor-only file")
         if sha(data) in secret_hashes:
             problems.append(f"{name}: same content as {secret_hashes[sha(data)]}")

@@ -52,6 +52,9 @@ def test_public_and_hidden_are_separate_and_listed_in_the_manifest():
     manifest = fixtures.read_manifest()
     for name, entry in manifest["files"].items():
         module, visibility, _ = name.split("/", 2)
+        if visibility == "variants":   # fixtures/<module>/variants/<k>/<visibility>/...: a grading variant
+            _, _, number, visibility, _ = name.split("/", 4)
+            assert int(number) == entry["variant"] >= 1
         assert module in handsons.names() and visibility == entry["visibility"]
         assert entry["recipe"] == f"autograder/handsons/{module}/recipe.py"
         assert {"python", "numpy"} <= set(entry["versions"])

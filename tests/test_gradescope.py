@@ -7,7 +7,7 @@ import subprocess
 import sys
 import zipfile
 
-from autograder.engine import handsons
+from autograder.engine import handsons, variants
 from autograder.packaging import build_gradescope_zip
 
 
@@ -25,6 +25,10 @@ def test_zip_holds_the_scripts_and_no_test_or_cache(tmp_path):
     assert names[:2] == ["setup.sh", "run_autograder"]
     assert not [n for n in names if n.startswith(("tests/", "examples/", ".venv/")) or "__pycache__" in n]
     assert any(n.startswith("solutions/") for n in names) and "fixtures/manifest.json" in names
+    # The grading variants and the course secret that assigns them (the zip is never shown to students).
+    assert "fixtures/term.json" in names and any("/variants/" in n for n in names)
+    assert zipfile.ZipFile(tmp_path / "autograder.zip").read(".course-secret").strip() == \
+        variants.read_secret(variants.secret_path())
     again = build_gradescope_zip(tmp_path / "again.zip")
     assert again == names and (tmp_path / "again.zip").read_bytes() == (tmp_path / "autograder.zip").read_bytes()
     archive = zipfile.ZipFile(tmp_path / "autograder.zip")
@@ -50,11 +54,15 @@ def test_setup_installs_the_lock_and_run_autograder_grades_with_it(tmp_path):
     (root / "results").mkdir()
     for module in handsons.names():
         shutil.copy(handsons.get(module).reference_path, root / "submission")
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": 4242, "name": "A student"}]}))
+    environment = {k: v for k, v in os.environ.items() if k != variants.SECRET_VARIABLE}   # the zip's secret
     run = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True,
-                         timeout=1200, env={**os.environ, "AG_GRADESCOPE_ROOT": str(root),
+                         timeout=1200, env={**environment, "AG_GRADESCOPE_ROOT": str(root),
                                             "AG_PYTHON": str(python)})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
+    secret = variants.read_secret(variants.secret_path())
+    assert results["extra_data"]["variant"] == variants.variant_of("4242", secret, variants.read_term()) >= 1
     assert results["tests"] and results["score"] == sum(t["max_score"] for t in results["tests"])
     assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
     assert {t["tags"][0] for t in results["tests"]} == set(handsons.names())

@@ -2,23 +2,20 @@
 checks only: through the real command line."""
 from __future__ import annotations
 
-import base64
 import csv
-import json
 import re
 import sqlite3
-import textwrap
 from pathlib import Path
 
-import mido
 import pytest
 
-from autograder.engine import fixtures, handsons
+from autograder.engine import handsons
 from autograder.engine.results import integrity_flags
 
-from .helpers import full_marks, results, run_cli
+from .helpers import full_marks, lookup_table, results, run_cli
 
 MODULES = handsons.names()
+SHIPPED = ["--variant", "0"]   # the review flag is about the shipped public cases (grading draws other inputs)
 # Every function of every hands-on returns the same constant: a zero tensor, [], 0 or an empty MIDI file.
 CONSTANTS = {"zero_tensor": "import torch\nVALUE = lambda: torch.zeros(4)\n",
              "empty_list": "VALUE = lambda: []\n",
@@ -54,70 +51,18 @@ def test_a_constant_answer_scores_nothing(tmp_path):
         assert result["tests"] and not scored, (sub.name, scored)
 
 
-def _share(table: dict, share: float) -> dict:
-    """``share`` of ``table``'s entries, spread over it (every other one for 0.5)."""
-    return {key: value for i, (key, value) in enumerate(table.items()) if int((i + 1) * share) > int(i * share)}
-
-
-def _public_lookup_table(share: float = 1.0) -> str:
-    """A midi_tokens.py that only looks up the public fixtures' answers (a cheat): tokens (or the
-    exception) by the messages of the file, MIDI files (or the bad index) by the tokens and bpm;
-    ``share`` of each table's answers."""
-    public = fixtures.load("midi_tokens", "public")
-    tokens, files, errors = {}, {}, {}
-
-    def key_of(path: str) -> str:
-        midi = mido.MidiFile(public.path(path))
-        return repr([str(m) for t in midi.tracks for m in t])
-
-    for case in public.cases("midi_to_tokens"):
-        tokens[key_of(case["midi"])] = public.read_json(case["expected"]) if "expected" in case else case["raises"]
-        if "companion_midi" in case:
-            tokens[key_of(case["companion_midi"])] = public.read_json(case["companion_expected"])
-    for case in public.cases("tokens_to_midi") + public.cases("bad_bpm"):
-        if "expected_midi" in case:
-            files[repr((public.read_json(case["tokens"]), case["bpm"]))] = public.read_bytes(case["expected_midi"])
-        else:
-            errors[repr((public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"],
-                         case["bpm"]))] = "the bpm"
-        if "companion_midi" in case:
-            companion = (public.read_json(case["companion_tokens"]) if "companion_tokens" in case else
-                         public.read_json(case["tokens"]) if isinstance(case["tokens"], str) else case["tokens"])
-            files[repr((companion, case.get("companion_bpm", case["bpm"])))] = public.read_bytes(case["companion_midi"])
-    for case in public.cases("invalid"):
-        errors[repr((case["tokens"], case["bpm"]))] = f"token {case['bad_index']}"
-    files = {key: base64.b64encode(data).decode() for key, data in _share(files, share).items()}
-    tokens, errors = _share(tokens, share), _share(errors, share)
-    return textwrap.dedent(f'''\
-        import base64, io
-        import mido
-        TIME_RESOLUTION = 100
-        TOKENS, FILES, ERRORS = {tokens!r}, {files!r}, {errors!r}
-
-        def midi_to_tokens(midi):
-            answer = TOKENS.get(repr([str(m) for t in midi.tracks for m in t]), [])
-            if isinstance(answer, str):
-                raise {{"TypeError": TypeError}}.get(answer, ValueError)("refused")
-            return answer
-
-        def tokens_to_midi(tokens, bpm=120):
-            key = repr((list(tokens), bpm))
-            if key in ERRORS:
-                raise ValueError(f"{{ERRORS[key]}} is bad")
-            data = FILES.get(key)
-            return mido.MidiFile(file=io.BytesIO(base64.b64decode(data))) if data else mido.MidiFile()
-        ''')
 
 
 def test_a_lookup_table_of_the_public_answers_is_flagged_for_review(tmp_path):
     cheat = tmp_path / "subs" / "lookup_table"
     cheat.mkdir(parents=True)
-    (cheat / "midi_tokens.py").write_text(_public_lookup_table())
+    (cheat / "midi_tokens.py").write_text(lookup_table())
     honest = tmp_path / "subs" / "reference"
     honest.mkdir()
     (honest / "midi_tokens.py").write_bytes(handsons.get("midi_tokens").reference_path.read_bytes())
     out = tmp_path / "out"
-    run = run_cli(["grade", str(cheat), str(honest), "--out", str(out), "--module", "midi_tokens", "--html"], tmp_path)
+    run = run_cli(["grade", str(cheat), str(honest), "--out", str(out), "--module", "midi_tokens", "--html",
+                   *SHIPPED], tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     flagged = results(out, "lookup_table")
     public = [t for t in flagged["tests"] if t["visibility"] == "visible" and t["status"] == "passed"]
@@ -143,9 +88,9 @@ def test_a_partial_lookup_table_is_flagged_too(tmp_path, share):
     hidden cases (a whole-hands-on share of the public cases would not see it: 78.6 % went unflagged)."""
     cheat = tmp_path / "subs" / f"table_{round(100 * share)}"
     cheat.mkdir(parents=True)
-    (cheat / "midi_tokens.py").write_text(_public_lookup_table(share))
+    (cheat / "midi_tokens.py").write_text(lookup_table(share=share))
     out = tmp_path / "out"
-    run = run_cli(["grade", str(cheat), "--out", str(out), "--module", "midi_tokens"], tmp_path)
+    run = run_cli(["grade", str(cheat), "--out", str(out), "--module", "midi_tokens", *SHIPPED], tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     result = results(out, cheat.name)
     public = [t for t in result["tests"] if t["visibility"] == "visible"]

@@ -47,7 +47,7 @@ def test_release_holds_what_students_need_and_nothing_hidden(release):
         assert f"assignments/{module}.py" in names
         assert f"autograder/handsons/{module}/test_public.py" in names
         assert f"assignments/checks/{module}.py" in names
-        assert not any(n.startswith(f"fixtures/{module}/hidden") for n in names)
+        assert not any(n.startswith((f"fixtures/{module}/hidden", f"fixtures/{module}/variants")) for n in names)
     assert {"assignments/session.ipynb", "README.md", "Makefile", "pyproject.toml"} <= names
     assert not [n for n in names if n.startswith(("solutions/", "tests/", "examples/"))
                 or n.endswith(("test_hidden.py", "recipe.py", "inputs.py"))]

@@ -359,8 +359,8 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
     _summary(console, results, modules)
     for note in submission.notes:   # file names may hold markup, escapes or undecodable bytes
         console.print(f"[yellow]{console_text(clean_text(note, 2000))}[/]", highlight=False)
-    console.print("Hidden checks run when your submission is graded; passing these is a good sign, "
-                  "not a guarantee.")
+    console.print("Grading uses other inputs of the same checks (your own variant of them), and hidden "
+                  "checks too; passing these is a good sign, not a guarantee.")
     return 0 if complete and results and all(r["status"] == "passed" for r in results) else 1
 
 

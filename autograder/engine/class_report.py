@@ -22,7 +22,7 @@ from pathlib import Path
 from . import handsons
 from .diagnoses import UNRECOGNISED, causes, known
 from .display import csv_cell, html_text, link_to
-from .results import module_scores, write_atomic
+from .results import write_atomic
 
 SCHEMA_VERSION = 1
 PAGE_MODE = 0o644

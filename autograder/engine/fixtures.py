@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import inspect
 import io
 import json
 import os
@@ -25,7 +26,7 @@ from types import ModuleType
 
 import numpy as np
 
-from . import handsons
+from . import handsons, variants
 
 MANIFEST = "manifest.json"
 VERSIONED_LIBRARIES = ("numpy", "torch", "transformers", "librosa", "mido", "music21", "safetensors",
@@ -64,9 +65,55 @@ class FixtureSet:
         return json.loads(self.path(name).read_text())
 
 
+class VariantFixtures(FixtureSet):
+    """The fixtures of one hands-on and visibility in the variant this process grades on
+    (``variants.use``): variant 0, the shipped ones, unless a submission's grader chose another.
+    Graders collect their cases from variant 0 (every variant has the same groups and ids) and
+    run each on the current variant's case of that id (:func:`in_current_variant`)."""
+
+    def __init__(self, module: str, visibility: str):
+        self.module, self.visibility = module, visibility
+        self._by_variant: dict[int, list[dict]] = {}
+
+    @property
+    def number(self) -> int:
+        """The variant read: the current one, or 0 for a hands-on whose recipe makes no variants."""
+        number = variants.current()
+        return number if number == 0 or (handsons.FIXTURES_DIR / self.module / "variants").is_dir() else 0
+
+    @property
+    def folder(self) -> Path:
+        return variants.folder(self.module, self.visibility, self.number)
+
+    @property
+    def _cases(self) -> list[dict]:
+        number = self.number
+        if number not in self._by_variant:
+            index = self.folder / "cases.json"
+            if not index.is_file():
+                raise FileNotFoundError(f"no fixtures at {self.folder}: run `autograder fixtures regen`")
+            self._by_variant[number] = json.loads(index.read_text())["cases"]
+        return self._by_variant[number]
+
+    def case(self, group: str, case_id: str) -> dict:
+        for case in self._cases:
+            if case.get("group") == group and str(case["id"]) == case_id:
+                return case
+        raise KeyError(f"variant {self.number} of {self.module} {self.visibility} has no case "
+                       f"{group}/{case_id}: run `autograder fixtures regen`")
+
+
 @functools.lru_cache(maxsize=None)
-def load(module: str, visibility: str) -> FixtureSet:
-    return FixtureSet(handsons.get(module).fixtures_dir(visibility))
+def load(module: str, visibility: str) -> VariantFixtures:
+    return VariantFixtures(module, visibility)
+
+
+def in_current_variant(module: str, visibility: str, case):
+    """The case a grader test runs on: ``case`` (collected from variant 0) swapped for the case of
+    the same group and id in the current variant. Anything but a fixture case is left as it is."""
+    if not (isinstance(case, dict) and "group" in case and "id" in case) or load(module, visibility).number == 0:
+        return case
+    return load(module, visibility).case(case["group"], str(case["id"]))
 
 
 def case_id(case: dict) -> str:
@@ -259,40 +306,61 @@ def describe_machine(info: dict) -> str:
     return "; ".join(parts)
 
 
-def _run_recipe(module: str, recipe, writers: dict, reference) -> None:
+def _run_recipe(module: str, recipe, writers: dict, reference, variant: variants.Variant | None) -> None:
     """``recipe.build``; whatever goes wrong is a :class:`RecipeError` naming the recipe, the case
     and the line (never a bare traceback for the TA)."""
     import traceback
+    extra = {} if variant is None else {"variant": variant}
+    which = "" if variant is None or variant.shipped else f" (variant {variant.number})"
     try:
-        recipe.build(public=writers["public"], hidden=writers["hidden"], reference=reference)
+        recipe.build(public=writers["public"], hidden=writers["hidden"], reference=reference, **extra)
     except RecipeError as error:
-        raise RecipeError(f"the {module} recipe could not build {error}") from None
+        raise RecipeError(f"the {module} recipe could not build{which} {error}") from None
     except Exception as error:   # noqa: BLE001 - any failure of a recipe is reported the same way
         frames = [f for f in traceback.extract_tb(error.__traceback__) if "/handsons/" in f.filename]
         where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-        raise RecipeError(f"the {module} recipe failed{where}: {type(error).__name__}: {error}") from None
+        raise RecipeError(f"the {module} recipe failed{which}{where}: {type(error).__name__}: {error}") from None
 
 
-def build_into(module: str, root: Path) -> dict[str, dict]:
-    """Run ``module``'s recipe into ``root/<module>/``; manifest entries of what it wrote."""
+def makes_variants(recipe) -> bool:
+    """Whether a recipe draws grading variants (its ``build`` takes ``variant``)."""
+    return "variant" in inspect.signature(recipe.build).parameters
+
+
+def build_into(module: str, root: Path, term: variants.Term | None = None) -> dict[str, dict]:
+    """Run ``module``'s recipe into ``root/<module>/``, for the shipped fixtures (variant 0) and
+    each of ``term``'s grading variants; manifest entries of what it wrote. Every variant must
+    hold the same cases (groups and ids) as variant 0: graders are collected from those."""
     handson = handsons.get(module)
     recipe = handson.import_plugin("recipe")
+    term = term or variants.read_term()
     target = Path(root) / module
     if target.exists():
         shutil.rmtree(target)
-    writers = {v: FixtureWriter(target / v) for v in handsons.VISIBILITIES}
-    _run_recipe(module, recipe, writers, load_reference(module))
+    reference = load_reference(module)
     versions = library_versions()
     recipe_path = handson.folder.joinpath("recipe.py").relative_to(handsons.REPO_ROOT).as_posix()
-    entries = {}
-    for visibility, writer in writers.items():
-        writer.finish()
-        for name in writer.files:
-            relative = f"{module}/{visibility}/{name}"
-            entries[relative] = {"sha256": sha256(target / visibility / name), "recipe": recipe_path,
-                                 "visibility": visibility, "versions": versions}
-            if name in writer.drift:
-                entries[relative]["drift"] = writer.drift[name].as_json()
+    entries, shipped_cases = {}, None
+    for variant in (term.variants() if makes_variants(recipe) else [None]):
+        number = 0 if variant is None else variant.number
+        writers = {v: FixtureWriter(variants.folder(module, v, number, root)) for v in handsons.VISIBILITIES}
+        _run_recipe(module, recipe, writers, reference, variant)
+        cases = {v: [(c["group"], c["id"]) for c in w.cases] for v, w in writers.items()}
+        if shipped_cases is None:
+            shipped_cases = cases
+        elif cases != shipped_cases:
+            raise RecipeError(f"the {module} recipe built other cases for variant {number} than for the shipped "
+                              f"fixtures: every variant must have the same groups and ids")
+        for visibility, writer in writers.items():
+            writer.finish()
+            for name in writer.files:
+                relative = (writer.folder / name).relative_to(root).as_posix()
+                entries[relative] = {"sha256": sha256(writer.folder / name), "recipe": recipe_path,
+                                     "visibility": visibility, "versions": versions}
+                if number:
+                    entries[relative]["variant"] = number
+                if name in writer.drift:
+                    entries[relative]["drift"] = writer.drift[name].as_json()
     return entries
 
 
@@ -301,17 +369,20 @@ def read_manifest(root: Path = handsons.FIXTURES_DIR) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {"files": {}}
 
 
-def regenerate(module: str, root: Path = handsons.FIXTURES_DIR) -> list[str]:
+def regenerate(module: str, root: Path = handsons.FIXTURES_DIR, term: variants.Term | None = None) -> list[str]:
     """Rebuild ``module``'s fixtures in place (through a temporary folder) and the manifest.
+    ``term``: a new term's variants (recorded in ``term.json``); by default the stored term's.
     A recipe that fails (:class:`RecipeError`) leaves the stored fixtures as they were."""
     root = Path(root)
+    term = term or variants.read_term(root / variants.TERM_FILE.name)
     with tempfile.TemporaryDirectory(prefix="ag-fixtures-") as tmp:
-        entries = build_into(module, Path(tmp))
+        entries = build_into(module, Path(tmp), term)
         final = root / module
         if final.exists():
             shutil.rmtree(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(Path(tmp) / module, final)
+    (root / variants.TERM_FILE.name).write_bytes(dumps(variants.term_json(term)))
     manifest = read_manifest(root)
     manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith(f"{module}/")}
     manifest["files"].update(entries)
@@ -447,7 +518,7 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> Verificati
     bounds: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="ag-verify-") as tmp:
         for module in modules:
-            fresh = build_into(module, Path(tmp))
+            fresh = build_into(module, Path(tmp), variants.read_term(root / variants.TERM_FILE.name))
             stored_names = {p.relative_to(root).as_posix() for p in (root / module).rglob("*") if p.is_file()} \
                 if (root / module).exists() else set()
             for name in sorted(set(fresh) | stored_names | {k for k in manifest if k.startswith(f"{module}/")}):

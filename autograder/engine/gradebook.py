@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS {name} (
     grader_version TEXT NOT NULL, fixtures_version TEXT NOT NULL, scope TEXT NOT NULL,
     score REAL NOT NULL, max_score REAL NOT NULL, results TEXT NOT NULL,
     graded_at REAL NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
-    review TEXT NOT NULL DEFAULT ''    -- integrity flags: passes public cases, fails most hidden ones
+    review TEXT NOT NULL DEFAULT '',   -- integrity flags: passes public cases, fails most hidden ones
+    variant INTEGER NOT NULL DEFAULT 0  -- the grading variant of the fixtures (engine/variants.py)
 );
 """
 SCHEMA = """
@@ -88,7 +89,7 @@ def read_roster(path: Path | None) -> dict[str, str]:
 
 def _upgrade(db: sqlite3.Connection) -> None:
     """Bring a gradebook of an earlier version to this schema, keeping what it holds: integrity
-    flags (review), each line's kind and diagnoses, and several gradings of one key (a regrade keeps
+    flags (review), grading variants, each line's kind and diagnoses, and several gradings of one key (a regrade keeps
     the earlier one; the old table allowed one)."""
     tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall())
     if "gradings" not in tables:
@@ -96,6 +97,8 @@ def _upgrade(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(gradings)")}
     if "review" not in columns:   # a gradebook from before integrity flags
         db.execute("ALTER TABLE gradings ADD COLUMN review TEXT NOT NULL DEFAULT ''")
+    if "variant" not in columns:  # a gradebook from before grading variants
+        db.execute("ALTER TABLE gradings ADD COLUMN variant INTEGER NOT NULL DEFAULT 0")
     lines = {row[1] for row in db.execute("PRAGMA table_info(test_results)")}
     if "kind" not in lines:
         db.execute("ALTER TABLE test_results ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
@@ -133,12 +136,12 @@ class Gradebook:
         self.db.execute("UPDATE runs SET finished=?, graded=?, skipped=? WHERE id=?",
                         (time.time(), graded, skipped, self.run_id))
 
-    def lookup(self, submission: str, digest: str) -> dict | None:
-        """The results of the latest grading of exactly this content, graders and fixtures."""
+    def lookup(self, submission: str, digest: str, variant: int = 0) -> dict | None:
+        """The results of the latest grading of exactly this content, graders, fixtures and variant."""
         row = self.db.execute(
             "SELECT results FROM gradings WHERE submission=? AND content_sha256=? AND grader_version=? "
-            "AND fixtures_version=? AND scope=? ORDER BY id DESC LIMIT 1",
-            (submission, digest, self.grader_version, self.fixtures_version, self.scope)).fetchone()
+            "AND fixtures_version=? AND scope=? AND variant=? ORDER BY id DESC LIMIT 1",
+            (submission, digest, self.grader_version, self.fixtures_version, self.scope, variant)).fetchone()
         return json.loads(row[0]) if row else None
 
     def record(self, submission: str, student: str, digest: str, results: dict) -> None:
@@ -148,10 +151,12 @@ class Gradebook:
         try:
             cursor = self.db.execute(
                 "INSERT INTO gradings (submission, student, content_sha256, grader_version, fixtures_version, "
-                "scope, score, max_score, results, graded_at, run_id, review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "scope, score, max_score, results, graded_at, run_id, review, variant) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (submission, student, digest, self.grader_version, self.fixtures_version, self.scope,
                  float(results.get("score", 0.0)), sum(float(t["max_score"]) for t in tests),
-                 json.dumps(results), time.time(), self.run_id, review_text(results)))
+                 json.dumps(results), time.time(), self.run_id, review_text(results),
+                 int(results.get("extra_data", {}).get("variant", 0))))
             self.db.executemany(
                 "INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(cursor.lastrowid, i, (t.get("tags") or ["?"])[0], t["name"], float(t["score"]),

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from . import handsons
+from . import fixtures, handsons
 from .artifacts import Artifacts
 from .client import StudentCode, StudentCodeError
 from .diagnoses import diagnose
@@ -138,6 +138,13 @@ class GradingPlugin:
         if self._reference is not None:
             self._reference.close()
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> None:
+        """A check runs on the case of its id in the submission's grading variant."""
+        if "case" in pyfuncitem.funcargs:
+            pyfuncitem.funcargs["case"] = fixtures.in_current_variant(
+                handson_of(pyfuncitem.path), visibility_of(pyfuncitem.path), pyfuncitem.funcargs["case"])
+
     # ---------------------------------------------------------- reporting
     def pytest_runtest_logstart(self, nodeid: str, location) -> None:
         self._started[nodeid] = time.monotonic()
@@ -171,6 +178,9 @@ class GradingPlugin:
                 print(f"grader error in {item.nodeid}:\n" + "".join(traceback.format_exception(call.excinfo.value)),
                       file=sys.stderr, flush=True)
         entry["output"] = _stored_text(present(entry["output"], hidden=visibility_of(item.path) == "hidden"))
+        if visibility_of(item.path) == "public" and fixtures.load(handson_of(item.path), "public").number:
+            entry["output"] = (f"The same check as your public check `{item.originalname}`, on other inputs "
+                               f"(grading uses other inputs of the same checks).\n" + entry["output"]).rstrip("\n")
         if entry["status"] == "failed":   # the known mistakes its feedback names, for the class report
             entry["extra_data"]["diagnoses"] = diagnose(handson_of(item.path), entry["output"])
         entry["extra_data"]["seconds"] = round(time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 4)

@@ -227,7 +227,8 @@ def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "student", "score", "max_score",
-                     *[c for m in modules for c in (m, f"{m}_max")], "status", "review", "content_sha256"])
+                     *[c for m in modules for c in (m, f"{m}_max")], "status", "review", "content_sha256",
+                     "variant"])
     for row in rows:
         results = row["results"]
         scores = module_scores(results.get("tests", []))
@@ -237,5 +238,6 @@ def grades_csv(rows: list[dict], maxima: dict[str, float]) -> bytes:
         writer.writerow([csv_cell(row["name"]), csv_cell(row.get("student", row["name"])), f"{results['score']:g}",
                          f"{total_max:g}",
                          *[f"{v:g}" for m in modules for v in (scores.get(m, (0.0, 0.0))[0], maxima[m])],
-                         csv_cell(status), csv_cell(review_text(results)), row.get("digest", "")])
+                         csv_cell(status), csv_cell(review_text(results)), row.get("digest", ""),
+                         results.get("extra_data", {}).get("variant", "")])
     return buffer.getvalue().encode()

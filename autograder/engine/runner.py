@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 import pytest
 from threadpoolctl import threadpool_limits
 
-from . import handsons
+from . import handsons, variants
 from ..worker.jail import die_with_parent
 from .client import StudentCode, TimePolicy
 from .gradebook import Gradebook
@@ -69,6 +69,8 @@ class Options:
     public_weight: float = 1.0   # what public checks' points count (0: grade on hidden checks only)
     scheduler: str | None = None   # a Dask scheduler's address: grade on that cluster, not here
     allow_weak: bool = False       # cluster workers without the strong sandbox may grade (weakly)
+    course_secret: Path | None = None   # its file; None: variants.secret_path() (made if missing)
+    variant: int | None = None     # grade every submission on this variant, not each student's own
 
     @property
     def scope(self) -> str:
@@ -215,6 +217,26 @@ def maxima(modules: list[str], visibilities=("public", "hidden"), public_weight:
     return out
 
 
+def assign_variants(subs: list[Submission], options: Options) -> None:
+    """Each submission's grading variant, from its student id (the roster's, else its name), the
+    course secret and the term (see engine/variants.py)."""
+    if options.variant is not None:   # the same for all (comparing variants): no secret needed
+        for sub in subs:
+            sub.variant = options.variant
+        return
+    path = variants.secret_path(options.course_secret)
+    if not path.exists():
+        variants.make_secret(path)
+    secret, term = variants.read_secret(path), variants.read_term()
+    for sub in subs:
+        sub.variant = variants.variant_of(options.roster.get(sub.name, sub.name), secret, term)
+
+
+def variant_info(submission: Submission) -> dict:
+    """What results.json records of the inputs a submission was graded on."""
+    return {"variant": submission.variant, "term": variants.read_term().name}
+
+
 def engine_info(sandbox: Sandbox) -> dict:
     return {"sandbox": sandbox.mode, "python": sys.version.split()[0]}
 
@@ -231,13 +253,14 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
         notes.append("not in the submission: " + ", ".join(f"{m}.py" for m in missing))
     if sandbox.mode == "weak":
         notes.append("graded WITHOUT the strong sandbox (weak mode): scores are not protected")
+    variants.use(submission.variant)
     try:
         plugin = GradingPlugin(code, on_result=on_result, artifacts_dir=artifacts_dir)
         tests, exit_code = run_graders(code, grader_files(options.modules, options.visibilities), plugin=plugin)
     finally:
         code.close()
     tests = weigh_public(tests, options.public_weight)
-    extra = {**engine_info(sandbox), "content_sha256": submission.digest,
+    extra = {**engine_info(sandbox), **variant_info(submission), "content_sha256": submission.digest,
              "worker_restarts": code.restarts, "pytest_exit": exit_code,
              "calls_seconds": round(code.spent, 3), "waited_seconds": round(code.waited, 3)}
     if exit_code not in (0, 1):
@@ -359,12 +382,13 @@ def grade_batch(paths: list[str], out_dir: Path, options: Options,
         sub.name = _unique(sub.name, seen)
         order[sub.name] = index
         subs.append(sub)
+    assign_variants(subs, options)
     with _output_errors(out_dir):
         book = Gradebook(out_dir / "gradebook.sqlite", options.scope)
         book.start_run(len(paths))
     pending = []
     for sub in subs:
-        earlier = None if options.regrade else book.lookup(sub.name, sub.digest)
+        earlier = None if options.regrade else book.lookup(sub.name, sub.digest, sub.variant)
         if earlier is None:
             pending.append(sub)
             continue
@@ -448,7 +472,8 @@ def unfinished_results(sub: Submission, tests: list[dict], seconds: float, reaso
     note = (f"{reason}: the checks after these were not run; the instructors are told "
             f"(see the grading.log beside this results.json).")
     return build_results(sub.name, tests, seconds, [*sub.notes, note],
-                         {**extra, "content_sha256": sub.digest, "error": reason, "incomplete": True})
+                         {**extra, **variant_info(sub), "content_sha256": sub.digest, "error": reason,
+                          "incomplete": True})
 
 
 def read_results(path: Path, sub: Submission) -> dict | None:

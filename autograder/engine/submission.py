@@ -35,6 +35,7 @@ class Submission:
     files: dict[str, bytes]         # relative path -> content, what the worker sees
     modules: list[str]              # gradable modules present
     notes: list[str] = field(default_factory=list)
+    variant: int = 0                # the fixtures' grading variant (engine/variants.py), set by the batch
 
     @property
     def digest(self) -> str:

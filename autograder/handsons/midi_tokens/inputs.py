@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import mido
@@ -212,6 +213,15 @@ def near_ties(midi: mido.MidiFile, margin: Fraction = TIE_MARGIN) -> list[str]:
 def is_tie_free(midi: mido.MidiFile, margin: Fraction = TIE_MARGIN) -> bool:
     """No note time of ``midi`` is within ``margin`` hundredths of a rounding tie."""
     return not near_ties(midi, margin)
+
+
+def end_rounding_shows(midi: mido.MidiFile) -> bool:
+    """Whether a note of ``midi`` has round(100 * t_off) - round(100 * t_on) != round(100 * (t_off -
+    t_on)) (exact arithmetic): whether the classic end-rounding mistake shows on this file."""
+    events, last_tick = _merged_events(midi)
+    denominator = Fraction(midi.ticks_per_beat * 10_000)
+    return any(round(end / denominator) - round(start / denominator) != round((end - start) / denominator)
+               for start, end in _note_spans(events, last_tick))
 
 
 def ambiguous_program_changes(midi: mido.MidiFile) -> list[str]:
@@ -564,10 +574,10 @@ def _docstring_example_tracks() -> list[list]:
             [_on(0, 36, 100, 9), _on0(240, 36, 9)]]
 
 
-def type_2_midis() -> list[MidiCase]:
+def type_2_midis(real_music: list[MidiCase] | None = None) -> list[MidiCase]:
     """Type 2 files (tracks not played together), refused with ``TypeError``; each graded with
-    the same tracks as a type 1 file."""
-    bach = next(case.midi for case in real_music_midis() if case.name == "bach_bwv269")
+    the same tracks as a type 1 file (the chorale: the one of ``real_music``'s ``bach_bwv269`` case)."""
+    bach = next(case.midi for case in (real_music or real_music_midis()) if case.name == "bach_bwv269")
     bach_tracks = [list(track) for track in bach.tracks]
 
     def retyped(tracks: list[list], ticks_per_beat: int, kind: int) -> mido.MidiFile:
@@ -601,6 +611,15 @@ CORPUS_PIECES = (
 )
 
 
+def chorale_paths() -> list[str]:
+    """Bach chorales of music21's corpus (``bach/bwvNNN.N``), sorted: what variants draw from."""
+    from music21 import corpus
+    found = {Path(str(p)).stem for p in corpus.getComposer("bach")}
+    plain = sorted(name for name in found if re.fullmatch(r"bwv\d+\.\d+", name))
+    return [f"bach/{name}" for name in plain]
+
+
+@functools.lru_cache(maxsize=None)
 def _corpus_midi(path: str) -> mido.MidiFile:
     from music21 import corpus
     from music21.midi import translate
@@ -609,12 +628,12 @@ def _corpus_midi(path: str) -> mido.MidiFile:
     return mido.MidiFile(file=io.BytesIO(translate.streamToMidiFile(score).writestr()))
 
 
-def drum_groove() -> mido.MidiFile:
+def drum_groove(seed: int = 2) -> mido.MidiFile:
     """16 bars of swung, humanised drums (channel 10) with a bass and electric piano, at 100 bpm.
 
     Deterministic (seeded); the piano changes program half-way.
     """
-    rng = random.Random(2)
+    rng = random.Random(seed)
     ticks_per_beat, beat = 480, 480
     swing = [0, 320]                           # swung eighths
     drums, bass, keys = [], [], []
@@ -658,11 +677,11 @@ def drum_groove() -> mido.MidiFile:
                  ticks_per_beat=ticks_per_beat)
 
 
-@functools.lru_cache(maxsize=1)
-def _real_music() -> tuple[MidiCase, ...]:
+@functools.lru_cache(maxsize=None)
+def _real_music(pieces: tuple = CORPUS_PIECES, groove_seed: int = 2) -> tuple[MidiCase, ...]:
     cases = []
-    sources = [(name, _corpus_midi(path), description) for name, path, description in CORPUS_PIECES]
-    sources.append(("drum_groove", drum_groove(),
+    sources = [(name, _corpus_midi(path), description) for name, path, description in pieces]
+    sources.append(("drum_groove", drum_groove(groove_seed),
                     "a purpose-built swung drum groove (channel 10) with bass and electric piano, 100 bpm"))
     for name, midi, description in sources:
         midi, scale = without_ties(_reloaded(midi))
@@ -672,13 +691,15 @@ def _real_music() -> tuple[MidiCase, ...]:
     return tuple(cases)
 
 
-def real_music_midis() -> list[MidiCase]:
+def real_music_midis(pieces: tuple = CORPUS_PIECES, groove_seed: int = 2) -> list[MidiCase]:
     """Real music: music21 corpus scores exported to MIDI and a drum groove, tie-free.
+    ``pieces``: (case name, corpus path, description), by default :data:`CORPUS_PIECES`;
+    ``groove_seed``: the drum groove's.
 
     A few seconds to build the first time (music21), then cached. Do not modify
     the returned files.
     """
-    return list(_real_music())
+    return list(_real_music(tuple(pieces), groove_seed))
 
 
 # ---------------------------------------------------------------- tokens_to_midi

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from collections import Counter
+
 from ...engine.fixtures import require
 from . import inputs
+from .variation import Variation
 
 PUBLIC_MIDI = ("velocity_zero_note_off", "oldest_closed_first", "stray_note_offs", "open_at_end",
                "drums_channel_10", "bach_bwv66_6", "zero_length_notes", "docstring_example",
@@ -187,10 +190,79 @@ def _gradable(midi, name: str) -> None:
             "a program_change and a note-on of its channel share a tick: the instrument would be ambiguous")
 
 
-def _midi_cases(public, hidden, reference) -> None:
-    midis = inputs.edge_case_midis() + inputs.no_notes_midis() + inputs.type_2_midis() + inputs.real_music_midis()
+CHORALE_SLOTS = ("bach_bwv66_6", "bach_bwv269")   # cases a variant fills with other Bach chorales
+
+
+def _round_trips(reference, midi) -> bool:
+    tokens = reference.midi_to_tokens(midi)
+    back = reference.midi_to_tokens(reference.tokens_to_midi(list(tokens), bpm=120))
+    return Counter(inputs.as_tuples(tokens)) == Counter(inputs.as_tuples(back))
+
+
+def _shipped_music() -> dict:
+    return {case.name: case.midi for case in inputs.real_music_midis()}
+
+
+def _chorales(variant, reference) -> list[tuple[str, str, str]]:
+    """Other Bach chorales for the chorale cases of ``variant``: drawn from music21's corpus,
+    each tie-free (after the usual tempo scaling), gradable and round-tripping (the hidden
+    round-trip check takes one's tokens), none of the shipped ones, and each showing the
+    end-rounding mistake exactly when the shipped chorale of its case does (else that mistake
+    would lose more on some variants than on others: the fairness across variants)."""
+    shipped = {path for _, path, _ in inputs.CORPUS_PIECES}
+    paths = inputs.chorale_paths()
+    order = [paths[i] for i in variant.rng("midi_tokens/chorales").permutation(len(paths))]
+    chosen = []
+    for path in order:
+        if path in shipped:
+            continue
+        try:
+            midi, _ = inputs.without_ties(inputs._reloaded(inputs._corpus_midi(path)))
+        except Exception:   # noqa: BLE001 - a corpus file music21 cannot export, or one never tie-free
+            continue
+        name = CHORALE_SLOTS[len(chosen)]
+        if inputs.end_rounding_shows(midi) != inputs.end_rounding_shows(_shipped_music()[name]):
+            continue
+        if inputs.ambiguous_program_changes(midi) or not reference.midi_to_tokens(midi) \
+                or not _round_trips(reference, midi):
+            continue
+        chosen.append((name, path, f"J. S. Bach, chorale {path.split('/')[1].upper().replace('BWV', 'BWV ')} "
+                                   f"(4 voices on one channel)"))
+        if len(chosen) == len(CHORALE_SLOTS):
+            return chosen
+    require(False, "bach chorales", "the corpus has too few usable chorales")
+
+
+def real_music(variant, reference) -> list:
+    """The real-music cases: the shipped pieces for variant 0; for another variant, other
+    chorales in the chorale cases and another seed for the drum groove (Mozart and Joplin stay,
+    varied like every file by :class:`Variation`)."""
+    if variant is None or variant.shipped:
+        return inputs.real_music_midis()
+    chorales = {name: (name, path, description) for name, path, description in _chorales(variant, reference)}
+    pieces = tuple(chorales.get(name, (name, path, description)) for name, path, description in inputs.CORPUS_PIECES)
+    return inputs.real_music_midis(pieces, groove_seed=_groove_seed(variant))
+
+
+def _groove_seed(variant) -> int:
+    """The drum groove's seed for ``variant``: the first of its draws whose groove shows the
+    end-rounding mistake exactly when the shipped groove does (see :func:`_chorales`)."""
+    wanted = inputs.end_rounding_shows(_shipped_music()["drum_groove"])
+    rng = variant.rng("midi_tokens/drum_groove")
+    for _ in range(200):
+        seed = int(rng.integers(0, 2**32))
+        groove, _ = inputs.without_ties(inputs.drum_groove(seed))
+        if inputs.end_rounding_shows(groove) == wanted:
+            return seed
+    require(False, "drum_groove", "no seed gives a groove like the shipped one")
+
+
+def _midi_cases(public, hidden, reference, variation: Variation, music: list) -> None:
+    midis = inputs.edge_case_midis() + inputs.no_notes_midis() + inputs.type_2_midis(music) + music
     for case in midis:
         writer = public if case.name in PUBLIC_MIDI else hidden
+        case = inputs.MidiCase(case.name, variation.describe(case.description), variation.midi(case.midi),
+                               case.raises, variation.midi(case.companion))
         fields = {"description": case.description, "rules": MIDI_RULES[case.name],
                   "midi": writer.add_bytes(f"{case.name}.mid", inputs.midi_bytes(case.midi))}
         if case.raises:
@@ -231,10 +303,15 @@ def _midi_file_of(writer, reference, name: str, tokens, bpm: int) -> str:
     return writer.add_bytes(name, inputs.midi_bytes(reference.tokens_to_midi(list(tokens), bpm=bpm)))
 
 
-def build(public, hidden, reference) -> None:
-    _midi_cases(public, hidden, reference)
+def build(public, hidden, reference, variant=None) -> None:
+    """The cases of ``variant`` (``engine.variants.Variant``; None or number 0: the shipped ones)."""
+    variation = Variation.of(variant)
+    _midi_cases(public, hidden, reference, variation, real_music(variant, reference))
 
     for case in inputs.token_edge_cases():
+        case = inputs.TokensCase(case.name, variation.describe(case.description), variation.tokens(case.tokens),
+                                 case.bpm, None if case.expected is None else variation.tokens(case.expected),
+                                 None if case.companion is None else variation.tokens(case.companion))
         writer = public if case.name in PUBLIC_TOKENS else hidden
         require(bool(case.tokens) or case.companion is not None, case.name,
                 "no tokens needs a companion with notes (else one empty file for everything passes)")
@@ -250,22 +327,23 @@ def build(public, hidden, reference) -> None:
 
     for case in inputs.invalid_token_cases():
         writer = public if case.name in PUBLIC_INVALID else hidden
-        writer.add_case("invalid", case.name, why=case.description, tokens=list(case.tokens),
+        writer.add_case("invalid", case.name, why=variation.describe(case.description), tokens=list(variation.tokens(case.tokens)),
                         bpm=case.bpm, bad_index=case.bad_index,
                         rules=["error-names-first-bad-token", *INVALID_RULES[case.name]])
 
     for case in inputs.bad_bpm_cases():
         writer = public if case.name in PUBLIC_BAD_BPM else hidden
         writer.add_case("bad_bpm", case.name, description=case.description, bpm=case.bpm,
-                        tokens=list(case.tokens), companion_bpm=case.companion_bpm,
+                        tokens=list(variation.tokens(case.tokens)), companion_bpm=case.companion_bpm,
                         companion_midi=_midi_file_of(writer, reference, f"{case.name}.companion.expected.mid",
-                                                     case.tokens, case.companion_bpm),
+                                                     variation.tokens(case.tokens), case.companion_bpm),
                         rules=BAD_BPM_RULES.get(case.name, ["bpm-range"]))
 
     for case in inputs.sequence_cases():
         writer = public if case.name in PUBLIC_SEQUENCES else hidden
         steps, written = [], {}
         for step in case.steps:
+            step = inputs.Step(step.name, variation.midi(step.midi), variation.tokens(step.tokens), step.bpm)
             if step.name not in written:
                 index = len(written)
                 if step.function == "midi_to_tokens":
@@ -280,4 +358,4 @@ def build(public, hidden, reference) -> None:
                         "expected_midi": _midi_file_of(writer, reference, f"{case.name}.{index}.expected.mid",
                                                        step.tokens, step.bpm)}
             steps.append({"function": step.function, "what": step.name, **written[step.name]})
-        writer.add_case("sequence", case.name, description=case.description, steps=steps)
+        writer.add_case("sequence", case.name, description=variation.describe(case.description), steps=steps)

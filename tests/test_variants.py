@@ -1,0 +1,240 @@
+"""Grading variants (issue 20): each student graded on their own variant of every check's inputs,
+chosen with the course secret, recorded, reproducible; the release holds none of them."""
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from autograder.engine import fixtures, handsons, variants
+from autograder.engine.runner import maxima
+
+from .helpers import full_marks, lookup_table, results, run_cli
+
+TERM = variants.read_term()
+SECRET = variants.read_secret(variants.secret_path())
+VARIED = [m for m in handsons.names() if (handsons.FIXTURES_DIR / m / "variants").is_dir()]
+
+
+def test_a_student_always_gets_the_same_variant_and_the_secret_and_term_decide_it():
+    ids = [f"student{i}" for i in range(400)]
+    drawn = [variants.variant_of(s, SECRET, TERM) for s in ids]
+    assert drawn == [variants.variant_of(s, SECRET, TERM) for s in ids]
+    assert set(drawn) == set(range(1, TERM.count + 1))            # every variant used, never 0
+    assert max(Counter(drawn).values()) < 2 * len(ids) / TERM.count   # about evenly
+    other_secret = [variants.variant_of(s, b"another course secret!", TERM) for s in ids]
+    other_term = [variants.variant_of(s, SECRET, variants.Term("next-term", TERM.count)) for s in ids]
+    assert sum(a != b for a, b in zip(drawn, other_secret)) > len(ids) / 2
+    assert sum(a != b for a, b in zip(drawn, other_term)) > len(ids) / 2
+
+
+def test_variant_draws_are_reproducible_and_new_each_term():
+    a, b = variants.Variant(3, "t1"), variants.Variant(3, "t1")
+    assert a.rng("x").integers(0, 2**31, 5).tolist() == b.rng("x").integers(0, 2**31, 5).tolist()
+    assert a.seed("x") != a.seed("y") != variants.Variant(3, "t2").seed("y")
+    assert a.seed("x") != variants.Variant(4, "t1").seed("x")
+
+
+def test_the_course_secret_is_made_once_and_kept(tmp_path):
+    path = variants.make_secret(tmp_path / "secret")
+    assert len(variants.read_secret(path)) >= 32 and (path.stat().st_mode & 0o077) == 0
+    with pytest.raises(FileExistsError):
+        variants.make_secret(path)
+    (tmp_path / "short").write_text("abc")
+    with pytest.raises(variants.SecretError):
+        variants.read_secret(tmp_path / "short")
+
+
+def test_the_term_file_matches_the_stored_variants():
+    assert VARIED, "no hands-on has grading variants"
+    for module in VARIED:
+        stored = sorted(int(p.name) for p in (handsons.FIXTURES_DIR / module / "variants").iterdir())
+        assert stored == list(range(1, TERM.count + 1)), module
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_every_variant_has_the_same_cases_on_other_inputs(module):
+    """Same groups and ids as the shipped fixtures (graders are collected from those), and no
+    variant shares an input file with the shipped public fixtures or with another variant."""
+    def cases(number, visibility):
+        folder = variants.folder(module, visibility, number)
+        return fixtures.FixtureSet(folder).cases()
+
+    def input_files(number, visibility):
+        folder = variants.folder(module, visibility, number)
+        return {(c["group"], c["id"]): (folder / c["midi"]).read_bytes() for c in cases(number, visibility)
+                if isinstance(c.get("midi"), str)}
+
+    for visibility in handsons.VISIBILITIES:
+        ids = [(c["group"], c["id"]) for c in cases(0, visibility)]
+        shipped = input_files(0, visibility)
+        seen = {}
+        for number in range(1, TERM.count + 1):
+            assert [(c["group"], c["id"]) for c in cases(number, visibility)] == ids, (number, visibility)
+            mine = input_files(number, visibility)
+            assert mine.keys() == shipped.keys()
+            for key, data in mine.items():
+                assert data != shipped[key], (number, key)
+                assert data not in seen.get(key, []), (number, key)
+                seen.setdefault(key, []).append(data)
+
+
+def test_the_release_holds_no_variant_and_the_leak_check_finds_one():
+    from autograder.packaging import release_files, release_leaks
+    files = release_files()
+    assert not [name for name in files if "variants" in name.split("/") or name.endswith(".course-secret")]
+    manifest = json.loads(files["fixtures/manifest.json"])
+    assert not [name for name, entry in manifest["files"].items() if entry.get("variant")]
+    module = "midi_tokens"
+    smuggled = variants.folder(module, "public", 1) / "bach_bwv66_6.mid"
+    problems = release_leaks({**files, f"fixtures/{module}/public/{smuggled.name}x": smuggled.read_bytes()})
+    assert any(f"variants/1/public/{smuggled.name}" in p for p in problems), problems
+
+
+def test_gradescope_gives_the_student_id_from_its_metadata(tmp_path):
+    from autograder.cli import _gradescope_student
+    metadata = tmp_path / "submission_metadata.json"
+    metadata.write_text(json.dumps({"users": [{"id": 421, "name": "B"}, {"id": 17, "name": "A"}]}))
+    assert _gradescope_student(metadata) == "17,421"
+
+
+def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tmp_path):
+    """Two references of two students: full marks, each on its own variant, recorded in
+    results.json, grades.csv and the gradebook; a regrade gives the same variant and score. A
+    lookup table of the release's public answers earns at most 5 % of the hands-on; one of a
+    student's whole variant (public and hidden answers, as a leak would give) at most 1/K of the
+    hidden points for a student graded on another variant."""
+    module = "midi_tokens"
+    assert module in VARIED
+    names = {"reference_a": 8, "reference_b": 6, "public_table": 6, "leaked_table": 6}
+    assert {n: variants.variant_of(n, SECRET, TERM) for n in names} == names   # the test's premise
+    leaked = names["reference_a"]
+    subs = tmp_path / "subs"
+    for name in names:
+        (subs / name).mkdir(parents=True)
+    for name in ("reference_a", "reference_b"):
+        (subs / name / "midi_tokens.py").write_bytes(handsons.get(module).reference_path.read_bytes())
+    (subs / "public_table" / "midi_tokens.py").write_text(lookup_table())
+    (subs / "leaked_table" / "midi_tokens.py").write_text(lookup_table(
+        [fixtures.FixtureSet(variants.folder(module, v, leaked)) for v in handsons.VISIBILITIES]))
+    out = tmp_path / "out"
+    run = run_cli(["grade", *(str(subs / n) for n in names), "--out", str(out), "--module", module, "--jobs", "2"],
+                  tmp_path, timeout=1800)
+    assert run.returncode == 0, run.output[-3000:]
+    graded = {name: results(out, name) for name in names}
+    for name, number in names.items():
+        assert graded[name]["extra_data"]["variant"] == number and graded[name]["extra_data"]["term"] == TERM.name
+    assert full_marks(graded["reference_a"]) and full_marks(graded["reference_b"])
+    public = [t for t in graded["reference_b"]["tests"] if t["visibility"] == "visible"]
+    assert all("same check as your public check `test_" in t["output"] for t in public)
+    full = maxima([module])[module]
+    assert graded["public_table"]["score"] <= 0.05 * full, graded["public_table"]["score"]
+    hidden_points = sum(t["max_score"] for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible")
+    hidden_earned = sum(t["score"] for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible")
+    assert hidden_earned <= hidden_points / TERM.count, (hidden_earned, hidden_points)
+    with open(out / "grades.csv", newline="") as handle:
+        assert {row["submission"]: int(row["variant"]) for row in csv.DictReader(handle)} == names
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert dict(db.execute("SELECT submission, variant FROM gradings").fetchall()) == names
+
+    again = run_cli(["grade", str(subs / "reference_a"), "--out", str(out), "--module", module, "--regrade"], tmp_path)
+    assert again.returncode == 0, again.output[-3000:]
+    regraded = results(out, "reference_a")
+    assert regraded["extra_data"]["variant"] == leaked and regraded["score"] == graded["reference_a"]["score"]
+
+
+# ------------------------------------------------------------------ fairness across variants
+
+def _named_for(prefix: str, numbers) -> dict[int, str]:
+    """A submission name (``prefix`` and a suffix) that the tests' secret assigns to each variant."""
+    names, i = {}, 0
+    while set(numbers) - set(names):
+        name = f"{prefix}-s{i}"
+        names.setdefault(variants.variant_of(name, SECRET, TERM), name)
+        i += 1
+    return {n: names[n] for n in numbers}
+
+
+def _grade_on(root: Path, module: str, catalogue, numbers) -> dict[tuple[str, int], dict]:
+    """(submission, variant) -> results.json: each of ``catalogue`` graded on each of ``numbers``,
+    in one batch (each copy named so that it is assigned that variant)."""
+    folder = root / module
+    folder.mkdir(parents=True)
+    copies = {}
+    for entry in catalogue:
+        for number, name in _named_for(entry.name, numbers).items():
+            (folder / name).mkdir()
+            (folder / name / f"{module}.py").write_text(entry.source)
+            copies[name] = (entry.name, number)
+    out = root / "out"
+    run = run_cli(["grade", *(str(folder / n) for n in copies), "--out", str(out), "--module", module,
+                   "--jobs", "2"], root, timeout=3000)
+    assert run.returncode == 0, run.output[-3000:]
+    graded = {}
+    for name, key in copies.items():
+        result = results(out, name)
+        assert result["extra_data"]["variant"] == key[1] and result["extra_data"]["grader_errors"] == 0
+        graded[key] = result
+    return graded
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_the_reference_and_every_alternative_are_full_on_every_variant(module, tmp_path):
+    from .catalogue import Variant, alternatives_of
+    catalogue = [Variant("reference", handsons.get(module).reference_path.read_text()), *alternatives_of(module)]
+    graded = _grade_on(tmp_path, module, catalogue, range(1, TERM.count + 1))
+    assert len(graded) == len(catalogue) * TERM.count
+    for key, result in graded.items():
+        assert full_marks(result), (key, [t["name"] for t in result["tests"] if t["status"] != "passed"])
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_every_mistake_loses_comparably_on_two_variants(module, tmp_path):
+    """Each catalogued mistake loses points on variants 1 and 2, and the two losses differ by at
+    most a quarter of their mean (issue 20's fairness criterion; all K variants:
+    benchmarks/bench_variants.py)."""
+    from .catalogue import mistake_variants_of
+    catalogue = mistake_variants_of(module)
+    full = maxima([module])[module]
+    graded = _grade_on(tmp_path, module, catalogue, (1, 2))
+    unfair = []
+    for entry in catalogue:
+        losses = [full - graded[(entry.name, number)]["score"] for number in (1, 2)]
+        assert min(losses) > 0, (entry.name, losses)
+        if abs(losses[0] - losses[1]) > sum(losses) / 2 / 4 + 1e-9:
+            unfair.append((entry.name, losses))
+    assert not unfair, unfair
+
+
+def test_an_unfinished_grading_keeps_its_variant_and_a_missing_secret_is_made(tmp_path):
+    from autograder.engine.runner import Options, assign_variants, unfinished_results
+    from autograder.engine.submission import Submission
+    subs = [Submission(name, name, {"midi_tokens.py": b"x = 1\n"}, ["midi_tokens"]) for name in ("ann", "ben")]
+    secret = tmp_path / "course-secret"
+    assign_variants(subs, Options(course_secret=secret, roster={"ben": "student 17"}))
+    made = variants.read_secret(secret)                    # made on first use
+    assert [s.variant for s in subs] == [variants.variant_of("ann", made, TERM),
+                                         variants.variant_of("student 17", made, TERM)]   # the roster's id
+    results = unfinished_results(subs[0], [], 1.0, "the grader was killed", {})
+    assert results["extra_data"]["variant"] == subs[0].variant and results["extra_data"]["incomplete"]
+    assign_variants(subs, Options(course_secret=secret, variant=3))
+    assert [s.variant for s in subs] == [3, 3] and variants.read_secret(secret) == made
+
+
+def test_a_new_term_draws_new_variants_and_keeps_the_shipped_fixtures(tmp_path):
+    module = "midi_tokens"
+    entries = fixtures.build_into(module, tmp_path, variants.Term("another-term", 1))
+    stored = fixtures.read_manifest()["files"]
+    shipped = {k: v["sha256"] for k, v in entries.items() if "/variants/" not in k}
+    assert shipped == {k: v["sha256"] for k, v in stored.items() if k.startswith(f"{module}/") and "/variants/" not in k}
+    fresh = {k: v["sha256"] for k, v in entries.items() if k.startswith(f"{module}/variants/1/") and k.endswith(".mid")}
+    same = [k for k, sha in fresh.items() if stored[k]["sha256"] == sha]
+    # Only what no variant can change (the empty files of the cases without notes) is the same.
+    assert len(fresh) > 50 and all(stored[k.replace("variants/1/", "")]["sha256"] == stored[k]["sha256"]
+                                   for k in same), same
+    run = run_cli(["fixtures", "regen", module, "--term", "another-term"], tmp_path)
+    assert run.returncode == 2 and "every hands-on" in run.output
