@@ -106,3 +106,53 @@ def test_threads_out_of_the_observation_fail_the_call(code):
 def test_switching_the_observation_off_fails_the_call(code):
     assert SWITCHED_OFF in _refused(code, "switched_off")
     code.close()
+
+
+# ------------------------------------------------------------------ tamper evidence (engine/tamper.py)
+# Everything above can be undone from inside the worker's process. What cannot be undone is the
+# source: the ways of undoing it are listed for the instructor's review, ordinary code is not.
+
+from autograder.engine import handsons, tamper  # noqa: E402
+
+UNDOING = {
+    "the hook switched off and on": "import sys\nhook = sys.getprofile()\nsys.setprofile(None)\nsys.setprofile(hook)\n",
+    "the hook reached through os": "import os\nos.sys.setprofile(None)\n",
+    "the worker's watch replaced": "import sys\nsys.modules['autograder.worker.offlimits'].Watch._hook = None\n",
+    "a raw thread": "import _thread\n_thread.start_new_thread(print, ())\n",
+    "renamed code objects": "def f(): pass\ng = f.__code__.replace(co_qualname='mine')\n",
+    "a computed name": "import os\nf = getattr(os, 'sy' + 's')\n",
+    "getattr handed around": "import os, functools\nf = functools.reduce(getattr, ['sys', 'x'], os)\n",
+    "the garbage collector": "import gc\ngc.get_referrers(len)\n",
+    "memory": "import ctypes\n",
+    "frames": "def f():\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__.tb_frame.f_back\n",
+    "code from a string": "exec('x = 1')\n",
+    "a profiler": "import cProfile\n",
+}
+
+
+@pytest.mark.parametrize("way", sorted(UNDOING))
+def test_each_way_of_undoing_the_observation_is_flagged(way):
+    flags = tamper.review_flags({"encodec_rvq.py": UNDOING[way].encode()})
+    assert len(flags) == 1 and flags[0]["module"] == "encodec_rvq", flags
+    assert "reaches into the grader's observation" in flags[0]["message"]
+
+
+def test_the_cheat_undoing_the_observation_is_flagged():
+    source = (handsons.REPO_ROOT / "tests" / "cheats" / "encodec_rvq" / "undo_the_observation.py").read_bytes()
+    (findings,) = tamper.scan({"encodec_rvq.py": source}).values()
+    text = "\n".join(findings)
+    for what in (".setprofile", "imports _thread", ".__code__", "uses sys"):
+        assert what in text, text
+
+
+def test_ordinary_code_is_not_flagged():
+    """The references, the stubs, every alternative and every mistake of the catalogue: nothing."""
+    root = handsons.REPO_ROOT
+    files = [*(root / "solutions").glob("*.py"), *(root / "assignments").glob("*.py"),
+             *(root / "tests" / "alternatives").rglob("*.py"), *(root / "tests" / "mistakes").rglob("*.py")]
+    assert len(files) > 40
+    flagged = {str(path): found for path in files for found in tamper.scan({path.name: path.read_bytes()}).values()}
+    assert not flagged, flagged
+    ordinary = b"import sys\nimport torch\nprint(sys.version, file=sys.stderr)\ngetattr(torch, 'float32')\n" \
+               b"model = torch.nn.Linear(2, 2).eval()\nhandler = getattr(model, 'on_' + 'x', None)\n"
+    assert tamper.scan({"mel_spectrogram.py": ordinary}) == {}
