@@ -44,6 +44,7 @@ import pytest
 from ...engine.compare import assert_close, describe, expect_tensor, fail
 from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
+from ...engine.errors import expect_value_error, mentions, missing_numbers
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Tensor
 
@@ -437,48 +438,39 @@ def _scale_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
 
 # ------------------------------------------------------------------ too short
 
-def _numbers_in(text: str) -> set[int]:
-    return {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d])", text)}
-
-
 def check_too_short(call, case: dict, audio_shape: tuple) -> None:
     """``call()`` must raise a ValueError whose message gives the minimum length: the audio is too
     short to pad and frame."""
-    from ...engine.client import StudentCodeError
     what = mel_call_text(case, audio_shape)
     n_fft, hop_size = case["params"]["n_fft"], case["params"]["hop_size"]
     pad, minimum, length = (n_fft - hop_size) // 2, case["minimum"], audio_shape[-1]
     why = (f"{length} samples are too few: the minimum is max(pad + 1, n_fft - 2 * pad) = max({pad + 1}, "
            f"{n_fft - 2 * pad}) = {minimum} samples, with pad = (n_fft - hop_size) // 2 = {pad}")
-    try:
-        value = call()
-    except StudentCodeError as error:
-        if error.kind != "exception":
-            raise
-        if error.exception != "ValueError":
-            hint = ("Check the length first and raise ValueError yourself: the spec asks for a ValueError, not "
-                    "whatever torch raises.")
-            total = int(np.prod(audio_shape))
-            own_check = minimum in _numbers_in(error.detail or "")   # a length check of its own, wrong type
-            if own_check:
-                hint += f"\nLikely cause: {MISTAKES['wrong_exception'].format(exception=error.exception)}"
-            elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
-                hint += "\nLikely cause: " + MISTAKES["batch_length"].format(clips=audio_shape[0], total=total,
-                                                                            length=length)
-            elif length > pad:   # the reflection works: the frame is what is missing
-                hint += f"\nLikely cause: {MISTAKES['frame_not_checked'].format(minimum=n_fft - 2 * pad)}"
-            elif length == minimum - 1:
-                hint += f"\nLikely cause: {MISTAKES['short_off_by_one'].format(short=minimum - 1, pad=pad)}"
-            fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}."
-                 f"{student_words(' Its message', error.detail) if error.detail else error.message}\n{hint}")
-        if minimum not in _numbers_in(error.detail):
-            fail(f"{what} raised ValueError: right, but the message should give the minimum "
-                 f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
-                 f"whoever calls it knows how much audio is needed.\nLikely cause: "
-                 f"{MISTAKES['minimum_not_in_message']}" + student_words("\nIts message", error.detail))
-        return
-    fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.\nLikely cause: "
-         f"{MISTAKES['too_short_accepted']}")
+
+    def other(error) -> str:
+        hint = ("Check the length first and raise ValueError yourself: the spec asks for a ValueError, not "
+                "whatever torch raises.")
+        total = int(np.prod(audio_shape))
+        if mentions(error.detail or "", minimum):   # a length check of its own, wrong type
+            hint += f"\nLikely cause: {MISTAKES['wrong_exception'].format(exception=error.exception)}"
+        elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
+            hint += "\nLikely cause: " + MISTAKES["batch_length"].format(clips=audio_shape[0], total=total,
+                                                                        length=length)
+        elif length > pad:   # the reflection works: the frame is what is missing
+            hint += f"\nLikely cause: {MISTAKES['frame_not_checked'].format(minimum=n_fft - 2 * pad)}"
+        elif length == minimum - 1:
+            hint += f"\nLikely cause: {MISTAKES['short_off_by_one'].format(short=minimum - 1, pad=pad)}"
+        return (f"{what} should raise a ValueError ({why}); it raised {error.exception}."
+                f"{student_words(' Its message', error.detail) if error.detail else error.message}\n{hint}")
+
+    error = expect_value_error(call, lambda value: f"{what} should raise a ValueError ({why}); it returned "
+                                                   f"{describe(value)}.\nLikely cause: {MISTAKES['too_short_accepted']}",
+                               other)
+    if missing_numbers(error.detail, [minimum]):
+        fail(f"{what} raised ValueError: right, but the message should give the minimum "
+             f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
+             f"whoever calls it knows how much audio is needed.\nLikely cause: "
+             f"{MISTAKES['minimum_not_in_message']}" + student_words("\nIts message", error.detail))
 
 
 def run_too_short(student, fixture_set, case: dict) -> None:

@@ -28,6 +28,7 @@ import pytest
 
 from ...engine.client import StudentCodeError
 from ...engine.compare import describe, expect_int_list, fail
+from ...engine.errors import expect_value_error, missing_numbers, named_others
 from ...engine.diagnoses import Diagnosis, slug
 from ...engine.display import student_words
 from ...engine.rules import Rule
@@ -765,32 +766,30 @@ def grade_bad_bpm(student, fixture_set, case: dict) -> None:
 
 
 def check_rejected(call, case: dict) -> None:
-    """``call()`` must raise a ValueError whose message names the first bad token."""
-    bad = case["bad_index"]
+    """``call()`` must raise a ValueError whose message names the first bad token (and points at it:
+    few other indices of the list, ``errors.named_others``)."""
+    bad, why, count = case["bad_index"], case["why"], len(case["tokens"])
+
+    def returned(value: object) -> str:
+        return (f"tokens_to_midi accepted invalid tokens ({why}) and returned {describe(value)}; "
+                f"it should raise a ValueError naming token {bad}.")
+
     try:
-        value = call()
+        error = expect_value_error(call, returned, lambda error: f"tokens_to_midi should raise a ValueError naming "
+                                                                 f"token {bad} ({why}); instead {error}")
     except StudentCodeError as error:
         if error.kind == "bad_return":   # accepted, and made a file that cannot be saved
-            fail(f"tokens_to_midi accepted invalid tokens ({case['why']}); it should raise a ValueError naming "
+            fail(f"tokens_to_midi accepted invalid tokens ({why}); it should raise a ValueError naming "
                  f"token {bad}. Instead {error}")
-        if error.kind == "exception" and error.exception != "ValueError":
-            fail(f"tokens_to_midi should raise a ValueError naming token {bad} ({case['why']}); "
-                 f"instead {error}")
-        if error.exception != "ValueError":
-            raise
-        if not re.search(rf"(?<![\d.]){bad}(?![\d.])", error.detail):
-            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']})."
-                 + student_words(" Its message was", error.detail))
-        # A message naming every index would name the bad one too, whatever it is: it must
-        # point at one token. (Even a message quoting the whole token list names far fewer.)
-        count = len(case["tokens"])
-        named = {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", error.detail) if int(n) < count}
-        if len(named) > max(3, count // 2):
-            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']}); its message "
-                 f"names {len(named)} of the {count} token indices." + student_words(" Its message", error.detail))
-        return
-    fail(f"tokens_to_midi accepted invalid tokens ({case['why']}) and returned {describe(value)}; "
-         f"it should raise a ValueError naming token {bad}.")
+        raise
+    if missing_numbers(error.detail, [bad]):
+        fail(f"the ValueError should name the first bad token (index {bad}: {why})."
+             + student_words(" Its message was", error.detail))
+    # Naming many indices names the bad one too, whatever it is: a message must point at one token.
+    others, allowed = named_others(error.detail, bad, count)
+    if len(others) > allowed:
+        fail(f"the ValueError should name the first bad token (index {bad}: {why}); its message names "
+             f"{len(others) + 1} of the {count} token indices." + student_words(" Its message", error.detail))
 
 
 # ------------------------------------------------------------ several calls in one worker

@@ -1,0 +1,72 @@
+"""Checks of raised errors: "a ValueError whose message gives N", one mechanic for every hands-on.
+
+A docstring may ask for a ``ValueError`` whose message gives a number (the minimum length, both
+rates, the index of the first bad token). :func:`expect_value_error` runs the call and gets the
+error; :func:`missing_numbers` says which numbers its message does not write; :func:`named_others`
+counts the other candidates it writes, so that a message naming every possible index (or half of
+them: whichever is the bad one, it is named) does not pass for one pointing at the right one.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable
+
+from .client import StudentCodeError
+from .compare import describe, fail
+
+_PLAIN = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
+_GROUPED = re.compile(r"(?<![\w.])(\d{1,3}(?:[,_ ]\d{3})+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
+# How many other candidates an honest message writes beside the right one, at most: "token 78 (the
+# instrument of tuple 15): 20 would be a 16th melodic instrument" writes 15, 20 and 16 as well. Never
+# more than a third of the candidates but the right one (a message naming a third of the indices of
+# a short list would name the bad one a third of the time).
+OTHERS = 3
+
+
+def numbers_in(text: str) -> list[float]:
+    """Every number the text writes, as ``24000``, ``24000.0``, ``24,000``, ``24_000`` or ``24 kHz``
+    (a list ``[2,100]`` is read both as 2 and 100 and as 2100: a number is looked for, not parsed)."""
+    found = []
+    for pattern in (_PLAIN, _GROUPED):
+        for match in pattern.finditer(text or ""):
+            value = float(re.sub(r"[,_ ]", "", match.group(1)))
+            found.append(value)
+            if match.group(2):
+                found.append(value * 1000)   # "24 kHz"
+    return found
+
+
+def mentions(text: str, number: float) -> bool:
+    return any(abs(value - number) <= 1e-9 * max(1.0, abs(number)) for value in numbers_in(text))
+
+
+def missing_numbers(text: str, wanted: Iterable[float]) -> list[float]:
+    """The numbers of ``wanted`` the text does not write."""
+    return [number for number in wanted if not mentions(text, number)]
+
+
+def named_others(text: str, right: int, candidates: int) -> tuple[set[int], int]:
+    """The candidates ``0 .. candidates - 1`` other than ``right`` the text writes, and how many of
+    them a message pointing at ``right`` may write (``OTHERS``, at most a third of the rest)."""
+    written = {int(value) for value in numbers_in(text) if value == int(value) and 0 <= value < candidates}
+    return written - {right}, min(OTHERS, (candidates - 1) // 3)
+
+
+def expect_value_error(call: Callable[[], object], returned: Callable[[object], str],
+                       other: Callable[[StudentCodeError], str] | None = None) -> StudentCodeError:
+    """Run ``call()``, which must raise a ``ValueError`` (or a subclass): the error, its message in
+    ``detail``. A returned value fails with ``returned(value)``; another exception with
+    ``other(error)`` (default: that it should be a ValueError); the worker's other failures (time,
+    memory, a crash, a value that could not be sent) propagate, for the caller or the plug-in."""
+    try:
+        value = call()
+    except StudentCodeError as error:
+        if error.kind == "exception" and error.exception != "ValueError":
+            fail(other(error) if other else f"it should raise a ValueError; instead {error}")
+        if error.kind != "exception":
+            raise
+        return error
+    fail(returned(value))
+
+
+__all__ = ["describe", "expect_value_error", "mentions", "missing_numbers", "named_others", "numbers_in"]
