@@ -370,6 +370,7 @@ def round_trip(student, tokens: list[int], bpm: int = 120, reference=None) -> No
     written = read_midi(midi, "tokens_to_midi")
     check_notes_played(tokens, written)
     check_holds_only_notes(tokens, written)
+    check_note_timing(tokens, written)
     if reference is not None:
         try:
             read = reference.midi_to_tokens(written)
@@ -386,13 +387,44 @@ ROUND_TRIP_MESSAGES = frozenset({"note_on", "note_off", "program_change", "set_t
 
 
 def check_holds_only_notes(tokens: list[int], midi: mido.MidiFile) -> None:
+    tempi = 0
     for index, track in enumerate(midi.tracks):
         for message in track:
+            tempi += message.type == "set_tempo"
             if message.type not in ROUND_TRIP_MESSAGES:
                 fail(f"for tokens {_shown(tokens)}, track {index} of the file of tokens_to_midi holds a "
                      f"{message.type} message: a track holds nothing else but its program_change, its notes and "
                      f"its end_of_track (the first track also the set_tempo), and the round trip reads the "
                      f"notes the file plays.")
+    if tempi > 1:   # set_tempo values could carry the tokens (after the last note they change no timing)
+        fail(f"for tokens {_shown(tokens)}, the file of tokens_to_midi holds {tempi} set_tempo messages: it has "
+             f"one, in the first track, and the round trip reads the notes the file plays.")
+
+
+def check_note_timing(tokens: list[int], midi: mido.MidiFile) -> None:
+    """The file must play each note when its tokens say, in seconds as a player hears it (a tick is 10
+    ms): every note-on (velocity 1-127) at its onset, every note-off at onset + duration, per pitch.
+    A note of velocity 0 plays nothing: whatever the file writes for it is left out."""
+    starts, ends, free = Counter(), Counter(), Counter()
+    for onset, duration, pitch, _, velocity in notes_of(tokens):
+        if velocity:
+            starts[pitch, onset * 10_000] += 1
+            ends[pitch, (onset + duration) * 10_000] += 1
+        else:
+            free[pitch, onset * 10_000] += 1
+            free[pitch, (onset + duration) * 10_000] += 1
+    got_starts, got_ends, seconds = Counter(), Counter(), 0.0
+    for message in midi:   # merged tracks, times in seconds with every set_tempo applied
+        seconds += message.time
+        if message.type in ("note_on", "note_off"):
+            key = message.note, round(seconds * 1e6)
+            (got_starts if message.type == "note_on" and message.velocity else got_ends)[key] += 1
+    wrong = (starts - got_starts) + (got_starts - starts) + (ends - got_ends) + ((got_ends - ends) - free)
+    if wrong:
+        pitch, micros = next(iter(wrong))
+        fail(f"for tokens {_shown(tokens)}, the file of tokens_to_midi does not play its notes when the tokens "
+             f"say (a tick is 10 ms): e.g. a note-on or note-off of pitch {pitch} at {micros / 1e6:g} s, as a "
+             f"player reads the file (every set_tempo applied).")
 
 
 def _silent_note_offs(midi: mido.MidiFile) -> bytes:
