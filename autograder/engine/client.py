@@ -440,9 +440,8 @@ class StudentCode:
         if changed:
             raise StudentCodeError("changed_argument", f"{function}() changed {changed} in place (its values, shape or "
                                    f"dtype): a function must not modify the arguments it is given, the caller still "
-                                   f"uses them (in the notebook, later cells would get the changed values). Work on "
-                                   f"new tensors: x = x - y rather than x -= y, x.clone() before an in-place "
-                                   f"operation.", output)
+                                   f"uses them (in the notebook, later cells would get the changed values). "
+                                   f"{_in_place_advice([*args, *kwargs.values()])}", output)
         try:
             return wire.decode(header.get("value"), out_blobs)
         except wire.ProtocolError as error:
@@ -466,6 +465,16 @@ def _changed_arguments(names: object) -> str:
     if not shown:
         return ""
     return ("its argument " if len(shown) == 1 else "its arguments ") + ", ".join(f"`{name}`" for name in shown)
+
+
+def _in_place_advice(values: list) -> str:
+    """How to work on new values instead, for the kinds of arguments the call was given."""
+    arrays = any(isinstance(v, wire.Tensor) or hasattr(v, "shape") for v in values)   # tensors, numpy arrays
+    lists = any(isinstance(v, (list, dict)) for v in values)
+    tensor = "Work on new tensors: x = x - y rather than x -= y, x.clone() before an in-place operation."
+    listed = ("Work on new lists: items = items + [x] or sorted(items) rather than items.append(x) or "
+              "items.sort(); or copy first: items = list(items).")
+    return " ".join(advice for advice, given in ((tensor, arrays), (listed, lists)) if given) or tensor
 
 
 def _size(n: int) -> str:

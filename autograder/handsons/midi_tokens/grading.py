@@ -679,6 +679,12 @@ def _meta_problem(track: mido.MidiTrack, first_track: bool) -> str | None:
     if first_track:
         if not (len(track) > 1 and track[1].type == "set_tempo" and ticks[1] == 0):
             tempi = [(i, tick) for i, tick, m in metas if m.type == "set_tempo"]
+            intruders = [(i, tick, m) for i, tick, m in metas if m.type != "set_tempo"]
+            if intruders and (not tempi or intruders[0][0] < tempi[0][0]):   # another meta took its place
+                index, tick, message = intruders[0]
+                return (f"holds a {message.type} meta message (message {index}, at tick {tick}): a track holds "
+                        f"nothing else but its program_change, its notes and its end_of_track (the first track "
+                        f"also the set_tempo, right after its program_change).")
             if not tempi:
                 return ("has no set_tempo: the first track has it right after its program_change, at time 0, "
                         "whatever the bpm (120 too).")
