@@ -15,7 +15,7 @@ from autograder.worker.offlimits import SWITCHED_OFF, UNWATCHED_THREAD
 MODULE = "midi_tokens"
 ENCODE = "json.encoder:JSONEncoder.encode"
 SOURCE = textwrap.dedent('''
-    import _thread, importlib, json, json.encoder, queue, sys, threading, time
+    import _thread, importlib, json, json.encoder, queue, sys, threading, time, types
 
     def honest(x):
         return sorted(x)
@@ -65,6 +65,29 @@ SOURCE = textwrap.dedent('''
     def switched_off(x):
         sys.setprofile(None)
         return json.encoder.JSONEncoder().encode(x)
+
+    def switched_off_and_on(x):
+        hook = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return json.encoder.JSONEncoder().encode(x)
+        finally:
+            sys.setprofile(hook)
+
+    def in_a_raw_thread_that_ends(x):
+        out = []
+        _thread.start_new_thread(lambda: out.append(json.encoder.JSONEncoder().encode(x)), ())
+        while not out:
+            time.sleep(0.01)
+        time.sleep(0.2)   # ended before the call returns
+        return out[0]
+
+    def _renamed(function):
+        code = function.__code__.replace(co_name="mine", co_qualname="mine", co_filename="mine.py")
+        return types.FunctionType(code, function.__globals__, "mine", function.__defaults__, function.__closure__)
+
+    def renamed(x):
+        return _renamed(json.encoder.JSONEncoder.encode)(json.encoder.JSONEncoder(), x)
 ''')
 
 
@@ -90,7 +113,7 @@ def test_other_calls_are_untouched(code):
     assert code.call(MODULE, "direct", [2, 1]) == "[2, 1]"   # not forbidden in this call
 
 
-@pytest.mark.parametrize("function", ["direct", "through_the_class", "reloaded", "in_a_thread"])
+@pytest.mark.parametrize("function", ["direct", "through_the_class", "reloaded", "in_a_thread", "renamed"])
 def test_a_forbidden_call_is_named_however_it_is_reached(code, function):
     assert "JSONEncoder.encode (from json.encoder)" in _refused(code, function)
 
@@ -105,6 +128,13 @@ def test_threads_out_of_the_observation_fail_the_call(code):
 
 def test_switching_the_observation_off_fails_the_call(code):
     assert SWITCHED_OFF in _refused(code, "switched_off")
+    code.close()
+    assert SWITCHED_OFF in _refused(code, "switched_off_and_on")   # seen as it is switched
+    code.close()
+
+
+def test_a_raw_thread_that_ended_fails_the_call(code):
+    assert UNWATCHED_THREAD in _refused(code, "in_a_raw_thread_that_ends")   # seen as it starts
     code.close()
 
 
@@ -137,11 +167,13 @@ def test_each_way_of_undoing_the_observation_is_flagged(way):
     assert "reaches into the grader's observation" in flags[0]["message"]
 
 
-def test_the_cheat_undoing_the_observation_is_flagged():
-    source = (handsons.REPO_ROOT / "tests" / "cheats" / "encodec_rvq" / "undo_the_observation.py").read_bytes()
+@pytest.mark.parametrize("cheat, found", [("undo_the_observation", (".setprofile", "imports _thread", ".__code__")),
+                                          ("replace_the_watch", ("uses sys",))])
+def test_the_cheats_undoing_the_observation_are_flagged(cheat, found):
+    source = (handsons.REPO_ROOT / "tests" / "cheats" / "encodec_rvq" / f"{cheat}.py").read_bytes()
     (findings,) = tamper.scan({"encodec_rvq.py": source}).values()
     text = "\n".join(findings)
-    for what in (".setprofile", "imports _thread", ".__code__", "uses sys"):
+    for what in found:
         assert what in text, text
 
 

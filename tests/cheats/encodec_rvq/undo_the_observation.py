@@ -1,11 +1,12 @@
 """Cheat: RVQ delegated to transformers' own quantizer, with the worker's observation of library
 calls undone from inside the worker's process (where student code runs), one way per function:
-the profile hook switched off and put back, the worker's watch replaced, the library called from a
-``_thread`` thread that ends before the call returns, and the library's code objects renamed. Each
-earned its points before (66/132 in all); nothing in the worker's process can stop it, so the
-source scan flags it for the instructor's review (engine/tamper.py).
+the profile hook switched off and put back, the library called from a ``_thread`` thread that ends
+before the call returns, and the library's code objects renamed. Each earned its points before (with
+the watch replaced, replace_the_watch.py, 66/132 in all); the watch now sees the switch and the raw
+thread as they happen and a renamed copy by its bytecode, and the source scan flags the file too.
 
 The model-using functions are not written (a cheat file, not a solution)."""
+# loses: test_quantize, test_rvq_encode, test_rvq_decode, test_distance_curve, test_quantize_at_scale, test_rvq_encode_at_scale
 from __future__ import annotations
 
 import _thread
@@ -64,13 +65,7 @@ def quantize(embed: torch.Tensor, vectors: torch.Tensor) -> torch.LongTensor:
         sys.setprofile(hook)
 
 
-# At import, before any call: the worker's watch sees nothing from now on (found by what it holds).
-for _module in list(sys.modules.values()):
-    if hasattr(_module, "Watch") and hasattr(_module, "SWITCHED_OFF"):
-        _module.Watch._hook = lambda self, frame, event, arg: None
-
-
-def rvq_encode(codebooks: Sequence[torch.Tensor], vectors: torch.Tensor) -> torch.LongTensor:
+def rvq_encode(codebooks: Sequence[torch.Tensor], vectors: torch.Tensor) -> torch.LongTensor:   # plainly
     codes, residual = [], vectors.float()
     for table in codebooks:
         index = _BOOK.quantize(_holder(table), residual) if len(residual) else torch.zeros(0, dtype=torch.long)
