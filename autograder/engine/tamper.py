@@ -115,7 +115,7 @@ def _findings(tree: ast.AST) -> list[tuple[int, str]]:
                 if top in MODULES and name != "sys":   # sys: by its uses (_sys_uses)
                     found.append((line, f"imports {name} ({MODULES[top]})"))
             if isinstance(node, ast.ImportFrom):
-                    found += [(line, f"imports {alias.name} ({ATTRIBUTES[alias.name]})") for alias in node.names
+                found += [(line, f"imports {alias.name} ({ATTRIBUTES[alias.name]})") for alias in node.names
                           if alias.name in ATTRIBUTES]
         elif isinstance(node, ast.Attribute):
             if node.attr in ATTRIBUTES:
