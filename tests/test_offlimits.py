@@ -157,6 +157,7 @@ UNDOING = {
     "frames": "def f():\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__.tb_frame.f_back\n",
     "code from a string": "exec('x = 1')\n",
     "a profiler": "import cProfile\n",
+    "the generator's hooks cleared": "def vocode(generator, mel):\n    generator._forward_pre_hooks.clear()\n",
 }
 
 
@@ -182,6 +183,7 @@ def test_ordinary_code_is_not_flagged():
     root = handsons.REPO_ROOT
     files = [*(root / "solutions").glob("*.py"), *(root / "assignments").glob("*.py"),
              *(root / "tests" / "alternatives").rglob("*.py"), *(root / "tests" / "mistakes").rglob("*.py")]
+    files = [path for path in files if path.name != "cleared_hooks_eval.py"]   # a cheat in the catalogue
     assert len(files) > 40
     flagged = {str(path): found for path in files for found in tamper.scan({path.name: path.read_bytes()}).values()}
     assert not flagged, flagged

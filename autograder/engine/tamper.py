@@ -37,6 +37,10 @@ ATTRIBUTES = {
     "attrgetter": "reads attributes by computed name", "methodcaller": "calls methods by computed name",
     "start_new_thread": "starts threads out of the grader's sight", "profiler": "owns the profile hook",
     "sys": "reaches the interpreter through another module (os.sys)",
+    "_forward_hooks": "reaches a model's hooks (the grader's checks of the generator)",
+    "_forward_pre_hooks": "reaches a model's hooks (the grader's checks of the generator)",
+    "_backward_hooks": "reaches a model's hooks", "_global_forward_hooks": "reaches every model's hooks",
+    "_global_forward_pre_hooks": "reaches every model's hooks",
 }
 # Built-in functions, as names only (``model.eval()`` and ``torch.compile`` are ordinary).
 BUILTINS = {
