@@ -32,6 +32,11 @@ def rubric_summary() -> str:
     return "\n".join(lines) + "\n"
 
 
+def test_readme_stays_a_two_minute_read():
+    lines = README.read_text().count("\n")
+    assert lines <= 150, f"README.md has {lines} lines: move what one role needs to its page under docs/"
+
+
 def test_rubric_page_matches_the_graders():
     assert _block(DOCS / "rubric.md", "rubric") == rubric_markdown(), \
         "docs/rubric.md is stale: paste `autograder rubric --markdown`"
