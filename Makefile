@@ -1,7 +1,7 @@
 # Two commands (README): `make demo` and `make test`. Each sets up what is missing first:
 # system packages (when root with apt), then .venv at the repository root holding exactly the
 # lock (scripts/setup-venv.sh makes it, repairs a half-made one, brings it to the lock when the
-# lock changes). `make lock` and `make upgrade-check` are the TA's (docs: refreshing the lock).
+# lock changes). `make lock` and `make upgrade-check` are the TA's (docs/tas.md: refreshing the lock).
 SHELL := /bin/bash
 PYTHON ?= python3
 BIN := .venv/bin

@@ -285,7 +285,7 @@ def report_command(results_dir: Path = typer.Argument(..., help="A batch's outpu
                    html: bool = typer.Option(False, "--html", help="Also write RESULTS_DIR/class_report.html.")):
     """What the class got wrong: per hands-on, each check's pass rate, the known mistakes (how many
     students, which checks), what hidden checks caught, unrecognised failures, review flags.
-    Writes RESULTS_DIR/class_report.json and mistakes.csv (schema: README)."""
+    Writes RESULTS_DIR/class_report.json and mistakes.csv (schema: docs/instructors.md)."""
     from .engine import class_report
     if not any(Path(results_dir).glob("*/results.json")):
         console.print(f"[red]No results in {console_text(str(results_dir))}[/]: give the --out folder of a batch.")

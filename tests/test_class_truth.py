@@ -8,7 +8,7 @@
   the regrade then keeps both gradings.
 
 Grading the whole catalogue takes ~10 minutes: these tests grade a representative subset per
-hands-on (every mistake the feedback names when ``AG_FULL_CATALOGUE=1``; the README gives that figure).
+hands-on (every mistake the feedback names when ``AG_FULL_CATALOGUE=1``; docs/catalogue.md gives that figure).
 """
 from __future__ import annotations
 

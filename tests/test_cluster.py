@@ -325,7 +325,7 @@ def _certificates(folder: Path) -> dict[str, Path]:
 
 def test_g_a_tls_cluster_with_certificates_from_dask_configuration(tmp_path, batch):
     tls = _certificates(tmp_path / "certs")
-    config = tmp_path / "dask-config"   # as the README shows it: the instructor's Dask configuration
+    config = tmp_path / "dask-config"   # as docs/instructors.md shows it: the instructor's Dask configuration
     config.mkdir()
     (config / "autograder-tls.yaml").write_text(
         "distributed:\n  comm:\n    require-encryption: true\n    tls:\n"

@@ -2,6 +2,7 @@
 on its own, and that the leak check catches answers by content."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,22 @@ def test_release_holds_what_students_need_and_nothing_hidden(release):
                 or n.endswith(("test_hidden.py", "recipe.py", "inputs.py"))]
     manifest = json.loads((release / "fixtures" / "manifest.json").read_text())
     assert manifest["files"] and all(v["visibility"] == "public" for v in manifest["files"].values())
+
+
+def test_release_readme_is_the_students_part_only(release):
+    """The release's README is the students' page: the public checks' rubric, and none of the
+    instructors', TAs' or maintainers' pages (docs/) nor what they name of hidden grading."""
+    from autograder.engine.runner import rubric
+    names = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
+    assert not [n for n in names if n.startswith("docs/") or n == "CHANGELOG.md"]
+    readme = (release / "README.md").read_text()
+    public = {(r["module"], r["test"]) for r in rubric() if r["visibility"] == "public"}
+    listed = set(re.findall(r"^\| (\w+) \| `(test_\w+)` \|", readme, re.M))
+    assert listed == public, listed ^ public
+    hidden_only = {r["test"] for r in rubric() if r["visibility"] == "hidden"} - {t for _, t in public}
+    assert hidden_only and not [t for t in hidden_only if t in readme]
+    for secret in ("solutions/", "course secret", ".course-secret", "variants/", "test_hidden", "recipe.py"):
+        assert secret not in readme, secret
 
 
 def test_release_does_not_pull_the_cluster_group(release):

@@ -5,7 +5,7 @@ graders' feedback named, see :mod:`diagnoses`) with how many students made it, w
 cost and whether only hidden checks caught it; what hidden checks caught in students who passed
 every public check; the failures no explanation matched, grouped by check and kind of failure;
 the review flags. Written as ``class_report.json``, ``mistakes.csv`` (one row per mistake or
-unrecognised group) and ``class_report.html`` (with inline SVG plots); the schema is in the README.
+unrecognised group) and ``class_report.html`` (with inline SVG plots); the schema is in docs/instructors.md.
 
 A check is a grader test (``test_mel_spectrogram``) on one side (public or hidden): its cases
 are its result lines. A student passes a check when every case passes.
