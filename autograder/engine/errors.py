@@ -16,11 +16,13 @@ from .compare import describe, fail
 
 _PLAIN = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
 _GROUPED = re.compile(r"(?<![\w.])(\d{1,3}(?:[,_ ]\d{3})+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
-# How many other candidates an honest message writes beside the right one, at most: "token 78 (the
-# instrument of tuple 15): 20 would be a 16th melodic instrument" writes 15, 20 and 16 as well. Never
-# more than a third of the candidates but the right one (a message naming a third of the indices of
-# a short list would name the bad one a third of the time).
-OTHERS = 3
+# How many other candidates an honest message writes beside the right one, at most: "token 88 (the
+# instrument of tuple 17): instrument 71 would be a 16th melodic instrument; only 15 channels are
+# melodic" writes 17, 71, 16 and 15 as well. Never more than a third of the candidates but the right
+# one (a message naming a third of the indices of a short list would name the bad one a third of the
+# time). Written as the docstring's "token <index>", at most one other (a tuple "starting at token 85").
+OTHERS, OTHER_TOKENS = 6, 1
+_TOKEN = re.compile(r"\btokens? (\d+)\b", re.IGNORECASE)
 
 
 def numbers_in(text: str) -> list[float]:
@@ -45,11 +47,17 @@ def missing_numbers(text: str, wanted: Iterable[float]) -> list[float]:
     return [number for number in wanted if not mentions(text, number)]
 
 
-def named_others(text: str, right: int, candidates: int) -> tuple[set[int], int]:
-    """The candidates ``0 .. candidates - 1`` other than ``right`` the text writes, and how many of
-    them a message pointing at ``right`` may write (``OTHERS``, at most a third of the rest)."""
+def named_others(text: str, right: int, candidates: int) -> str | None:
+    """Why the text does not point at candidate ``right`` of ``0 .. candidates - 1`` (None: it
+    does): it names too many other candidates, as numbers (``OTHERS``, at most a third of the rest)
+    or as ``token <index>`` (``OTHER_TOKENS``)."""
     written = {int(value) for value in numbers_in(text) if value == int(value) and 0 <= value < candidates}
-    return written - {right}, min(OTHERS, (candidates - 1) // 3)
+    tokens = {int(n) for n in _TOKEN.findall(text or "") if int(n) < candidates} - {right}
+    if len(tokens) > OTHER_TOKENS:
+        return f"names {len(tokens) + 1} of the {candidates} token indices (as token <index>)"
+    if len(written - {right}) > min(OTHERS, (candidates - 1) // 3):
+        return f"names {len(written | {right})} of the {candidates} token indices"
+    return None
 
 
 def expect_value_error(call: Callable[[], object], returned: Callable[[object], str],
