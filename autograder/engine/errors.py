@@ -3,7 +3,7 @@
 A docstring may ask for a ``ValueError`` whose message gives a number (the minimum length, both
 rates, the index of the first bad token). :func:`expect_value_error` runs the call and gets the
 error; :func:`missing_numbers` says which numbers its message does not write; :func:`named_others`
-counts the other candidates it writes, so that a message naming every possible index (or half of
+says whether it writes too many other candidates, so that a message naming every possible index (or half of
 them: whichever is the bad one, it is named) does not pass for one pointing at the right one.
 """
 from __future__ import annotations
