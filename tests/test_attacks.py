@@ -339,7 +339,8 @@ def test_nothing_is_left_behind_or_changed(batch):
 
 # The only points an attack may earn, and why: for a list of one token, naming index 0
 # (as shotgun_errors names every index) is the right answer.
-UNAVOIDABLE = {"shotgun_errors": {"midi_tokens: tokens_to_midi rejects invalid tokens [single_token]"}}
+UNAVOIDABLE = {name: {"midi_tokens: tokens_to_midi rejects invalid tokens [single_token]"}
+               for name in ("shotgun_errors", "shotgun_half")}
 
 
 @pytest.mark.parametrize("name", SUBMISSIONS)
@@ -426,6 +427,7 @@ SAID = {
     "patch_serializer": ["not readable", "cannot read", "points at a missing blob"],
     "flaky_answers": ["did not fail the same way"],
     "shotgun_errors": ["names 20 of the 20 token indices"],
+    "shotgun_half": ["names 10 of the 20 token indices"],
 }
 # attacks that send back what they found: the report must say they found nothing
 REPORTS = ["read_answers", "peek_proc", "walk_filesystem", "network", "forge_files", "plant_site",

@@ -106,6 +106,8 @@ def test_alternative_correct_implementation_gets_full_marks(graded, module, vari
 FLAGGED_MISTAKES = {
     "midi_tokens": {"mistake-global_channels": "its channels run out across calls: every hidden tokens_to_midi "
                                                "call, graded after the public ones, raises StopIteration"},
+    "mel_spectrogram": {"mistake-cleared_hooks_eval": "a cheat: it clears the hooks the grader put on the generator "
+                                                      "(engine/tamper.py's scan)"},
 }
 
 

@@ -15,7 +15,7 @@ from autograder.worker.offlimits import SWITCHED_OFF, UNWATCHED_THREAD
 MODULE = "midi_tokens"
 ENCODE = "json.encoder:JSONEncoder.encode"
 SOURCE = textwrap.dedent('''
-    import _thread, importlib, json, json.encoder, queue, sys, threading, time
+    import _thread, importlib, json, json.encoder, queue, sys, threading, time, types
 
     def honest(x):
         return sorted(x)
@@ -65,6 +65,29 @@ SOURCE = textwrap.dedent('''
     def switched_off(x):
         sys.setprofile(None)
         return json.encoder.JSONEncoder().encode(x)
+
+    def switched_off_and_on(x):
+        hook = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return json.encoder.JSONEncoder().encode(x)
+        finally:
+            sys.setprofile(hook)
+
+    def in_a_raw_thread_that_ends(x):
+        out = []
+        _thread.start_new_thread(lambda: out.append(json.encoder.JSONEncoder().encode(x)), ())
+        while not out:
+            time.sleep(0.01)
+        time.sleep(0.2)   # ended before the call returns
+        return out[0]
+
+    def _renamed(function):
+        code = function.__code__.replace(co_name="mine", co_qualname="mine", co_filename="mine.py")
+        return types.FunctionType(code, function.__globals__, "mine", function.__defaults__, function.__closure__)
+
+    def renamed(x):
+        return _renamed(json.encoder.JSONEncoder.encode)(json.encoder.JSONEncoder(), x)
 ''')
 
 
@@ -90,7 +113,7 @@ def test_other_calls_are_untouched(code):
     assert code.call(MODULE, "direct", [2, 1]) == "[2, 1]"   # not forbidden in this call
 
 
-@pytest.mark.parametrize("function", ["direct", "through_the_class", "reloaded", "in_a_thread"])
+@pytest.mark.parametrize("function", ["direct", "through_the_class", "reloaded", "in_a_thread", "renamed"])
 def test_a_forbidden_call_is_named_however_it_is_reached(code, function):
     assert "JSONEncoder.encode (from json.encoder)" in _refused(code, function)
 
@@ -106,3 +129,64 @@ def test_threads_out_of_the_observation_fail_the_call(code):
 def test_switching_the_observation_off_fails_the_call(code):
     assert SWITCHED_OFF in _refused(code, "switched_off")
     code.close()
+    assert SWITCHED_OFF in _refused(code, "switched_off_and_on")   # seen as it is switched
+    code.close()
+
+
+def test_a_raw_thread_that_ended_fails_the_call(code):
+    assert UNWATCHED_THREAD in _refused(code, "in_a_raw_thread_that_ends")   # seen as it starts
+    code.close()
+
+
+# ------------------------------------------------------------------ tamper evidence (engine/tamper.py)
+# Everything above can be undone from inside the worker's process. What cannot be undone is the
+# source: the ways of undoing it are listed for the instructor's review, ordinary code is not.
+
+from autograder.engine import handsons, tamper  # noqa: E402
+
+UNDOING = {
+    "the hook switched off and on": "import sys\nhook = sys.getprofile()\nsys.setprofile(None)\nsys.setprofile(hook)\n",
+    "the hook reached through os": "import os\nos.sys.setprofile(None)\n",
+    "the worker's watch replaced": "import sys\nsys.modules['autograder.worker.offlimits'].Watch._hook = None\n",
+    "a raw thread": "import _thread\n_thread.start_new_thread(print, ())\n",
+    "renamed code objects": "def f(): pass\ng = f.__code__.replace(co_qualname='mine')\n",
+    "a computed name": "import os\nf = getattr(os, 'sy' + 's')\n",
+    "getattr handed around": "import os, functools\nf = functools.reduce(getattr, ['sys', 'x'], os)\n",
+    "the garbage collector": "import gc\ngc.get_referrers(len)\n",
+    "memory": "import ctypes\n",
+    "frames": "def f():\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__.tb_frame.f_back\n",
+    "code from a string": "exec('x = 1')\n",
+    "a profiler": "import cProfile\n",
+    "the generator's hooks cleared": "def vocode(generator, mel):\n    generator._forward_pre_hooks.clear()\n",
+}
+
+
+@pytest.mark.parametrize("way", sorted(UNDOING))
+def test_each_way_of_undoing_the_observation_is_flagged(way):
+    flags = tamper.review_flags({"encodec_rvq.py": UNDOING[way].encode()})
+    assert len(flags) == 1 and flags[0]["module"] == "encodec_rvq", flags
+    assert "reaches into the grader's observation" in flags[0]["message"]
+
+
+@pytest.mark.parametrize("cheat, found", [("undo_the_observation", (".setprofile", "imports _thread", ".__code__")),
+                                          ("replace_the_watch", ("uses sys",))])
+def test_the_cheats_undoing_the_observation_are_flagged(cheat, found):
+    source = (handsons.REPO_ROOT / "tests" / "cheats" / "encodec_rvq" / f"{cheat}.py").read_bytes()
+    (findings,) = tamper.scan({"encodec_rvq.py": source}).values()
+    text = "\n".join(findings)
+    for what in found:
+        assert what in text, text
+
+
+def test_ordinary_code_is_not_flagged():
+    """The references, the stubs, every alternative and every mistake of the catalogue: nothing."""
+    root = handsons.REPO_ROOT
+    files = [*(root / "solutions").glob("*.py"), *(root / "assignments").glob("*.py"),
+             *(root / "tests" / "alternatives").rglob("*.py"), *(root / "tests" / "mistakes").rglob("*.py")]
+    files = [path for path in files if path.name != "cleared_hooks_eval.py"]   # a cheat in the catalogue
+    assert len(files) > 40
+    flagged = {str(path): found for path in files for found in tamper.scan({path.name: path.read_bytes()}).values()}
+    assert not flagged, flagged
+    ordinary = b"import sys\nimport torch\nprint(sys.version, file=sys.stderr)\ngetattr(torch, 'float32')\n" \
+               b"model = torch.nn.Linear(2, 2).eval()\nhandler = getattr(model, 'on_' + 'x', None)\n"
+    assert tamper.scan({"mel_spectrogram.py": ordinary}) == {}

@@ -18,6 +18,8 @@ import signal
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..worker import wire
 from ..worker.offlimits import SWITCHED_OFF, UNWATCHED_THREAD
 from .display import student_words
@@ -412,18 +414,22 @@ class StudentCode:
         self.imported.add(module)
 
     def call(self, module: str, function: str, *args, timeout: float | None = None,
-             ext_encoders: list = (), off_limits: tuple[str, ...] = (), **kwargs):
+             ext_encoders: list = (), off_limits: tuple[str, ...] = (), projection=None, **kwargs):
         """Call ``module.function(*args, **kwargs)`` in the worker; return its value
         decoded for the grader (JSON values, ``np.ndarray``, ``wire.Tensor``,
         ``wire.Ext``, ``wire.Opaque``). ``off_limits``: library functions
         (``"package.module:Class.method"``) that must not run during the call
-        (see ``worker/offlimits.py``)."""
+        (see ``worker/offlimits.py``). ``projection`` (an array of the result's size): the
+        call returns ``(value, products)``, ``products`` the projection's vector-Jacobian products
+        with respect to the tensor arguments sent with requires_grad (arrays), None if there are none."""
         self.ensure_imported(module)
         tree, blobs = wire.encode_args(args, kwargs, list(ext_encoders))
         limit = timeout if timeout is not None else self.time.call_limit(module, function)
         request = {"op": "call", "module": module, "function": function, "args": tree}
         if off_limits:
             request["off_limits"] = list(off_limits)
+        if projection is not None:
+            request["vjp"] = wire.encode(np.asarray(projection, dtype=np.float64), blobs)["blob"]
         header, out_blobs, elapsed = self._exchange(f"{function}()", request, blobs, limit)
         output = self.worker.output.text() if self.worker else ""
         if header.get("status") == "error" and header.get("kind") == "off_limits" and off_limits:
@@ -438,13 +444,18 @@ class StudentCode:
         self.calls.append((f"{module}.{function}", elapsed))
         changed = _changed_arguments(header.get("changed"))
         if changed:
-            raise StudentCodeError("changed_argument", f"{function}() changed {changed} in place (its values, shape or "
-                                   f"dtype): a function must not modify the arguments it is given, the caller still "
-                                   f"uses them (in the notebook, later cells would get the changed values). Work on "
-                                   f"new tensors: x = x - y rather than x -= y, x.clone() before an in-place "
-                                   f"operation.", output)
+            raise StudentCodeError("changed_argument", f"{function}() changed {changed} in place (its values, shape, "
+                                   f"dtype, or a model's train/eval mode or weights): a function must not modify the "
+                                   f"arguments it is given, the caller still uses them (in the notebook, later cells "
+                                   f"would get the changed values). "
+                                   f"{_in_place_advice([*args, *kwargs.values()])}", output)
         try:
-            return wire.decode(header.get("value"), out_blobs)
+            value = wire.decode(header.get("value"), out_blobs)
+            if projection is None:
+                return value
+            products = wire.decode(header["vjp"], out_blobs) if "vjp" in header else None   # no graph
+            products = [p for p in products if isinstance(p, np.ndarray)] if isinstance(products, list) else None
+            return value, products
         except wire.ProtocolError as error:
             raise StudentCodeError("bad_return", f"{function}() returned a value the grader cannot read: {error}",
                                    output) from None
@@ -466,6 +477,20 @@ def _changed_arguments(names: object) -> str:
     if not shown:
         return ""
     return ("its argument " if len(shown) == 1 else "its arguments ") + ", ".join(f"`{name}`" for name in shown)
+
+
+def _in_place_advice(values: list) -> str:
+    """How to work on new values instead, for the kinds of arguments the call was given."""
+    arrays = any(isinstance(v, wire.Tensor) or hasattr(v, "shape") for v in values)   # tensors, numpy arrays
+    lists = any(isinstance(v, (list, dict)) for v in values)
+    tensor = "Work on new tensors: x = x - y rather than x -= y, x.clone() before an in-place operation."
+    listed = ("Work on new lists: items = items + [x] or sorted(items) rather than items.append(x) or "
+              "items.sort(); or copy first: items = list(items).")
+    models = any(isinstance(v, wire.Ext) for v in values)
+    model = ("Use a model as it is given: its train/eval mode and its weights stay as they were (no .eval(), "
+             ".train() or in-place change of its parameters).")
+    return " ".join(advice for advice, given in ((tensor, arrays), (listed, lists), (model, models))
+                    if given) or tensor
 
 
 def _size(n: int) -> str:

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 import pytest
 from threadpoolctl import threadpool_limits
 
-from . import handsons, variants
+from . import handsons, tamper, variants
 from ..worker.jail import die_with_parent
 from .client import StudentCode, TimePolicy
 from .gradebook import Gradebook
@@ -267,7 +267,9 @@ def grade_one(sandbox: Sandbox, submission: Submission, options: Options, slot: 
         return failed_results(submission.name, f"grading failed (pytest exit code {exit_code}); "
                                                f"the instructors are told", time.monotonic() - started,
                               {**extra, "incomplete": True})
-    return build_results(submission.name, tests, time.monotonic() - started, notes, extra)
+    results = build_results(submission.name, tests, time.monotonic() - started, notes, extra)
+    results["extra_data"]["review"] += tamper.review_flags(submission.files)   # for the instructor, not a score
+    return results
 
 
 class OutputError(RuntimeError):

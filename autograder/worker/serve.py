@@ -57,7 +57,8 @@ def _describe(error: BaseException) -> str:
 def fingerprint(value: object, depth: int = 0) -> object:
     """What a call must leave unchanged in an argument it was handed: each tensor's and array's
     dtype, shape and a hash of its values (read through torch's C base class), and the
-    structure of lists, tuples and dicts. Plug-in values (a model, a MIDI file) are left out."""
+    structure of lists, tuples and dicts; a model's train/eval mode and weights. Other plug-in values
+    (a MIDI file) are left out."""
     torch = sys.modules.get("torch")
     if depth > wire.MAX_DEPTH:
         return "deep"
@@ -76,6 +77,12 @@ def fingerprint(value: object, depth: int = 0) -> object:
                     hashlib.sha256(data.numpy().data).hexdigest() if plain.numel() else "")
     if value is None or type(value) in (bool, int, float, str):
         return ("value", repr(value))
+    if torch is not None and isinstance(value, torch.nn.Module):
+        # A model handed over (a generator): its train/eval mode and its weights (each parameter's
+        # shape and in-place version counter), read through torch's base classes.
+        module = torch.nn.Module
+        return ("module", [bool(vars(m).get("training")) for m in module.modules(value)],
+                [(tuple(p.shape), torch._C.TensorBase._version.__get__(p)) for p in module.parameters(value)])
     return ("other", id(value))
 
 
@@ -90,6 +97,28 @@ def _argument_names(function, count: int) -> list[str]:
         if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
             names[index] = parameter.name
     return names
+
+
+def _vjp(result: object, leaves: list, projection) -> list | None:
+    """``projection``'s vector-Jacobian product with respect to each tensor argument sent with
+    requires_grad (zeros where autograd does not reach it), by torch's autograd from the result read
+    through the C base class: the grader compares it with the function's own finite differences, so
+    a graph that reaches the audio with weight 0 (``+ 0 * audio.sum()``) shows as a wrong gradient.
+    None when the result is not a tensor of the projection's size or has no graph."""
+    torch = sys.modules["torch"]
+    if not isinstance(result, torch.Tensor) or not leaves:
+        return None
+    with torch._C.DisableTorchFunction():
+        plain = torch._C.TensorBase.as_subclass(result, torch.Tensor)
+        if not plain.requires_grad or plain.numel() != projection.numel():
+            return None
+        try:
+            grads = torch.autograd.grad(plain, leaves, grad_outputs=projection.reshape(plain.shape).to(plain.dtype),
+                                        allow_unused=True)
+        except RuntimeError:
+            return None
+        return [np.zeros(tuple(leaf.shape)) if grad is None else
+                torch._C.TensorBase.detach(grad).to(torch.float64).numpy() for leaf, grad in zip(leaves, grads)]
 
 
 class Server:
@@ -154,6 +183,9 @@ class Server:
             args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in spec["args"]]
             kwargs = {str(k): wire.decode(v, blobs, self.decoders, make_tensor)
                       for k, v in spec["kwargs"].items()}
+            projection = None   # the grader's random weights of the result: their vector-Jacobian product
+            if torch is not None and header.get("vjp") is not None:
+                projection = torch.from_numpy(np.array(wire.decode({"t": "ndarray", "blob": header["vjp"]}, blobs)))
             blobs.clear()   # decoded: the encoded copies are not kept through the call
             given = [fingerprint(a) for a in args], {k: fingerprint(v) for k, v in kwargs.items()}
         except Exception as error:
@@ -176,12 +208,14 @@ class Server:
             return self.respond({"status": "error", "kind": "off_limits", "called": watch.called})
         out: list[bytes] = []
         try:
+            products = _vjp(result, leaves, projection) if projection is not None else None
             tree = wire.encode(result, out, self.encoders, leaves)
             changed = self._changed(function, given, args, kwargs)
         except BaseException as error:
             return self.respond({"status": "error", "kind": "bad_return",
                                  "message": f"the returned value could not be read: {_describe(error)}"})
-        self.respond({"status": "ok", "value": tree, "seconds": seconds, "changed": changed}, out)
+        extra = {} if products is None else {"vjp": wire.encode(products, out)}
+        self.respond({"status": "ok", "value": tree, "seconds": seconds, "changed": changed, **extra}, out)
 
     @staticmethod
     def _changed(function, given: tuple, args: list, kwargs: dict) -> list[str]:

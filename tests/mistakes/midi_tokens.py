@@ -131,6 +131,11 @@ MISTAKES = [
             "        track.append(mido.MetaMessage(\"track_name\", name=f\"instrument {instrument}\"))\n",
             loses=("test_tokens_to_midi[drums]", "test_tokens_to_midi[silent_drums_first]"),
             says="holds a track_name meta message"),
+    Mistake("track_name_before_tempo", "        if not midi.tracks:\n            track.append(tempo)\n",
+            "        if not midi.tracks:\n            track.append(mido.MetaMessage(\"track_name\", name=\"piano\"))\n"
+            "            track.append(tempo)\n",
+            loses=("test_tokens_to_midi[docstring_example]", "test_tokens_to_midi[several_instruments]"),
+            says="holds a track_name meta message"),   # not "set_tempo misplaced": the intruder is named
     Mistake("no_set_tempo_at_120_bpm", "        if not midi.tracks:\n            track.append(tempo)\n",
             "        if not midi.tracks and bpm != 120:\n            track.append(tempo)\n",
             loses=("test_tokens_to_midi[docstring_example]", "test_tokens_to_midi[several_instruments]"),

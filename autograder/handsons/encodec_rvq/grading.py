@@ -42,6 +42,7 @@ import pytest
 from ...engine.compare import assert_close, describe, expect_tensor, fail
 from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
+from ...engine.errors import expect_value_error, missing_numbers
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Opaque, Tensor
 from .codec import CHECKPOINT_FILES
@@ -443,44 +444,16 @@ def check_ratio(value: object, case: dict) -> None:
 
 # ------------------------------------------------------------------ errors
 
-_PLAIN = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
-_GROUPED = re.compile(r"(?<![\w.])(\d{1,3}(?:[,_ ]\d{3})+(?:\.\d+)?)(\s*khz)?", re.IGNORECASE)
-
-
-def numbers_in(text: str) -> list[float]:
-    """Every number the text writes, as ``24000``, ``24000.0``, ``24,000``, ``24_000`` or ``24 kHz``
-    (a list ``[2,100]`` is read both as 2 and 100 and as 2100: a number is looked for, not parsed)."""
-    found = []
-    for pattern in (_PLAIN, _GROUPED):
-        for match in pattern.finditer(text):
-            value = float(re.sub(r"[,_ ]", "", match.group(1)))
-            found.append(value)
-            if match.group(2):
-                found.append(value * 1000)   # "24 kHz"
-    return found
-
-
-def mentions(text: str, number: float) -> bool:
-    return any(abs(value - number) <= 1e-9 * max(1.0, abs(number)) for value in numbers_in(text))
-
-
 def check_value_error(call: Callable[[], object], what: str, why: str, must_mention: Sequence[float],
                       mention_what: str) -> None:
     """``call()`` must raise a ``ValueError`` whose message writes every number of ``must_mention``."""
-    from ...engine.client import StudentCodeError
-    try:
-        value = call()
-    except StudentCodeError as error:
-        if error.exception != "ValueError":
-            if error.kind == "exception":
-                fail(f"{what} should raise a ValueError ({why}); instead {error}")
-            raise
-        missing = [n for n in must_mention if not mentions(error.detail, n)]
-        if missing:
-            fail(f"{what} raised a ValueError, good, but its message should {mention_what}; it does not "
-                 f"mention {', '.join(f'{n:g}' for n in missing)}." + student_words(" Its message was", error.detail))
-        return
-    fail(f"{what} returned {describe(value)}; it should raise a ValueError ({why}).")
+    error = expect_value_error(call, lambda value: f"{what} returned {describe(value)}; it should raise a ValueError "
+                                                   f"({why}).",
+                               lambda error: f"{what} should raise a ValueError ({why}); instead {error}")
+    missing = missing_numbers(error.detail, must_mention)
+    if missing:
+        fail(f"{what} raised a ValueError, good, but its message should {mention_what}; it does not "
+             f"mention {', '.join(f'{n:g}' for n in missing)}." + student_words(" Its message was", error.detail))
 
 
 # ------------------------------------------------------------------ nearest rows

@@ -44,6 +44,7 @@ import pytest
 from ...engine.compare import assert_close, describe, expect_tensor, fail
 from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
+from ...engine.errors import expect_value_error, mentions, missing_numbers
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Tensor
 
@@ -437,48 +438,39 @@ def _scale_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
 
 # ------------------------------------------------------------------ too short
 
-def _numbers_in(text: str) -> set[int]:
-    return {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d])", text)}
-
-
 def check_too_short(call, case: dict, audio_shape: tuple) -> None:
     """``call()`` must raise a ValueError whose message gives the minimum length: the audio is too
     short to pad and frame."""
-    from ...engine.client import StudentCodeError
     what = mel_call_text(case, audio_shape)
     n_fft, hop_size = case["params"]["n_fft"], case["params"]["hop_size"]
     pad, minimum, length = (n_fft - hop_size) // 2, case["minimum"], audio_shape[-1]
     why = (f"{length} samples are too few: the minimum is max(pad + 1, n_fft - 2 * pad) = max({pad + 1}, "
            f"{n_fft - 2 * pad}) = {minimum} samples, with pad = (n_fft - hop_size) // 2 = {pad}")
-    try:
-        value = call()
-    except StudentCodeError as error:
-        if error.kind != "exception":
-            raise
-        if error.exception != "ValueError":
-            hint = ("Check the length first and raise ValueError yourself: the spec asks for a ValueError, not "
-                    "whatever torch raises.")
-            total = int(np.prod(audio_shape))
-            own_check = minimum in _numbers_in(error.detail or "")   # a length check of its own, wrong type
-            if own_check:
-                hint += f"\nLikely cause: {MISTAKES['wrong_exception'].format(exception=error.exception)}"
-            elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
-                hint += "\nLikely cause: " + MISTAKES["batch_length"].format(clips=audio_shape[0], total=total,
-                                                                            length=length)
-            elif length > pad:   # the reflection works: the frame is what is missing
-                hint += f"\nLikely cause: {MISTAKES['frame_not_checked'].format(minimum=n_fft - 2 * pad)}"
-            elif length == minimum - 1:
-                hint += f"\nLikely cause: {MISTAKES['short_off_by_one'].format(short=minimum - 1, pad=pad)}"
-            fail(f"{what} should raise a ValueError ({why}); it raised {error.exception}."
-                 f"{student_words(' Its message', error.detail) if error.detail else error.message}\n{hint}")
-        if minimum not in _numbers_in(error.detail):
-            fail(f"{what} raised ValueError: right, but the message should give the minimum "
-                 f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
-                 f"whoever calls it knows how much audio is needed.\nLikely cause: "
-                 f"{MISTAKES['minimum_not_in_message']}" + student_words("\nIts message", error.detail))
-        return
-    fail(f"{what} should raise a ValueError ({why}); it returned {describe(value)}.\nLikely cause: "
-         f"{MISTAKES['too_short_accepted']}")
+
+    def other(error) -> str:
+        hint = ("Check the length first and raise ValueError yourself: the spec asks for a ValueError, not "
+                "whatever torch raises.")
+        total = int(np.prod(audio_shape))
+        if mentions(error.detail or "", minimum):   # a length check of its own, wrong type
+            hint += f"\nLikely cause: {MISTAKES['wrong_exception'].format(exception=error.exception)}"
+        elif len(audio_shape) == 2 and audio_shape[0] > 1 and total >= minimum:
+            hint += "\nLikely cause: " + MISTAKES["batch_length"].format(clips=audio_shape[0], total=total,
+                                                                        length=length)
+        elif length > pad:   # the reflection works: the frame is what is missing
+            hint += f"\nLikely cause: {MISTAKES['frame_not_checked'].format(minimum=n_fft - 2 * pad)}"
+        elif length == minimum - 1:
+            hint += f"\nLikely cause: {MISTAKES['short_off_by_one'].format(short=minimum - 1, pad=pad)}"
+        return (f"{what} should raise a ValueError ({why}); it raised {error.exception}."
+                f"{student_words(' Its message', error.detail) if error.detail else error.message}\n{hint}")
+
+    error = expect_value_error(call, lambda value: f"{what} should raise a ValueError ({why}); it returned "
+                                                   f"{describe(value)}.\nLikely cause: {MISTAKES['too_short_accepted']}",
+                               other)
+    if missing_numbers(error.detail, [minimum]):
+        fail(f"{what} raised ValueError: right, but the message should give the minimum "
+             f"length, {minimum} samples (the docstring: \"whose message gives that minimum\"), so that "
+             f"whoever calls it knows how much audio is needed.\nLikely cause: "
+             f"{MISTAKES['minimum_not_in_message']}" + student_words("\nIts message", error.detail))
 
 
 def run_too_short(student, fixture_set, case: dict) -> None:
@@ -673,11 +665,12 @@ def _mistake_outputs(fixture_set, case: dict) -> np.ndarray | None:
     return fixture_set.read_array(case["mistake_outputs"]) if "mistake_outputs" in case else None
 
 
-def _call_mel(student, case: dict, audio: np.ndarray):
+def _call_mel(student, case: dict, audio: np.ndarray, projection: np.ndarray | None = None):
     from ...engine.client import StudentCodeError
     requires_grad = bool(case.get("requires_grad"))
+    extra = {} if projection is None else {"projection": projection}
     try:
-        return student.call("mel_spectrogram", Tensor(audio, requires_grad=requires_grad), *parameters(case))
+        return student.call("mel_spectrogram", Tensor(audio, requires_grad=requires_grad), *parameters(case), **extra)
     except StudentCodeError as error:
         if error.kind != "exception":
             raise
@@ -696,12 +689,56 @@ def run_mel(student, fixture_set, case: dict, artifacts=None) -> None:
     shown = []
 
     def check():
-        got = _call_mel(student, case, audio)
+        projection = GRADIENT_DRAWS.standard_normal(expected.shape) if case.get("requires_grad") else None
+        got = _call_mel(student, case, audio, projection)
+        got, products = got if projection is not None else (got, None)
         if artifacts is not None and not shown:
             shown.append(show_mel(artifacts, expected, got))
         check_mel(got, case, audio, expected, fixture_set.read_array(case["librosa"]),
                   _mistake_outputs(fixture_set, case))
+        if projection is not None:
+            check_gradient(student, case, audio, projection, products)
     checked(student, check)
+
+
+# The random weights and directions of the gradient check: drawn at grading time from the system's
+# entropy (nothing in shipped code says which), so that no fixed answer fits them.
+GRADIENT_DRAWS = np.random.default_rng()
+GRADIENT_RTOL = 0.01   # of the directional derivative: honest ones agree within 1e-3 (float32 autograd)
+
+
+def check_gradient(student, case: dict, audio: np.ndarray, projection: np.ndarray, products: list | None) -> None:
+    """The result's gradient with respect to the audio must be the mel's own: for the random weights
+    ``projection`` of the result, autograd's vector-Jacobian product (computed in the worker from the
+    result's graph, ``products``) along a random direction of the audio equals the function's finite
+    difference along it (two more calls). A graph that reaches the audio through a path of weight 0
+    (``+ 0 * audio.sum()``) or a stand-in path has requires_grad, but not this gradient."""
+    what = mel_call_text(case, audio.shape, audio.dtype.name, True)
+    gradient = products[0] if products and products[0].shape == audio.shape else None
+    if gradient is None or not np.isfinite(gradient).all():
+        fail(f"{what} returned the right values with requires_grad=True, but autograd gives no gradient of "
+             f"it with respect to the audio.\nLikely cause: {MISTAKES['not_differentiable']}")
+    # The function's own change along a random direction, in float64 (the docstring: the result has
+    # the audio's dtype), with a step small enough for the log's curvature (1e-8 of the loudest sample).
+    direction = GRADIENT_DRAWS.standard_normal(audio.shape)
+    base = audio.astype(np.float64)
+    step = 1e-8 * float(np.abs(base).max() or 1.0)
+    sides = []
+    for sign in (1, -1):
+        value = student.call("mel_spectrogram", Tensor(base + sign * step * direction), *parameters(case))
+        side = expect_tensor(value, mel_call_text(case, audio.shape, "float64"), kind="f")
+        if value.dtype != "torch.float64":
+            fail(f"{what}: to check its gradient, the same audio is sent as float64, and the result came back as "
+                 f"{value.dtype}; the result has the dtype of the audio.\nLikely cause: {MISTAKES['float32_result']}")
+        sides.append(side.astype(np.float64))
+    finite = float(np.sum(projection * (sides[0] - sides[1]))) / (2 * step)
+    autograd = float(np.sum(gradient.astype(np.float64) * direction))
+    if not abs(autograd - finite) <= GRADIENT_RTOL * abs(finite) + 1e-6:
+        fail(f"{what} returned the right values with requires_grad=True, but its gradient with respect to the "
+             f"audio is not the mel's: along a random direction of the audio, autograd's gradient (of a random "
+             f"weighting of the result) gives {autograd:.6g}, the function's own change {finite:.6g}. The result "
+             f"must be computed from the audio by differentiable torch operations, not joined to it by a path "
+             f"that carries no gradient.\nLikely cause: {MISTAKES['not_differentiable']}")
 
 
 def _generator(fixture_set, case: dict, train: bool = False, watch: tuple[str, ...] = ()) -> Ext:

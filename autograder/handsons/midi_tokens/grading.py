@@ -28,6 +28,7 @@ import pytest
 
 from ...engine.client import StudentCodeError
 from ...engine.compare import describe, expect_int_list, fail
+from ...engine.errors import expect_value_error, missing_numbers, named_others
 from ...engine.diagnoses import Diagnosis, slug
 from ...engine.display import student_words
 from ...engine.rules import Rule
@@ -369,6 +370,7 @@ def round_trip(student, tokens: list[int], bpm: int = 120, reference=None) -> No
     written = read_midi(midi, "tokens_to_midi")
     check_notes_played(tokens, written)
     check_holds_only_notes(tokens, written)
+    check_note_timing(tokens, written)
     if reference is not None:
         try:
             read = reference.midi_to_tokens(written)
@@ -385,13 +387,44 @@ ROUND_TRIP_MESSAGES = frozenset({"note_on", "note_off", "program_change", "set_t
 
 
 def check_holds_only_notes(tokens: list[int], midi: mido.MidiFile) -> None:
+    tempi = 0
     for index, track in enumerate(midi.tracks):
         for message in track:
+            tempi += message.type == "set_tempo"
             if message.type not in ROUND_TRIP_MESSAGES:
                 fail(f"for tokens {_shown(tokens)}, track {index} of the file of tokens_to_midi holds a "
                      f"{message.type} message: a track holds nothing else but its program_change, its notes and "
                      f"its end_of_track (the first track also the set_tempo), and the round trip reads the "
                      f"notes the file plays.")
+    if tempi > 1:   # set_tempo values could carry the tokens (after the last note they change no timing)
+        fail(f"for tokens {_shown(tokens)}, the file of tokens_to_midi holds {tempi} set_tempo messages: it has "
+             f"one, in the first track, and the round trip reads the notes the file plays.")
+
+
+def check_note_timing(tokens: list[int], midi: mido.MidiFile) -> None:
+    """The file must play each note when its tokens say, in seconds as a player hears it (a tick is 10
+    ms): every note-on (velocity 1-127) at its onset, every note-off at onset + duration, per pitch.
+    A note of velocity 0 plays nothing: whatever the file writes for it is left out."""
+    starts, ends, free = Counter(), Counter(), Counter()
+    for onset, duration, pitch, _, velocity in notes_of(tokens):
+        if velocity:
+            starts[pitch, onset * 10_000] += 1
+            ends[pitch, (onset + duration) * 10_000] += 1
+        else:
+            free[pitch, onset * 10_000] += 1
+            free[pitch, (onset + duration) * 10_000] += 1
+    got_starts, got_ends, seconds = Counter(), Counter(), 0.0
+    for message in midi:   # merged tracks, times in seconds with every set_tempo applied
+        seconds += message.time
+        if message.type in ("note_on", "note_off"):
+            key = message.note, round(seconds * 1e6)
+            (got_starts if message.type == "note_on" and message.velocity else got_ends)[key] += 1
+    wrong = (starts - got_starts) + (got_starts - starts) + (ends - got_ends) + ((got_ends - ends) - free)
+    if wrong:
+        pitch, micros = next(iter(wrong))
+        fail(f"for tokens {_shown(tokens)}, the file of tokens_to_midi does not play its notes when the tokens "
+             f"say (a tick is 10 ms): e.g. a note-on or note-off of pitch {pitch} at {micros / 1e6:g} s, as a "
+             f"player reads the file (every set_tempo applied).")
 
 
 def _silent_note_offs(midi: mido.MidiFile) -> bytes:
@@ -646,6 +679,12 @@ def _meta_problem(track: mido.MidiTrack, first_track: bool) -> str | None:
     if first_track:
         if not (len(track) > 1 and track[1].type == "set_tempo" and ticks[1] == 0):
             tempi = [(i, tick) for i, tick, m in metas if m.type == "set_tempo"]
+            intruders = [(i, tick, m) for i, tick, m in metas if m.type != "set_tempo"]
+            if intruders and (not tempi or intruders[0][0] < tempi[0][0]):   # another meta took its place
+                index, tick, message = intruders[0]
+                return (f"holds a {message.type} meta message (message {index}, at tick {tick}): a track holds "
+                        f"nothing else but its program_change, its notes and its end_of_track (the first track "
+                        f"also the set_tempo, right after its program_change).")
             if not tempi:
                 return ("has no set_tempo: the first track has it right after its program_change, at time 0, "
                         "whatever the bpm (120 too).")
@@ -765,32 +804,30 @@ def grade_bad_bpm(student, fixture_set, case: dict) -> None:
 
 
 def check_rejected(call, case: dict) -> None:
-    """``call()`` must raise a ValueError whose message names the first bad token."""
-    bad = case["bad_index"]
+    """``call()`` must raise a ValueError whose message names the first bad token (and points at it:
+    few other indices of the list, ``errors.named_others``)."""
+    bad, why, count = case["bad_index"], case["why"], len(case["tokens"])
+
+    def returned(value: object) -> str:
+        return (f"tokens_to_midi accepted invalid tokens ({why}) and returned {describe(value)}; "
+                f"it should raise a ValueError naming token {bad}.")
+
     try:
-        value = call()
+        error = expect_value_error(call, returned, lambda error: f"tokens_to_midi should raise a ValueError naming "
+                                                                 f"token {bad} ({why}); instead {error}")
     except StudentCodeError as error:
         if error.kind == "bad_return":   # accepted, and made a file that cannot be saved
-            fail(f"tokens_to_midi accepted invalid tokens ({case['why']}); it should raise a ValueError naming "
+            fail(f"tokens_to_midi accepted invalid tokens ({why}); it should raise a ValueError naming "
                  f"token {bad}. Instead {error}")
-        if error.kind == "exception" and error.exception != "ValueError":
-            fail(f"tokens_to_midi should raise a ValueError naming token {bad} ({case['why']}); "
-                 f"instead {error}")
-        if error.exception != "ValueError":
-            raise
-        if not re.search(rf"(?<![\d.]){bad}(?![\d.])", error.detail):
-            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']})."
-                 + student_words(" Its message was", error.detail))
-        # A message naming every index would name the bad one too, whatever it is: it must
-        # point at one token. (Even a message quoting the whole token list names far fewer.)
-        count = len(case["tokens"])
-        named = {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", error.detail) if int(n) < count}
-        if len(named) > max(3, count // 2):
-            fail(f"the ValueError should name the first bad token (index {bad}: {case['why']}); its message "
-                 f"names {len(named)} of the {count} token indices." + student_words(" Its message", error.detail))
-        return
-    fail(f"tokens_to_midi accepted invalid tokens ({case['why']}) and returned {describe(value)}; "
-         f"it should raise a ValueError naming token {bad}.")
+        raise
+    if missing_numbers(error.detail, [bad]):
+        fail(f"the ValueError should name the first bad token (index {bad}: {why})."
+             + student_words(" Its message was", error.detail))
+    # Naming many indices names the bad one too, whatever it is: a message must point at one token.
+    too_many = named_others(error.detail, bad, count)
+    if too_many:
+        fail(f"the ValueError should name the first bad token (index {bad}: {why}); its message {too_many}."
+             + student_words(" Its message", error.detail))
 
 
 # ------------------------------------------------------------ several calls in one worker
