@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from autograder.engine.runner import rubric_markdown
+from autograder.engine.session import rubric_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
