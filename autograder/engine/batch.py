@@ -15,7 +15,7 @@ from typing import Callable
 from . import variants
 from .gradebook import Gradebook
 from .options import Options
-from .output import Graded, OutputError, check_writable, is_incomplete, output_errors, output_name
+from .output import Graded, check_writable, is_incomplete, output_errors, output_name
 from .pools import make_pool
 from .results import failed_results, grades_csv, write_atomic, write_results
 from .session import maxima
@@ -49,7 +49,7 @@ def _unique(name: str, seen: set[str]) -> str:
 def grade_batch(paths: list[str], out_dir: Path, options: Options,
                 on_done: Callable[[Graded], None] | None = None) -> list[Graded]:
     """Grade every path into ``out_dir/<name>/results.json``, ``out_dir/grades.csv``
-    and the gradebook ``out_dir/gradebook.sqlite``. Raises :class:`OutputError` when
+    and the gradebook ``out_dir/gradebook.sqlite``. Raises :class:`~.output.OutputError` when
     the output folder cannot be written; grades.csv is then not written."""
     out_dir = Path(out_dir)
     with output_errors(out_dir):
