@@ -8,13 +8,17 @@ BIN := .venv/bin
 # Optional dependency groups the repository's own tests need (Dask, for the cluster tests).
 EXTRAS ?= cluster
 
-.PHONY: demo test setup system-deps lock upgrade-check clean
+.PHONY: demo test test-fast setup system-deps lock upgrade-check clean
 
 demo: setup
 	$(BIN)/autograder demo
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The fast tier (tests/conftest.py): every module's unit tests and one grading per hands-on.
+test-fast: setup
+	$(BIN)/python -m pytest -m fast
 
 setup: system-deps
 	@bash scripts/setup-venv.sh "$(PYTHON)" "$(EXTRAS)"

@@ -34,7 +34,7 @@ def _modules(module: Optional[str]) -> list[str]:
     return [module]
 
 
-def _print_scores(out: Console, rows, modules: list[str], maxima: dict[str, float], title: str) -> None:
+def print_scores(out: Console, rows, modules: list[str], maxima: dict[str, float], title: str) -> None:
     """The score table; every submission's name whole on one line, at any width (see engine/tables)."""
     from .engine.results import module_scores
     from .engine.tables import Column, print_named_rows
@@ -88,7 +88,10 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
                                                 "student's own: for comparing variants, not for grades.")):
     """Grade submissions: OUT/<name>/results.json and OUT/grades.csv. Exit 0 when grading completed."""
     from .engine.cluster import ClusterError, SandboxRefused
-    from .engine.runner import Options, OutputError, grade_batch, is_incomplete, maxima
+    from .engine.batch import grade_batch
+    from .engine.options import Options
+    from .engine.output import OutputError, is_incomplete
+    from .engine.session import maxima
     from .engine.sandbox import SandboxError, detect_mode, weak_reason
     if dry_run and gradescope:
         console.print("[red]--dry-run compares with a batch's gradebook[/]: it takes no --gradescope.")
@@ -112,7 +115,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
     from .engine import impact, variants
     students = read_roster(roster)
     if gradescope:
-        students = {"submission": _gradescope_student(GRADESCOPE_ROOT / "submission_metadata.json")}
+        students = {"submission": gradescope_student(GRADESCOPE_ROOT / "submission_metadata.json")}
     if variant is not None and variant > variants.read_term().count:
         console.print(f"[red]No variant {variant}[/]: this term has {variants.read_term().count}.")
         raise typer.Exit(2)
@@ -179,7 +182,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         from .engine.results import write_atomic
         write_atomic(GRADESCOPE_ROOT / "results" / "results.json",
                      (out / graded[0].name / "results.json").read_bytes())
-    _print_scores(console, graded, options.modules, maxima(options.modules, public_weight=public_weight), "Scores")
+    print_scores(console, graded, options.modules, maxima(options.modules, public_weight=public_weight), "Scores")
     flagged = [g for g in graded if g.results.get("extra_data", {}).get("review")]
     if flagged:
         from .engine.results import review_text
@@ -201,7 +204,7 @@ def grade(paths: List[Path] = typer.Argument(None, help="Submission folders or .
         raise typer.Exit(4)
 
 
-def _gradescope_student(path: Path) -> str:
+def gradescope_student(path: Path) -> str:
     """The student id Gradescope gives a submission: its users' ids (a group's, sorted)."""
     import json
     try:
@@ -263,7 +266,9 @@ def check(module: Optional[str] = typer.Argument(None, help="One hands-on (defau
 @instructor_command()
 def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
     """Grade the bundled examples (reference, partial, untouched) and print the table."""
-    from .engine.runner import Options, grade_batch, maxima
+    from .engine.batch import grade_batch
+    from .engine.options import Options
+    from .engine.session import maxima
     from .engine.sandbox import detect_mode, weak_reason
     examples = [handsons.SOLUTIONS_DIR, handsons.REPO_ROOT / "examples" / "partial", handsons.STUBS_DIR]
     if detect_mode() == "weak":
@@ -276,7 +281,7 @@ def demo(out: Path = typer.Option(Path("out/demo"), "--out")):
     graded = grade_batch([str(p) for p in examples], out, options)
     for g in graded:
         g.name = names.get(g.source, g.name)
-    _print_scores(console, graded, options.modules, maxima(options.modules), "Demo: the bundled submissions")
+    print_scores(console, graded, options.modules, maxima(options.modules), "Demo: the bundled submissions")
     console.print(f"Graded in {time.monotonic() - started:.1f} s; per-test feedback in {out}/<name>/results.json")
 
 
@@ -316,7 +321,7 @@ def report_command(results_dir: Path = typer.Argument(..., help="A batch's outpu
 def rubric_command(markdown: bool = typer.Option(False, "--markdown", help="A Markdown table (for the README).")):
     """Points per hands-on and per test group."""
     from rich.table import Table
-    from .engine.runner import rubric_markdown, rubric
+    from .engine.session import rubric, rubric_markdown
     if markdown:
         typer.echo(rubric_markdown(), nl=False)
         return

@@ -182,7 +182,7 @@ def _plugin_files(root: Path) -> list[Path]:
 def release_files() -> dict[str, bytes]:
     """Everything the student release holds: relative path -> content."""
     from .engine.fixtures import dumps, read_manifest
-    from .engine.runner import rubric
+    from .engine.session import rubric
 
     root = handsons.REPO_ROOT
     files: list[Path] = []

@@ -162,7 +162,8 @@ def in_container(paths: list[Path], out: Path) -> tuple[float, float, float, int
 
 def in_process_ratio(paths: list[Path], repeat: int) -> float:
     """Graders' time, sandboxed / in-process (pairwise median)."""
-    from autograder.engine.runner import Options, grade_one
+    from autograder.engine.options import Options
+    from autograder.engine.session import grade_one
     from autograder.engine.sandbox import Sandbox
     from autograder.engine.submission import load_submission
     from in_process import InProcessCode, grade_in_process

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_batch import grade, submissions  # noqa: E402
 
-from autograder.engine.runner import Options  # noqa: E402
+from autograder.engine.options import Options  # noqa: E402
 from autograder.engine.submission import load_submission  # noqa: E402
 from tests.helpers import DaskCluster  # noqa: E402
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.engine import handsons, variants  # noqa: E402
-from autograder.engine.runner import maxima  # noqa: E402
+from autograder.engine.session import maxima  # noqa: E402
 from tests.catalogue import alternatives_of, everything_of, mistake_variants_of, write_submissions  # noqa: E402
 
 

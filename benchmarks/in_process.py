@@ -16,7 +16,7 @@ from pathlib import Path
 from autograder.engine import handsons
 from autograder.engine.client import StudentCodeError
 from autograder.engine.plugin import GradingPlugin
-from autograder.engine.runner import SILENT, grader_files, run_graders
+from autograder.engine.session import SILENT, grader_files, run_graders
 from autograder.worker import wire
 
 

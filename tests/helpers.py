@@ -171,14 +171,14 @@ def kill_group(report: Path, sig: int = signal.SIGKILL) -> None:
 
 def public_checks(module: str = MODULE) -> tuple[int, float]:
     """(result lines, points) of a hands-on's public checks, from the graders themselves."""
-    from autograder.engine.runner import public_items
+    from autograder.engine.session import public_items
     items = public_items(module)
     return len(items), sum(points for _, _, points in items)
 
 
 def max_score(module: str = MODULE) -> float:
     """A hands-on's full marks, public and hidden checks together."""
-    from autograder.engine.runner import maxima
+    from autograder.engine.session import maxima
     return maxima([module])[module]
 
 

@@ -7,7 +7,8 @@ import signal
 import pytest
 
 from autograder.engine import checks, handsons
-from autograder.engine.checks import Checker, _ForkedGrader
+from autograder.engine.checks import Checker
+from autograder.engine.forked import FAILED, ForkedGrader
 from .helpers import public_checks
 
 MODULE = "midi_tokens"
@@ -45,14 +46,14 @@ def test_shared_checks_give_the_verdicts_of_one_grader_in_its_order(source, two_
     with Checker([MODULE], parts=1) as alone:
         expected = alone.run(MODULE, files)
     from_forked = []
-    real_new_lines = _ForkedGrader.new_lines
+    real_new_lines = ForkedGrader.new_lines
 
     def counting(self):
         lines = real_new_lines(self)
         from_forked.extend(lines)
         return lines
 
-    monkeypatch.setattr(_ForkedGrader, "new_lines", counting)
+    monkeypatch.setattr(ForkedGrader, "new_lines", counting)
     printed = []
     with Checker([MODULE], parts=2) as shared:
         got = shared.run(MODULE, files, printed.append)
@@ -65,30 +66,42 @@ def test_shared_checks_give_the_verdicts_of_one_grader_in_its_order(source, two_
 
 
 def test_a_forked_grader_that_is_killed_or_fails_is_reported():
-    killed = _ForkedGrader(lambda keep: os.kill(os.getpid(), signal.SIGKILL))
-    with pytest.raises(RuntimeError, match="killed by signal 9"):
-        killed.wait(limit=60)
+    killed = ForkedGrader(lambda keep: os.kill(os.getpid(), signal.SIGKILL))
+    status = killed.wait(limit=60)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     killed.stop()
-    failing = _ForkedGrader(lambda keep: (keep({"a": 1}), 1 / 0))
-    assert failing.wait(limit=60) == 70
+    failing = ForkedGrader(lambda keep: (keep({"a": 1}), 1 / 0))
+    assert os.WEXITSTATUS(failing.wait(limit=60)) == FAILED
     assert failing.new_lines() == [{"a": 1}] and "ZeroDivisionError" in failing.failure
     failing.stop()
-    stuck = _ForkedGrader(lambda keep: (signal.pause(), 0))
-    with pytest.raises(RuntimeError, match="did not end in time"):
-        stuck.wait(limit=1)
+    stuck = ForkedGrader(lambda keep: (signal.pause(), 0))
+    assert stuck.wait(limit=1) is None and stuck.pid == 0   # stopped
     stuck.stop()
-    assert stuck.pid == 0
+    done = ForkedGrader(lambda keep: 3)
+    assert os.WEXITSTATUS(done.wait(limit=60)) == 3
+    done.stop()
+
+
+@pytest.mark.parametrize("work, message", [(lambda keep: os.kill(os.getpid(), signal.SIGKILL), "killed by signal 9"),
+                                           (lambda keep: (signal.pause(), 0), "did not end in time")],
+                         ids=["killed", "stuck"])
+def test_a_check_run_says_when_its_forked_grader_was_killed_or_stuck(work, message, monkeypatch):
+    monkeypatch.setattr(checks, "TimePolicy", lambda: type("Policy", (), {"grading_limit": lambda self: 1})())
+    grader = ForkedGrader(work)
+    with pytest.raises(RuntimeError, match=f"the checks could not all run: a grader .*{message}"):
+        checks.grader_exit_code(grader)
+    grader.stop()
 
 
 def test_checks_are_not_shared_while_other_sandboxes_load_or_on_one_core(monkeypatch):
     made = []
-    real_init = _ForkedGrader.__init__
+    real_init = ForkedGrader.__init__
 
     def spy(self, session):
         made.append(1)
         real_init(self, session)
 
-    monkeypatch.setattr(_ForkedGrader, "__init__", spy)
+    monkeypatch.setattr(ForkedGrader, "__init__", spy)
     files = {f"{MODULE}.py": REFERENCE.encode()}
     monkeypatch.setattr(checks, "cores", lambda: 1)
     with Checker([MODULE], parts=2) as checker:

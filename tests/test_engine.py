@@ -573,7 +573,7 @@ def test_grading_log_has_a_line_per_failed_check_and_a_grader_errors_whole_trace
     '''))
     script = textwrap.dedent(f'''
         import json, sys
-        from autograder.engine.runner import QUIET, run_graders
+        from autograder.engine.session import QUIET, run_graders
         results, _ = run_graders(None, [sys.argv[1]], QUIET)
         print("RESULTS", json.dumps([(r["extra_data"]["kind"], r["output"]) for r in results]))
     ''')

@@ -152,7 +152,7 @@ def test_every_known_cheat_is_flagged_or_earns_next_to_nothing(tmp_path):
     (lookup tables of the public answers, answers that fit every input, reading the fixtures...),
     written by someone who saw only the student release. Each is flagged for review, or scores at
     most a tenth of the hands-on."""
-    from autograder.engine.runner import maxima
+    from autograder.engine.session import maxima
     cheats = [(module, path) for module in MODULES
               for path in sorted((handsons.REPO_ROOT / "tests" / "cheats" / module).glob("*.py"))]
     assert cheats, "no cheats in tests/cheats/"

@@ -59,7 +59,7 @@ def test_release_holds_what_students_need_and_nothing_hidden(release):
 def test_release_readme_is_the_students_part_only(release):
     """The release's README is the students' page: the public checks' rubric, and none of the
     instructors', TAs' or maintainers' pages (docs/) nor what they name of hidden grading."""
-    from autograder.engine.runner import rubric
+    from autograder.engine.session import rubric
     names = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
     assert not [n for n in names if n.startswith("docs/") or n == "CHANGELOG.md"]
     readme = (release / "README.md").read_text()

@@ -5,10 +5,10 @@ import io
 import pytest
 from rich.console import Console
 
-from autograder.cli import _print_scores
+from autograder.cli import print_scores
 from autograder.engine import handsons
-from autograder.engine.checks import _print_result, _summary
-from autograder.engine.runner import Graded
+from autograder.engine.checks import print_result, print_summary
+from autograder.engine.output import Graded
 
 MODULES = handsons.names()
 MAXIMA = {module: 80.0 + index for index, module in enumerate(MODULES)}
@@ -41,7 +41,7 @@ def whole_on_a_line(name: str, text: str) -> bool:
 def test_grade_table_at_80_columns_shows_every_40_character_name_whole():
     assert all(len(name) == 40 for name in LONG_NAMES)
     out_console, out = console(80)
-    _print_scores(out_console, [graded(name, i) for i, name in enumerate(LONG_NAMES)], MODULES, MAXIMA, "Scores")
+    print_scores(out_console, [graded(name, i) for i, name in enumerate(LONG_NAMES)], MODULES, MAXIMA, "Scores")
     text = out.getvalue()
     missing = [name for name in LONG_NAMES if not whole_on_a_line(name, text)]
     assert not missing, f"cut or missing names {missing} in:\n{text}"
@@ -58,7 +58,7 @@ def test_grade_table_never_cuts_a_name_at_any_width(width):
     rows = [graded(name, note="grading stopped after 900 s, the most one submission's grading may take"
                    if name == "a" else "") for name in names]
     out_console, out = console(width)
-    _print_scores(out_console, rows, MODULES, MAXIMA, "Scores")
+    print_scores(out_console, rows, MODULES, MAXIMA, "Scores")
     text = out.getvalue()
     for name in names:
         assert whole_on_a_line(name, text), f"{name!r} cut at width {width}:\n{text}"
@@ -69,7 +69,7 @@ def test_grade_table_never_cuts_a_name_at_any_width(width):
 def test_short_names_stay_in_the_table_itself():
     names = ["alice", "bob", "reference (solutions/)"]
     out_console, out = console(200)
-    _print_scores(out_console, [graded(name) for name in names], MODULES, MAXIMA, "Scores")
+    print_scores(out_console, [graded(name) for name in names], MODULES, MAXIMA, "Scores")
     rows = [line for line in out.getvalue().splitlines() if line.startswith("│")]
     assert [next(n for n in names if n in row) for row in rows] == names, out.getvalue()
 
@@ -83,9 +83,9 @@ def test_check_summary_and_check_lines_never_cut_a_name(width):
                  "output": "expected 1, got 2", "tags": [m]} for m in MODULES]
     lines_console, lines = console(width)
     for entry in entries:
-        _print_result(lines_console, entry)
+        print_result(lines_console, entry)
     assert whole_on_a_line(name, lines.getvalue()), lines.getvalue()
     summary_console, summary = console(width)
-    _summary(summary_console, entries, MODULES)
+    print_summary(summary_console, entries, MODULES)
     for module in MODULES:
         assert whole_on_a_line(module, summary.getvalue()), summary.getvalue()

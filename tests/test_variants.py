@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder.engine import fixtures, handsons, variants
-from autograder.engine.runner import maxima
+from autograder.engine.session import maxima
 
 from .helpers import full_marks, lookup_table, results, run_cli
 
@@ -96,10 +96,10 @@ def test_the_release_holds_no_variant_and_the_leak_check_finds_one():
 
 
 def test_gradescope_gives_the_student_id_from_its_metadata(tmp_path):
-    from autograder.cli import _gradescope_student
+    from autograder.cli import gradescope_student
     metadata = tmp_path / "submission_metadata.json"
     metadata.write_text(json.dumps({"users": [{"id": 421, "name": "B"}, {"id": 17, "name": "A"}]}))
-    assert _gradescope_student(metadata) == "17,421"
+    assert gradescope_student(metadata) == "17,421"
 
 
 def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tmp_path):
@@ -211,7 +211,9 @@ def test_every_mistake_loses_comparably_on_two_variants(module, tmp_path):
 
 
 def test_an_unfinished_grading_keeps_its_variant_and_a_missing_secret_is_made(tmp_path):
-    from autograder.engine.runner import Options, assign_variants, unfinished_results
+    from autograder.engine.batch import assign_variants
+    from autograder.engine.options import Options
+    from autograder.engine.output import unfinished_results
     from autograder.engine.submission import Submission
     subs = [Submission(name, name, {"midi_tokens.py": b"x = 1\n"}, ["midi_tokens"]) for name in ("ann", "ben")]
     secret = tmp_path / "course-secret"

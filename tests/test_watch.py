@@ -7,7 +7,7 @@ import threading
 import time
 
 from autograder.engine import handsons
-from autograder.engine.checks import _saved_modules, changes_between, summary_line
+from autograder.engine.checks import changes_between, saved_modules, summary_line
 from .helpers import kill_group, public_checks, start_cli
 
 MODULE = "midi_tokens"
@@ -33,9 +33,9 @@ def test_changes_are_newly_passing_and_newly_failing_checks():
 
 def test_a_saved_module_is_checked_again_and_a_helper_file_checks_every_one(tmp_path):
     modules = ["encodec_rvq", "midi_tokens"]
-    assert _saved_modules({(2, str(tmp_path / "midi_tokens.py"))}, tmp_path, modules) == ["midi_tokens"]
-    assert _saved_modules({(2, str(tmp_path / "helpers.py"))}, tmp_path, modules) == modules
-    assert _saved_modules(set(), tmp_path, modules) == []
+    assert saved_modules({(2, str(tmp_path / "midi_tokens.py"))}, tmp_path, modules) == ["midi_tokens"]
+    assert saved_modules({(2, str(tmp_path / "helpers.py"))}, tmp_path, modules) == modules
+    assert saved_modules(set(), tmp_path, modules) == []
 
 
 class Lines:

@@ -1,4 +1,4 @@
-"""``autograder check``: the public checks on a student's own folder.
+"""Run the public checks on a student's own folder: ``autograder check``, ``--watch``, the notebook.
 
 Same graders, same sandbox as the instructors' grading; only the hidden checks
 are left out. Each hands-on gets a sandbox of its own, all started at once, and
@@ -9,8 +9,8 @@ finishes, then a summary per hands-on.
 
 On Linux with two cores or more, once no other sandbox is still loading, a hands-on's
 checks are shared by two graders, this process and a forked one (as ``grade --jobs``
-forks them), each with a worker of its own from the same sandbox: whichever is free
-takes the next check (see ``runner.Shared``), and the lines are printed in the checks'
+forks them, through ``forked.ForkedGrader``), each with a worker of its own from the same sandbox: whichever is free
+takes the next check (see ``session.Shared``), and the lines are printed in the checks'
 order. Encodec's 50 checks: 2.3 s -> 1.5 s.
 
 ``--watch`` keeps the sandboxes and runs a hands-on's checks again whenever its
@@ -20,24 +20,30 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import select
 import signal
 import sys
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 from rich.console import Console
 
+from .client import StudentCode, TimePolicy
 from .display import console_name, console_text, visible
+from .forked import ForkedGrader
 from .results import clean_text, module_scores
 from .sandbox import Sandbox, SandboxError, detect_mode, weak_reason
 from .submission import SubmissionError, load_submission
 
 START_SECONDS = 180.0   # a sandbox that has not pre-loaded its libraries by then has failed
+
+
+def _pytest_side():
+    """The graders' pytest side (``session``), imported once the sandboxes are starting: it
+    imports pytest and the plug-in, which the zygotes' start need not wait for."""
+    from . import session
+    return session
 
 
 class Interrupted(Exception):
@@ -84,11 +90,11 @@ class Checker:
             # While the zygotes import their libraries: pytest, the graders and what they import,
             # without the garbage collector (see the zygote), then frozen: pytest collects
             # garbage at the end of each session, and the graders' heap needs no walking.
-            from .runner import grader_files, import_graders
+            session = _pytest_side()
             gc.disable()
             try:
                 with _interruptible():
-                    import_graders(grader_files(self.modules, ("public",)))
+                    session.import_graders(session.grader_files(self.modules, ("public",)))
             finally:
                 gc.freeze()
                 gc.enable()
@@ -137,19 +143,18 @@ class Checker:
         """The public checks of ``module`` on ``files``: their result lines, in the graders' order
         (``on_result`` gets each in that order too, as soon as those before it are done).
         Raises :class:`SandboxError` or :class:`RuntimeError` when they could not run."""
-        from .runner import Shared
         sandbox = self.sandbox(module)
         # Shared only when a core is free for it: not while other sandboxes still load their
         # libraries (then a second grader slows them, and the checks no less).
         parts = max(1, min(self.parts, cores() - self._starting()))
-        shared = Shared() if parts > 1 else None
+        shared = _pytest_side().Shared() if parts > 1 else None
         in_order = _InOrder(shared, on_result)
-        forked = [_ForkedGrader(lambda keep, slot=slot: _session(sandbox, module, files, keep, shared, slot))
+        forked = [ForkedGrader(lambda keep, slot=slot: _session(sandbox, module, files, keep, shared, slot)[1])
                   for slot in range(1, parts)]
         try:
             _, exit_code = _session(sandbox, module, files, lambda entry: in_order.add(entry, forked), shared)
             for grader in forked:
-                exit_code = max(exit_code, grader.wait())
+                exit_code = max(exit_code, grader_exit_code(grader))
             in_order.add(None, forked)
             for grader in forked:
                 if grader.failure:
@@ -178,79 +183,25 @@ class Checker:
 def _session(sandbox: Sandbox, module: str, files: dict[str, bytes], on_result, shared, slot: int = 0):
     """One pytest session of ``module``'s public checks in this process (those it takes of
     ``shared``), against a worker of its own (``slot``): (result lines, pytest exit code)."""
-    from .client import StudentCode
-    from .plugin import GradingPlugin
-    from .runner import SILENT, grader_files, run_graders
+    session = _pytest_side()
     code = StudentCode(sandbox, files, slot=slot)
     try:
         with _interruptible():
-            return run_graders(code, grader_files([module], ("public",)), output=SILENT,
-                               plugin=GradingPlugin(code, on_result=on_result), shared=shared)
+            return session.run_graders(code, session.grader_files([module], ("public",)), output=session.SILENT,
+                                       shared=shared, on_result=on_result)
     finally:
         code.close()
 
 
-class _ForkedGrader:
-    """``session(keep)`` run at once in a forked grader (as ``grade --jobs`` forks them). Its
-    result lines come back as JSON lines in an unnamed file, read as they come (nothing is
-    unpickled); :meth:`wait` waits for its end."""
-
-    def __init__(self, session):
-        from ..worker.jail import die_with_parent
-        self._lines = tempfile.TemporaryFile(prefix="ag-check-")
-        self._read = 0
-        self.failure: str | None = None   # what it said went wrong, if it failed
-        gc.freeze()   # the child shares this process's pages instead of copying them
-        self.pid = os.fork()
-        if self.pid == 0:
-            status = 70
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's: it stops this one
-                die_with_parent()
-                _, status = session(self._write)
-            except BaseException as error:   # noqa: BLE001 (said by the parent, which reads it)
-                with contextlib.suppress(Exception):
-                    self._write({"error": f"{type(error).__name__}: {error}"})
-            finally:
-                os._exit(status)
-
-    def _write(self, entry: dict) -> None:
-        os.write(self._lines.fileno(), (json.dumps(entry) + "\n").encode())
-
-    def new_lines(self) -> list[dict]:
-        """The lines written since the last call (``pread``: the file offset is the child's)."""
-        data = b""
-        while chunk := os.pread(self._lines.fileno(), 1 << 20, self._read + len(data)):
-            data += chunk
-        whole = data[:data.rfind(b"\n") + 1]
-        self._read += len(whole)
-        lines = [json.loads(line) for line in whole.splitlines() if line.strip()]
-        self.failure = self.failure or next((line["error"] for line in lines if "error" in line), None)
-        return [line for line in lines if "error" not in line]
-
-    def wait(self, limit: float | None = None) -> int:
-        """Its pytest exit code once it has ended, within ``limit`` seconds (default: a whole
-        grading's limit), or it is stopped."""
-        from .client import TimePolicy
-        deadline = time.monotonic() + (limit or TimePolicy().grading_limit())
-        with _interruptible():
-            while not (ended := os.waitpid(self.pid, os.WNOHANG))[0]:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the checks could not all run: a grader did not end in time (stopped)")
-                time.sleep(0.005)
-        self.pid = 0
-        status = ended[1]
-        if not os.WIFEXITED(status):
-            raise RuntimeError(f"the checks could not all run: a grader was killed by signal {os.WTERMSIG(status)}")
-        return os.WEXITSTATUS(status)
-
-    def stop(self) -> None:
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            self.pid = 0
-        self._lines.close()
+def grader_exit_code(grader: ForkedGrader) -> int:
+    """A forked grader's pytest exit code once it has ended, within a whole grading's limit."""
+    with _interruptible():
+        status = grader.wait(TimePolicy().grading_limit())
+    if status is None:
+        raise RuntimeError("the checks could not all run: a grader did not end in time (stopped)")
+    if not os.WIFEXITED(status):
+        raise RuntimeError(f"the checks could not all run: a grader was killed by signal {os.WTERMSIG(status)}")
+    return os.WEXITSTATUS(status)
 
 
 class _InOrder:
@@ -261,7 +212,7 @@ class _InOrder:
         self.lines: dict[str, dict] = {}
         self.done: list[dict] = []
 
-    def add(self, entry: dict | None, forked: list[_ForkedGrader]) -> None:
+    def add(self, entry: dict | None, forked: list[ForkedGrader]) -> None:
         """One line of this process (or ``None``), and whatever the forked graders have made."""
         for line in ([entry] if entry else []) + [line for grader in forked for line in grader.new_lines()]:
             if not self.shared:
@@ -295,7 +246,7 @@ def default_parts() -> int:
     return 2 if sys.platform.startswith("linux") and cores() >= 2 else 1
 
 
-def _print_result(console: Console, entry: dict, mark: str | None = None) -> None:
+def print_result(console: Console, entry: dict, mark: str | None = None) -> None:
     """One check: PASS/FAIL, points and its whole name on one line; what went wrong under it."""
     passed = entry["status"] == "passed"
     mark = mark or ("[green]PASS[/]" if passed else "[red]FAIL[/]")
@@ -305,7 +256,7 @@ def _print_result(console: Console, entry: dict, mark: str | None = None) -> Non
         console.print("      " + visible(entry["output"]).replace("\n", "\n      "), highlight=False, markup=False)
 
 
-def _summary(console: Console, results: list[dict], modules: list[str]) -> None:
+def print_summary(console: Console, results: list[dict], modules: list[str]) -> None:
     from .tables import Column, print_named_rows
     rows = []
     for module in modules:
@@ -351,12 +302,12 @@ def run_checks(path: Path, modules: list[str], console: Console) -> int:
     try:
         with Checker(modules, default_parts()) as checker:
             by_module, complete = _run_all(checker, modules, submission.files, console,
-                                           lambda entry: _print_result(console, entry))
+                                           lambda entry: print_result(console, entry))
     except (KeyboardInterrupt, Interrupted):
         console.print("[yellow]Stopped (Ctrl-C).[/]")
         return 130
     results = [r for module in modules for r in by_module.get(module, [])]
-    _summary(console, results, modules)
+    print_summary(console, results, modules)
     for note in submission.notes:   # file names may hold markup, escapes or undecodable bytes
         console.print(f"[yellow]{console_text(clean_text(note, 2000))}[/]", highlight=False)
     console.print("Grading uses other inputs of the same checks (your own variant of them), and hidden "
@@ -383,7 +334,7 @@ def summary_line(module: str, results: list[dict], passing: int, failing: int, f
     return f"{module}: {passed}/{len(results)} checks pass, {score:g}/{maximum:g} points ({change})"
 
 
-def _saved_modules(changes, folder: Path, modules: list[str]) -> list[str]:
+def saved_modules(changes, folder: Path, modules: list[str]) -> list[str]:
     """The hands-ons to check again: those whose file was saved; every one when another
     Python file of the folder changed (a helper module the student imports)."""
     names = {Path(path).name for _, path in changes}
@@ -417,16 +368,16 @@ def watch_checks(path: Path, modules: list[str], console: Console, stop_event=No
         present = [m for m in names if m in submission.modules] or names
         checked.update({m: submission.files.get(f"{m}.py") for m in present})
         by_module, _ = _run_all(checker, present, submission.files, console,
-                                (lambda entry: _print_result(console, entry)) if full else None)
+                                (lambda entry: print_result(console, entry)) if full else None)
         for module in present:
             if module not in by_module:
                 continue
             results = by_module[module]
             passing, failing = changes_between(last.get(module, []), results) if not full else ([], [])
             for entry in passing:
-                _print_result(console, entry, "[green]NOW PASSING[/]")
+                print_result(console, entry, "[green]NOW PASSING[/]")
             for entry in failing:
-                _print_result(console, entry, "[red]NOW FAILING[/]")
+                print_result(console, entry, "[red]NOW FAILING[/]")
             console.print(summary_line(module, results, len(passing), len(failing), first=full),
                           highlight=False, soft_wrap=True)
             last[module] = results
@@ -440,7 +391,7 @@ def watch_checks(path: Path, modules: list[str], console: Console, stop_event=No
             for changes in watchfiles.watch(path, watch_filter=watchfiles.PythonFilter(), stop_event=stop_event,
                                             raise_interrupt=True, debounce=1000, step=100, rust_timeout=500,
                                             yield_on_timeout=True):
-                saved = _saved_modules(changes, path, modules)
+                saved = saved_modules(changes, path, modules)
                 if not watching:
                     watching = True
                     now = current(modules)   # saved while the first run ran, before the watcher was there

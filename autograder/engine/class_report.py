@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import handsons
 from .diagnoses import UNRECOGNISED, causes, known
-from .display import csv_cell, html_text, link_to
+from .display import csv_cell, html_text, link_to, page
 from .results import write_atomic
 
 SCHEMA_VERSION = 1
@@ -263,7 +263,6 @@ def _section(module: str, part: dict) -> str:
 
 
 def html_page(report: dict) -> str:
-    from .report import page   # the style of the submissions' pages
     contents = " · ".join(f'<a href="#{html_text(m)}">{html_text(m)}</a>' for m in report["handsons"])
     not_graded = (f"<p>Not graded at all: {_names(report['not_graded'])}</p>" if report["not_graded"] else "")
     body = (f"<h1>Class report: {report['submissions']} submission(s)</h1><p>{contents}</p>{not_graded}"

@@ -1,4 +1,4 @@
-"""Grade on a Dask ``distributed`` cluster (``autograder grade --scheduler ADDRESS``).
+"""Grade on a Dask ``distributed`` cluster (``autograder grade --scheduler ADDRESS``): a pool.
 
 The instructor's process reads and validates the submissions and keeps the books
 (gradebook, results, grades.csv, report) through ``grade_batch``, exactly as a
@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import Iterator
 
 from .gradebook import fixtures_version, grader_version
-from .results import write_atomic, write_results
-from .runner import (Graded, Options, _fork_pool, _output_errors, clear_target, maxima, unfinished_results,
-                     valid_results)
+from .local_pool import grade_forked
+from .options import Options
+from .output import Graded, clear_target, output_errors, unfinished_results
+from .results import valid_results, write_atomic, write_results
 from .sandbox import UID_BLOCK, Sandbox, detect_mode, weak_reason
+from .session import maxima
 from .submission import Submission
 
 WORKERS_SECONDS = 120     # for a first worker to join it
@@ -139,7 +141,7 @@ class ClusterPool:
                     error = error or "the Dask worker's results were not valid results of this submission"
                     results = unfinished_results(sub, [], seconds, f"grading on the cluster failed: {error}",
                                                  {"cluster": self.address, "tried_on": tried_on.get(sub.name, [])})
-                    with _output_errors(out_dir):
+                    with output_errors(out_dir):
                         write_results(out_dir / sub.name / "results.json", results)
                 yield Graded(sub.name, sub.source, results, sub.digest)
         finally:
@@ -184,7 +186,7 @@ def _keep(answer: dict, sub: Submission, target: Path, out_dir: Path) -> dict | 
             return None
     if sum(map(len, files.values())) > ARTIFACT_BYTES:
         return None
-    with _output_errors(out_dir):
+    with output_errors(out_dir):
         write_atomic(target / "grading.log", log.encode("utf-8", "replace"))
         shutil.rmtree(target / "artifacts", ignore_errors=True)
         for name, data in files.items():
@@ -209,7 +211,7 @@ def grade_on_worker(sub: Submission, options: Options, versions: dict) -> str:
                                "worker": worker})
         with host.slot() as slot, host.folder() as folder:
             sandbox = host.sandbox(options.modules, options.mode)
-            for _ in _fork_pool(sandbox, [sub], folder, options, slots=[slot]):
+            for _ in grade_forked(sandbox, [sub], folder, options, slots=[slot]):
                 pass
             return json.dumps({"results": (folder / sub.name / "results.json").read_text(),
                                "log": _tail(folder / sub.name / "grading.log"),

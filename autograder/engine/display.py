@@ -1,5 +1,6 @@
-"""How names and messages are shown: safe in a terminal, a CSV cell, an HTML page and a link,
-with the words of a submission labelled as its own.
+"""How names and messages are shown: safe in a terminal, a CSV cell, an HTML page and a link.
+
+Everywhere, the words of a submission are labelled as its own.
 
 Submission names, student ids, file names and everything student code prints or raises are
 chosen by whoever wrote the submission. Shown raw they could clear the instructor's screen
@@ -153,3 +154,23 @@ def present(text: str, hidden: bool) -> str:
         out += [before, _quotation(label, full, short, hidden)]
     out.append(rest)
     return visible("".join(out).translate(_MARKS), keep="\n\t")
+
+
+# The style of every HTML page the engine writes (the submissions', the index, the class report).
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table { border-collapse: collapse; } td, th { padding: 0.3em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
+.check { border-left: 4px solid #ccc; padding: 0.3em 1em; margin: 0.8em 0; }
+.passed { border-color: #2a9d4b; } .failed { border-color: #d1495b; }
+.status { font-weight: bold; } .passed .status { color: #2a9d4b; } .failed .status { color: #d1495b; }
+pre { white-space: pre-wrap; background: #f6f6f6; padding: 0.6em; font-size: 0.9em; }
+img { max-width: 100%; } .hidden-note { color: #777; font-size: 0.9em; }
+.review { color: #9a5b00; background: #fff4e0; }
+.plots svg { display: block; margin: 1em 0; } td pre { max-width: 40em; }
+"""
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html_text(title, keep='')}</title>"
+            f"<style>{STYLE}</style></head><body>{body}</body></html>\n")

@@ -79,7 +79,7 @@ class VariantFixtures(FixtureSet):
     def number(self) -> int:
         """The variant read: the current one, or 0 for a hands-on whose recipe makes no variants."""
         number = variants.current()
-        return number if number == 0 or (handsons.FIXTURES_DIR / self.module / "variants").is_dir() else 0
+        return number if number == 0 or (handsons.get(self.module).fixtures_root / self.module / "variants").is_dir() else 0
 
     @property
     def folder(self) -> Path:
@@ -339,7 +339,7 @@ def build_into(module: str, root: Path, term: variants.Term | None = None) -> di
         shutil.rmtree(target)
     reference = load_reference(module)
     versions = library_versions()
-    recipe_path = handson.folder.joinpath("recipe.py").relative_to(handsons.REPO_ROOT).as_posix()
+    recipe_path = handson.folder.joinpath("recipe.py").relative_to(handson.root).as_posix()
     entries, shipped_cases = {}, None
     for variant in (term.variants() if makes_variants(recipe) else [None]):
         number = 0 if variant is None else variant.number
@@ -369,11 +369,12 @@ def read_manifest(root: Path = handsons.FIXTURES_DIR) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {"files": {}}
 
 
-def regenerate(module: str, root: Path = handsons.FIXTURES_DIR, term: variants.Term | None = None) -> list[str]:
-    """Rebuild ``module``'s fixtures in place (through a temporary folder) and the manifest.
+def regenerate(module: str, root: Path | None = None, term: variants.Term | None = None) -> list[str]:
+    """Rebuild ``module``'s fixtures in place (through a temporary folder) and the manifest
+    (``root``: by default the ``fixtures/`` folder of the hands-on's own tree).
     ``term``: a new term's variants (recorded in ``term.json``); by default the stored term's.
     A recipe that fails (:class:`RecipeError`) leaves the stored fixtures as they were."""
-    root = Path(root)
+    root = Path(root or handsons.get(module).fixtures_root)
     term = term or variants.read_term(root / variants.TERM_FILE.name)
     with tempfile.TemporaryDirectory(prefix="ag-fixtures-") as tmp:
         entries = build_into(module, Path(tmp), term)

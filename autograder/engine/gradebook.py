@@ -57,7 +57,8 @@ GRADER_PARTS = ("codec.py", "grading.py", "strategies.py", "test_public.py", "te
 def _hash_files(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(path.relative_to(handsons.REPO_ROOT).as_posix().encode() + b"\0")
+        root = next(r for r in [handsons.REPO_ROOT, *handsons.extra_roots()] if path.is_relative_to(r))
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 

@@ -1,16 +1,23 @@
 """Where things are, and the hands-on plug-ins found in ``autograder/handsons/``.
 
-A plug-in is a folder named after the student module (``midi_tokens``) holding
-``__init__.py`` (``NUMBER``, ``TITLE``), ``codec.py`` (how the sandboxed worker
-builds rich arguments and encodes rich results), ``recipe.py`` (how its
-fixtures are made), and the graders ``test_public.py`` / ``test_hidden.py``.
-The stub is ``assignments/<name>.py``, the reference ``solutions/<name>.py``,
-the fixtures ``fixtures/<name>/{public,hidden}/``. Nothing else is needed.
+A plug-in is a folder named after the student module (``midi_tokens``): what it holds, and
+what else a hands-on needs, is in ``autograder/handsons/README.md``. The stub is
+``assignments/<name>.py``, the reference ``solutions/<name>.py``, the fixtures
+``fixtures/<name>/{public,hidden}/``.
+
+``AUTOGRADER_EXTRA_HANDSONS`` (folders separated by ``os.pathsep``) adds the hands-ons of other
+folders, each laid out like this repository: ``autograder/handsons/<name>/`` (with an empty
+``__init__.py`` in ``autograder/`` and ``autograder/handsons/``, so that its graders are imported
+as ``autograder.handsons.<name>`` like the bundled ones), ``assignments/<name>.py``,
+``solutions/<name>.py`` and ``fixtures/`` (its own ``manifest.json``). For a course's own
+hands-on kept outside this repository, and for the test that builds one
+(``tests/test_new_handson.py``).
 """
 from __future__ import annotations
 
 import functools
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +28,7 @@ SOLUTIONS_DIR = REPO_ROOT / "solutions"
 FIXTURES_DIR = REPO_ROOT / "fixtures"
 PROVIDED_PACKAGE = STUBS_DIR / "musicrep"
 VISIBILITIES = ("public", "hidden")
+EXTRA_VARIABLE = "AUTOGRADER_EXTRA_HANDSONS"
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class HandsOn:
     number: int
     title: str
     folder: Path
+    root: Path = REPO_ROOT   # the folder laid out like this repository that holds it
 
     @property
     def codec_path(self) -> Path:
@@ -36,17 +45,22 @@ class HandsOn:
 
     @property
     def stub_path(self) -> Path:
-        return STUBS_DIR / f"{self.name}.py"
+        return self.root / "assignments" / f"{self.name}.py"
 
     @property
     def reference_path(self) -> Path:
-        return SOLUTIONS_DIR / f"{self.name}.py"
+        return self.root / "solutions" / f"{self.name}.py"
 
     def grader_path(self, visibility: str) -> Path:
         return self.folder / f"test_{visibility}.py"
 
+    @property
+    def fixtures_root(self) -> Path:
+        """The ``fixtures/`` folder that holds this hands-on's (and its ``manifest.json``)."""
+        return self.root / "fixtures"
+
     def fixtures_dir(self, visibility: str) -> Path:
-        return FIXTURES_DIR / self.name / visibility
+        return self.fixtures_root / self.name / visibility
 
     @property
     def off_limits(self) -> dict[str, tuple[str, ...]]:
@@ -60,16 +74,28 @@ class HandsOn:
         return importlib.import_module(f"autograder.handsons.{self.name}.{part}")
 
 
+def extra_roots() -> list[Path]:
+    """The folders ``AUTOGRADER_EXTRA_HANDSONS`` names (see the module's docstring)."""
+    return [Path(p).resolve() for p in os.environ.get(EXTRA_VARIABLE, "").split(os.pathsep) if p.strip()]
+
+
 @functools.lru_cache(maxsize=1)
 def _discover() -> tuple[HandsOn, ...]:
-    found = []
-    for folder in sorted(PLUGINS_DIR.iterdir()):
-        if not (folder / "__init__.py").is_file() or folder.name.startswith("_"):
-            continue
-        package = importlib.import_module(f"autograder.handsons.{folder.name}")
-        found.append(HandsOn(folder.name, int(getattr(package, "NUMBER", 99)),
-                             str(getattr(package, "TITLE", folder.name)), folder))
-    return tuple(sorted(found, key=lambda h: (h.number, h.name)))
+    import autograder.handsons as plugins
+    found: dict[str, HandsOn] = {}
+    for root in [REPO_ROOT, *extra_roots()]:
+        folder_of_plugins = root / "autograder" / "handsons"
+        if root != REPO_ROOT and str(folder_of_plugins) not in plugins.__path__:
+            plugins.__path__.append(str(folder_of_plugins))   # autograder.handsons.<name> is found there
+        for folder in sorted(folder_of_plugins.iterdir()):
+            if not (folder / "__init__.py").is_file() or folder.name.startswith("_"):
+                continue
+            if folder.name in found:
+                raise ValueError(f"two hands-ons named {folder.name}: {found[folder.name].folder} and {folder}")
+            package = importlib.import_module(f"autograder.handsons.{folder.name}")
+            found[folder.name] = HandsOn(folder.name, int(getattr(package, "NUMBER", 99)),
+                                         str(getattr(package, "TITLE", folder.name)), folder, root)
+    return tuple(sorted(found.values(), key=lambda h: (h.number, h.name)))
 
 
 def all_handsons() -> list[HandsOn]:

@@ -1,5 +1,7 @@
-"""What a regrade changes: each submission's score and result lines against the gradebook's
-latest grading of it (in the same scope), with the old and the new message of each line that moved.
+"""What a regrade changes: each submission's score and result lines against the gradebook.
+
+Against the gradebook's latest grading of each submission (in the same scope), with the old
+and the new message of each line that moved.
 
 ``autograder grade --regrade --dry-run`` grades into a temporary folder and shows this without
 writing anything; ``--regrade`` shows it too, writes it as ``regrade_impact.json``, and the

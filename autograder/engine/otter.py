@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import handsons
-from .runner import public_items
+from .session import public_items
 
 HEADER = '''"""Otter checks for {module}, generated from its public checks by `autograder otter-tests`: do not edit."""
 from otter.test_files import test_case

@@ -75,7 +75,7 @@ def visibility_of(path: Path) -> str:
     return "hidden" if Path(path).name.startswith("test_hidden") else "public"
 
 
-def _title(item: pytest.Item) -> str:
+def title(item: pytest.Item) -> str:
     doc = (getattr(item, "function", None).__doc__ or "").strip() if hasattr(item, "function") else ""
     title = doc.splitlines()[0].strip() if doc else item.originalname.replace("test_", "").replace("_", " ")
     callspec = getattr(item, "callspec", None)
@@ -159,7 +159,7 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, call: pytest.CallInfo, report) -> None:
         max_score = points_of(item)
         entry = {
-            "name": f"{handson_of(item.path)}: {_title(item)}",
+            "name": f"{handson_of(item.path)}: {title(item)}",
             "score": max_score if report.passed else 0.0,
             "max_score": max_score,
             "status": "passed" if report.passed else "failed",

@@ -29,21 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from . import artifacts as artifact_store
-from .display import html_text, link_to
+from .display import html_text, link_to, page
 from .results import module_scores, review_text, write_atomic
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
-table { border-collapse: collapse; } td, th { padding: 0.3em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
-.check { border-left: 4px solid #ccc; padding: 0.3em 1em; margin: 0.8em 0; }
-.passed { border-color: #2a9d4b; } .failed { border-color: #d1495b; }
-.status { font-weight: bold; } .passed .status { color: #2a9d4b; } .failed .status { color: #d1495b; }
-pre { white-space: pre-wrap; background: #f6f6f6; padding: 0.6em; font-size: 0.9em; }
-img { max-width: 100%; } .hidden-note { color: #777; font-size: 0.9em; }
-.review { color: #9a5b00; background: #fff4e0; }
-.plots svg { display: block; margin: 1em 0; } td pre { max-width: 40em; }
-"""
 # Bump when pages would be drawn differently: a page drawn by another version is drawn again.
 RENDERER = "report-2"
 MAX_NOTES = 2000          # notes drawn per piano roll
@@ -215,11 +203,6 @@ def submission_page(name: str, results: dict, folder: Path, pictures: str = "dra
                 parts.append(f"<p><b>{html_text(description.get('title', ''))}</b>: ({html_text(pictures)})</p>")
         parts.append("</div>")
     return page(f"Feedback: {name}", "\n".join(parts))
-
-
-def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html_text(title, keep='')}</title>"
-            f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
 
 
 def index_page(graded: list, maxima: dict[str, float]) -> str:

@@ -51,10 +51,10 @@ def coverage(module: str) -> dict[str, dict[str, list[str]]]:
     """``{rule id: {"public": [check ids], "hidden": [check ids]}}``, for declared rules and for
     any rule id a check names (an undeclared one is a problem)."""
     from .plugin import visibility_of
-    from .runner import _collect, grader_files
+    from .session import collect, grader_files
 
     table = {rule: {"public": [], "hidden": []} for rule in declared(module)}
-    for item in _collect(grader_files([module], handsons.VISIBILITIES)):
+    for item in collect(grader_files([module], handsons.VISIBILITIES)):
         for rule in rules_of_item(item):
             table.setdefault(rule, {"public": [], "hidden": []})[visibility_of(item.path)].append(
                 item.nodeid.split("::", 1)[1])

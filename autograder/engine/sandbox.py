@@ -241,7 +241,7 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
         args.extend(["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)])
 
     # Hide the checkout (and the submissions, the output) wherever a bound folder shows them...
-    for path in map(Path, [handsons.REPO_ROOT, *hidden_paths]):
+    for path in map(Path, [handsons.REPO_ROOT, *handsons.extra_roots(), *hidden_paths]):
         if path.exists() and any(_is_under(path, b) and path.resolve() != b for b in bound):
             mask(path)
     # ...then show again a virtualenv that lives inside the checkout...

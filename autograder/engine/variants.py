@@ -134,7 +134,7 @@ def current() -> int:
 
 
 def folder(module: str, visibility: str, number: int, root: Path | None = None) -> Path:
-    root = Path(root or handsons.FIXTURES_DIR)
+    root = Path(root or handsons.get(module).fixtures_root)
     if number == 0:
         return root / module / visibility
     return root / module / "variants" / str(number) / visibility
