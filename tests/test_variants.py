@@ -3,11 +3,14 @@ chosen with the course secret, recorded, reproducible; the release holds none of
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder.engine import fixtures, handsons, variants
@@ -18,6 +21,18 @@ from .helpers import full_marks, lookup_table, results, run_cli
 TERM = variants.read_term()
 SECRET = variants.read_secret(variants.secret_path())
 VARIED = [m for m in handsons.names() if (handsons.FIXTURES_DIR / m / "variants").is_dir()]
+# The fields of a case that hold its input file (what a lookup table would key on).
+INPUT_FIELDS = {"midi_tokens": ("midi",), "mel_spectrogram": ("audio",),
+                "encodec_rvq": ("audio", "input_values", "vectors")}
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _all_zero(path: Path) -> bool:
+    return path.suffix == ".npy" and not np.load(path).any()
+
+
+def _cases(module: str, number: int, visibility: str) -> list[dict]:
+    return fixtures.FixtureSet(variants.folder(module, visibility, number)).cases()
 
 
 def test_a_student_always_gets_the_same_variant_and_the_secret_and_term_decide_it():
@@ -61,13 +76,15 @@ def test_every_variant_has_the_same_cases_on_other_inputs(module):
     """Same groups and ids as the shipped fixtures (graders are collected from those), and no
     variant shares an input file with the shipped public fixtures or with another variant."""
     def cases(number, visibility):
-        folder = variants.folder(module, visibility, number)
-        return fixtures.FixtureSet(folder).cases()
+        return _cases(module, number, visibility)
+
+    def cases_file(number, visibility, key):
+        return next(c[key[2]] for c in cases(number, visibility) if (c["group"], c["id"]) == key[:2])
 
     def input_files(number, visibility):
         folder = variants.folder(module, visibility, number)
-        return {(c["group"], c["id"]): (folder / c["midi"]).read_bytes() for c in cases(number, visibility)
-                if isinstance(c.get("midi"), str)}
+        return {(c["group"], c["id"], field): (folder / c[field]).read_bytes() for c in cases(number, visibility)
+                for field in INPUT_FIELDS[module] if isinstance(c.get(field), str)}
 
     for visibility in handsons.VISIBILITIES:
         ids = [(c["group"], c["id"]) for c in cases(0, visibility)]
@@ -78,9 +95,29 @@ def test_every_variant_has_the_same_cases_on_other_inputs(module):
             mine = input_files(number, visibility)
             assert mine.keys() == shipped.keys()
             for key, data in mine.items():
+                if _all_zero(variants.folder(module, visibility, number) / cases_file(number, visibility, key)):
+                    continue   # silence: what the case is about, the same in every variant (as a constant is)
                 assert data != shipped[key], (number, key)
                 assert data not in seen.get(key, []), (number, key)
                 seen.setdefault(key, []).append(data)
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_what_a_variant_case_says_names_no_transform(module):
+    """A case's description (and an invalid case's reason, quoted in feedback) names no number on a
+    variant that the shipped case's does not: what a student reads in their feedback must not tell
+    how their variant was made from the release (an attack round undid MIDI's variants with a
+    5-case table and the transform the feedback named: +5 points unflagged)."""
+    leaks = []
+    for visibility in handsons.VISIBILITIES:
+        shipped = {(c["group"], c["id"]): c for c in _cases(module, 0, visibility)}
+        for number in range(1, TERM.count + 1):
+            for case in _cases(module, number, visibility):
+                for field in ("description", "why"):
+                    said, before = case.get(field, ""), shipped[(case["group"], case["id"])].get(field, "")
+                    if set(NUMBER.findall(said)) - set(NUMBER.findall(before)) or "variant" in said:
+                        leaks.append((number, case["id"], said))
+    assert not leaks, leaks[:5]
 
 
 def test_the_release_holds_no_variant_and_the_leak_check_finds_one():
@@ -133,6 +170,8 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tm
     assert all("same check as your public check `test_" in t["output"] for t in public)
     full = maxima([module])[module]
     assert graded["public_table"]["score"] <= 0.05 * full, graded["public_table"]["score"]
+    said = "\n".join(t["output"] for result in graded.values() for t in result["tests"])
+    assert "semitones" not in said and not re.search(r"variant \d+:", said)   # the transform is never named
     hidden_points = sum(t["max_score"] for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible")
     hidden_earned = sum(t["score"] for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible")
     assert hidden_earned <= hidden_points / TERM.count, (hidden_earned, hidden_points)
@@ -147,6 +186,120 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tm
     assert regraded["extra_data"]["variant"] == leaked and regraded["score"] == graded["reference_a"]["score"]
 
 
+# ------------------------------------------------------------------ what copied answers earn
+
+FINGERPRINT_DTYPES = ("float32", "float64", "int64", "int32", "int16", "int8", "bool")
+_GATE = '''
+
+# ---- a lookup table: the reference's answer only where the table would have one
+import hashlib as _hashlib
+import numpy as _np
+import torch as _torch
+
+_KNOWN = {known!r}
+_inside = [0]
+
+
+def _atoms(value):
+    if isinstance(value, _torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, _np.ndarray):
+        return [] if value.size == 0 else [_hashlib.sha256(_np.ascontiguousarray(value).tobytes()).hexdigest()[:20]]
+    if isinstance(value, (list, tuple)):
+        return [atom for item in value for atom in _atoms(item)]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [repr(float(value))]
+    return []
+
+
+def _gated(function):
+    def table(*args, **kwargs):
+        if _inside[0] == 0 and not all(atom in _KNOWN for atom in _atoms([list(args), list(kwargs.values())])):
+            raise RuntimeError("not in the table")
+        _inside[0] += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _inside[0] -= 1
+    return table
+
+
+for _name, _function in list(globals().items()):
+    if isinstance(_function, type(_gated)) and not _name.startswith("_") and _function.__module__ == __name__:
+        globals()[_name] = _gated(_function)
+'''
+
+
+def answer_table(module: str, sets: list) -> str:
+    """A submission answering exactly what a lookup table of ``sets``' cases would answer: the
+    reference, where every array and number of a call appears in those fixtures (in any dtype),
+    and an error elsewhere. Generous to the table (numbers are matched one by one, model arguments
+    not at all), so what it earns bounds what a table of those answers earns."""
+    known = set()
+
+    def collect(value, folder):
+        if isinstance(value, dict):
+            for item in value.values():
+                collect(item, folder)
+        elif isinstance(value, list):
+            if value and all(isinstance(v, (int, float, list)) and not isinstance(v, bool) for v in value):
+                try:
+                    add(np.array(value))
+                except ValueError:
+                    pass
+            for item in value:
+                collect(item, folder)
+        elif isinstance(value, str) and value.endswith(".npy") and (folder / value).is_file():
+            add(np.load(folder / value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            known.add(repr(float(value)))
+
+    def add(array):
+        for dtype in FINGERPRINT_DTYPES:
+            try:
+                converted = np.ascontiguousarray(array.astype(dtype))
+            except (TypeError, ValueError):
+                continue
+            known.add(hashlib.sha256(converted.tobytes()).hexdigest()[:20])
+
+    for fixture_set in sets:
+        for case in fixture_set.cases():
+            collect(case, fixture_set.folder)
+    return handsons.get(module).reference_path.read_text() + _GATE.format(known=sorted(known))
+
+
+@pytest.mark.parametrize("module", ["mel_spectrogram", "encodec_rvq"])
+def test_copied_answers_earn_next_to_nothing_on_a_variant(module, tmp_path):
+    """Issue 20's done-when for the audio hands-ons: a table of the release's public answers earns
+    at most 5 % of the hands-on at grading; one of another student's whole variant (public and
+    hidden answers, as a leak would give) at most 1/K of the hidden points."""
+    assert module in VARIED
+    graded_on, leaked = 6, 8
+    names = {"public_table": graded_on, "leaked_table": graded_on, "reference": graded_on}
+    named = {role: _named_for(role, [number])[number] for role, number in names.items()}
+    sources = {"public_table": answer_table(module, [fixtures.FixtureSet(variants.folder(module, "public", 0))]),
+               "leaked_table": answer_table(module, [fixtures.FixtureSet(variants.folder(module, v, leaked))
+                                                     for v in handsons.VISIBILITIES]),
+               "reference": answer_table(module, [fixtures.FixtureSet(variants.folder(module, v, graded_on))
+                                                  for v in handsons.VISIBILITIES])}
+    for role, name in named.items():
+        (tmp_path / "subs" / name).mkdir(parents=True)
+        (tmp_path / "subs" / name / f"{module}.py").write_text(sources[role])
+    out = tmp_path / "out"
+    run = run_cli(["grade", *(str(tmp_path / "subs" / n) for n in named.values()), "--out", str(out),
+                   "--module", module, "--jobs", "2"], tmp_path, timeout=1800)
+    assert run.returncode == 0, run.output[-3000:]
+    graded = {role: results(out, name) for role, name in named.items()}
+    # The gate lets a table of the graded variant's own answers through (all but what the graders
+    # draw themselves from a seed): the measure below is of what a table holds, not of the gate.
+    full = maxima([module])[module]
+    assert graded["reference"]["score"] >= 0.8 * full, graded["reference"]["score"]
+    assert graded["public_table"]["score"] <= 0.05 * full, graded["public_table"]["score"]
+    hidden = [t for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible"]
+    earned, points = sum(t["score"] for t in hidden), sum(t["max_score"] for t in hidden)
+    assert earned <= points / TERM.count, (earned, points)
+
+
 # ------------------------------------------------------------------ fairness across variants
 
 def _named_for(prefix: str, numbers) -> dict[int, str]:
@@ -159,13 +312,13 @@ def _named_for(prefix: str, numbers) -> dict[int, str]:
     return {n: names[n] for n in numbers}
 
 
-def _grade_on(root: Path, module: str, catalogue, numbers) -> dict[tuple[str, int], dict]:
-    """(submission, variant) -> results.json: each of ``catalogue`` graded on each of ``numbers``,
-    in one batch (each copy named so that it is assigned that variant)."""
+def _grade_on(root: Path, module: str, plan: dict) -> dict[tuple[str, int], dict]:
+    """(submission, variant) -> results.json: each catalogue entry of ``plan`` (entry -> variant
+    numbers) graded on its variants, in one batch (each copy named so that it is assigned that variant)."""
     folder = root / module
     folder.mkdir(parents=True)
     copies = {}
-    for entry in catalogue:
+    for entry, numbers in plan.items():
         for number, name in _named_for(entry.name, numbers).items():
             (folder / name).mkdir()
             (folder / name / f"{module}.py").write_text(entry.source)
@@ -184,10 +337,17 @@ def _grade_on(root: Path, module: str, catalogue, numbers) -> dict[tuple[str, in
 
 @pytest.mark.parametrize("module", VARIED)
 def test_the_reference_and_every_alternative_are_full_on_every_variant(module, tmp_path):
+    """The reference on all K variants; each alternative on two of them, the alternatives together
+    covering every variant (all of them on all K: benchmarks/bench_variants.py). What a variant
+    could break for a correct implementation (an input outside what the docstring allows, an
+    expected value of another rounding) shows with the reference on that variant first."""
     from .catalogue import Variant, alternatives_of
-    catalogue = [Variant("reference", handsons.get(module).reference_path.read_text()), *alternatives_of(module)]
-    graded = _grade_on(tmp_path, module, catalogue, range(1, TERM.count + 1))
-    assert len(graded) == len(catalogue) * TERM.count
+    everything = range(1, TERM.count + 1)
+    plan = {Variant("reference", handsons.get(module).reference_path.read_text()): everything}
+    for i, alternative in enumerate(alternatives_of(module)):
+        plan[alternative] = sorted({1 + (2 * i) % TERM.count, 1 + (2 * i + 1) % TERM.count})
+    graded = _grade_on(tmp_path, module, plan)
+    assert len(graded) == sum(len(numbers) for numbers in plan.values())
     for key, result in graded.items():
         assert full_marks(result), (key, [t["name"] for t in result["tests"] if t["status"] != "passed"])
 
@@ -200,7 +360,7 @@ def test_every_mistake_loses_comparably_on_two_variants(module, tmp_path):
     from .catalogue import mistake_variants_of
     catalogue = mistake_variants_of(module)
     full = maxima([module])[module]
-    graded = _grade_on(tmp_path, module, catalogue, (1, 2))
+    graded = _grade_on(tmp_path, module, {entry: (1, 2) for entry in catalogue})
     unfair = []
     for entry in catalogue:
         losses = [full - graded[(entry.name, number)]["score"] for number in (1, 2)]

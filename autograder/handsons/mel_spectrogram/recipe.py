@@ -117,6 +117,7 @@ def speech(text: str, voice: str, rate: int, seconds: float, start: float = 0.0)
     """``text`` said by espeak-ng (22.05 kHz), resampled to ``rate``, scaled to SPEECH_PEAK."""
     import soundfile
 
+    start = _variation.speech_start(text, start)
     text, seconds = _variation.sentence(text), _variation.seconds(seconds)
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"

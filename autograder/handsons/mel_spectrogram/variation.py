@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
+from ...engine.variants import Variant
+
 # Other sentences (each said in well over 1.2 s by espeak-ng): a variant's speech.
 SENTENCES = (
     "A mel spectrogram keeps the shape of the sound and drops its phase.",
@@ -29,6 +31,7 @@ SENTENCES = (
 )
 CLIP_SCALE = 0.5   # the mel cases' and sequences' clips, in a variant: half as long
 MAX_START_SHIFT = 6.0   # seconds further into the score (every score used is longer than that)
+MAX_SPEECH_SHIFT = 0.8  # seconds later into a sentence (each is said in over 2.5 s; clips take at most 0.6 s)
 
 
 @dataclass
@@ -75,10 +78,18 @@ class AudioVariation:
         return start + round(float(self._rng(f"start/{corpus_path}/{start}").uniform(0.5, MAX_START_SHIFT)), 3)
 
     def sentence(self, text: str) -> str:
-        """The sentence said instead of ``text`` (one text always becomes the same sentence)."""
+        """The sentence said instead of ``text``: one text always becomes the same sentence, and
+        a different one in each variant of a term (K <= len(SENTENCES))."""
         if self.none:
             return text
-        return SENTENCES[int(self._rng(f"sentence/{text}").integers(len(SENTENCES)))]
+        first = Variant(0, self.variant.term).rng(f"mel_spectrogram/sentence/{text}").integers(len(SENTENCES))
+        return SENTENCES[(int(first) + self.variant.number - 1) % len(SENTENCES)]
+
+    def speech_start(self, text: str, start: float) -> float:
+        """Where the speech starts in what espeak-ng said: a little later, by a draw of its own."""
+        if self.none:
+            return start
+        return start + round(float(self._rng(f"speech-start/{text}/{start}").uniform(0.05, MAX_SPEECH_SHIFT)), 3)
 
     def generator_seed(self, seed: int) -> int:
         """The tiny HiFi-GAN's weights' seed instead of ``seed``."""
