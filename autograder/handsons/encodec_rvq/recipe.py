@@ -197,19 +197,19 @@ class _Builder:
         common = ["nq-rounded-down", "nq-int"]
         for name in MODELS:
             targets = [float(b) for b in self.config(name).target_bandwidths]
-            between = self.draws.between(f"nq/{name}", targets)
+            between = [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])]
             others = {"mono16": [0.5, 2.668, 6.67, 10.0]}.get(name, [0.5, 7.0, 100.0])
-            others = others if name == "mono16" else self.draws.beyond(f"nq/{name}", targets, others)
+            between, others = self.same_counts(f"nq/{name}", name, between), self.same_counts(f"nq/{name}+", name, others)
             rules = common + ["nq-any-bandwidth", "nq-above-targets"]
             rules += ["nq-frame-rate", "nq-at-least-one"] if name == "mono16" else []
             self.num_quantizers_case("public", name, name, sorted(set(targets + between + others)), rules)
         for name in HIDDEN_CONFIGS:
             targets = [float(b) for b in self.config(name).target_bandwidths]
-            between = self.draws.between(f"nq/{name}", targets)
+            between = self.same_counts(f"nq/{name}", name, [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])])
             rules = common + ["nq-any-bandwidth", "nq-above-targets", "nq-at-least-one"]
             rules += ["nq-log2-bits"] if name == "odd-codebook" else []
             rules += ["nq-frame-rate"] if self.config(name).sampling_rate % self.config(name).hop_length else []
-            beyond = self.draws.beyond(f"nq/{name}", targets, [0.1, 1000.0])
+            beyond = self.same_counts(f"nq/{name}+", name, [0.1, 1000.0])
             self.num_quantizers_case("hidden", name, name, sorted(set(targets + between + beyond)), rules)
         # 747.4 bps a codebook: 2.995 and 14.97 kbps give one codebook less with 10 whole bits a code (750 bps).
         self.num_quantizers_case("public", "codebook-1000", "codebook-1000",
@@ -252,6 +252,30 @@ class _Builder:
                 "codebooks", f"{name}-{bandwidth:g}kbps", models="public" if name in MODELS else "hidden",
                 model=name, bandwidth=bandwidth, expected_count=len(tables), num_quantizers=count, layers=layers,
                 meta=name not in FITTED, rules=rules)
+
+    def same_counts(self, key: str, name: str, bandwidths: list[float]) -> list[float]:
+        """Bandwidths that are not targets: ``bandwidths``, or in a grading variant others giving
+        the same number of whole codebooks (the same rules exercised: at least one, above the
+        targets, between two), each drawn inside its codebook count's range of bandwidths, on the
+        same side of its middle (rounding to the nearest count instead of down fails alike)."""
+        if self.draws.none:
+            return bandwidths
+        config = self.config(name)
+        per_codebook = math.log2(config.codebook_size) * config.frame_rate / 1000
+        targets = [float(b) for b in config.target_bandwidths]
+        out = []
+        for index, bandwidth in enumerate(bandwidths):
+            count = math.floor(bandwidth / per_codebook)
+            low, high = (0.55, 0.995) if bandwidth / per_codebook - count >= 0.5 else (0.02, 0.45)
+            for attempt in range(100):
+                drawn = round((count + self.draws.uniform(f"{key}/{index}/{attempt}", low, high)) * per_codebook, 3)
+                if drawn != bandwidth and math.floor(drawn / per_codebook) == count and drawn > 0 \
+                        and drawn not in targets:
+                    out.append(drawn)
+                    break
+            else:
+                require(False, key, f"no bandwidth other than {bandwidth} gives {count} codebooks")
+        return out
 
     def edges(self, case_id: str, name: str, ks: tuple, per_codebook: float, hair: tuple) -> tuple:
         """The codebook counts whose exact bandwidths a case probes: ``ks``, or in a grading variant
@@ -714,30 +738,6 @@ class Draws:
 
     def choice(self, key: str, values, count: int) -> list:
         return list(self._rng(key).choice(list(values), count, replace=False))
-
-    def between(self, key: str, targets: list[float]) -> list[float]:
-        """A bandwidth between each two targets: the middle, or in a variant anywhere well inside."""
-        if self.none:
-            return [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])]
-        rng = self._rng(f"between/{key}")
-        return [round(a + float(rng.uniform(0.1, 0.9)) * (b - a), 3) for a, b in zip(targets, targets[1:])]
-
-    def beyond(self, key: str, targets: list[float], shipped: list[float]) -> list[float]:
-        """Bandwidths below the first target, between (the shipped ones that are) and far above
-        the last: the shipped ones, or in a variant as many drawn on the same sides."""
-        if self.none:
-            return shipped
-        rng = self._rng(f"beyond/{key}")
-        low, high = min(targets), max(targets)
-        out = []
-        for value in shipped:
-            if value < low:
-                out.append(round(float(rng.uniform(0.05, 0.9)) * low, 3))
-            elif value > high:
-                out.append(round(high * float(rng.uniform(1.2, 50.0)), 3))
-            else:
-                out.append(round(float(rng.uniform(low, high)), 3))
-        return out
 
 
 def nearest_rows(vectors: np.ndarray, table: np.ndarray) -> np.ndarray:
