@@ -1,7 +1,7 @@
 """Fairness across grading variants: the reference, every alternative and every catalogued mistake
 of a hands-on graded on each of its K variants (``autograder grade --variant k``).
 
-    .venv/bin/python benchmarks/bench_variants.py [midi_tokens ...] [--json out.json]
+    .venv/bin/python benchmarks/bench_variants.py [midi_tokens ...] [--variants 1,2] [--json out.json]
 
 Prints, per hands-on: whether the reference and alternatives are full on every variant, and per
 mistake its loss (points) on each variant, the mean, best and worst, and whether best and worst
@@ -9,7 +9,9 @@ differ by at most a quarter of the mean (issue 20's criterion); then the worst s
 variant, what tests/test_graders.py asks of the catalogue on the shipped fixtures (each mistake
 caught by the checks it names, with the words it names; public checks catching >= 80 %). Each
 variant is one ``autograder grade`` batch of the whole catalogue (minutes per hands-on).
-``--from DIR`` reads the results of an earlier run's batches (DIR/<module>-<k>/out) instead.
+``--from DIR`` reads the results of an earlier run's batches (DIR/<module>-<k>/out) instead;
+``--keep DIR`` grades into DIR (kept: read it back with ``--from``); ``--variants`` takes a subset
+of the K variants. By default: every hands-on with variants (all three), all K variants.
 """
 from __future__ import annotations
 
@@ -93,14 +95,17 @@ def main() -> None:
     parser.add_argument("modules", nargs="*")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--from", dest="source", type=Path, help="read DIR/<module>-<k>/out instead of grading")
+    parser.add_argument("--keep", type=Path, help="grade into DIR (kept) instead of a temporary folder")
+    parser.add_argument("--variants", help="comma-separated variant numbers (default: all K)")
     args = parser.parse_args()
     modules = args.modules or [m for m in handsons.names() if (handsons.FIXTURES_DIR / m / "variants").is_dir()]
     term = variants.read_term()
     report = {}
     with tempfile.TemporaryDirectory(prefix="bench-variants-") as tmp:
+        tmp = args.keep or tmp
         for module in modules:
             started = time.monotonic()
-            numbers = range(1, term.count + 1)
+            numbers = [int(k) for k in args.variants.split(",")] if args.variants else range(1, term.count + 1)
             if args.source:   # the variants that run finished
                 numbers = [k for k in numbers if (args.source / f"{module}-{k}" / "out").is_dir()]
             graded = {k: read_batch(module, args.source / f"{module}-{k}" / "out") if args.source

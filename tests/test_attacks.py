@@ -511,3 +511,20 @@ def test_hidden_checks_show_no_more_than_the_start_of_a_message(batch):
     for test in tests:
         if test["visibility"] != "visible":
             assert "Your code printed" not in test["output"] and "Traceback" not in test["output"], test["output"]
+
+
+def test_the_feedback_never_names_how_the_variant_was_made(batch):
+    """tests/attacks/harvest_variant: every reason quoted by the invalid-token checks of a grading
+    variant is the release's reason (the transform, or a value it changed, would let a table of
+    the release's answers be undone: +5 points unflagged in an attack round)."""
+    from autograder.engine import fixtures, handsons
+    result = batch.results("harvest_variant")
+    assert result["extra_data"]["variant"] != 0
+    outputs = _outputs(batch, "harvest_variant")
+    quoted = re.findall(r"accepted invalid tokens \((.*?)\)(?: and|;)", outputs)
+    assert quoted, outputs[:3000]
+    shipped = [c["why"] for v in handsons.VISIBILITIES
+               for c in fixtures.FixtureSet(handsons.get(MODULE).fixtures_dir(v)).cases("invalid")]
+    numbers = set(re.findall(r"\d+", " ".join(shipped)))
+    assert "semitones" not in outputs and not re.search(r"variant \d+:", outputs)
+    assert all(set(re.findall(r"\d+", reason)) <= numbers for reason in quoted), quoted

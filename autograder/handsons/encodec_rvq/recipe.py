@@ -94,6 +94,19 @@ DRIFT = {d.kind: d for d in [
 
 
 def build(public, hidden, reference) -> None:
+    """The shipped cases. Grading variants are drawn by :func:`build_variants`, not yet switched on:
+    renaming it ``build`` makes ``fixtures regen`` draw the K variants (about 1.5 min of CPU each;
+    their fixtures were not generated on 2026-12-07, the machine being too loaded)."""
+    build_variants(public, hidden, reference)
+
+
+def build_variants(public, hidden, reference, variant=None) -> None:
+    """The cases of ``variant`` (``engine.variants.Variant``; None or number 0: the shipped ones).
+    A grading variant keeps the models (students' ``autograder check`` needs them), every case's
+    id, model, bandwidth and kind of input, and draws the rest: where each clip, stretch and
+    padded batch starts in its piece, the seeds of every random table, vector and code, the
+    bandwidths between and beyond the targets, the exact edges probed, the sample counts of the
+    compression ratios (the docstring's examples stay)."""
     from musicrep.tiny_encodec import one_thread
     from transformers.utils import logging
 
@@ -101,19 +114,36 @@ def build(public, hidden, reference) -> None:
     logging.disable_progress_bar()
     try:
         with one_thread(), tempfile.TemporaryDirectory(prefix="encodec-fixtures-") as tmp:
-            _Builder(public, hidden, reference, Path(tmp)).run()
+            _Builder(public, hidden, reference, Path(tmp), Draws(variant)).run()
     finally:
         if bars:
             logging.enable_progress_bar()
 
 
 class _Builder:
-    def __init__(self, public, hidden, reference, tmp: Path):
-        self.public, self.hidden, self.ref, self.tmp = public, hidden, reference, tmp
+    def __init__(self, public, hidden, reference, tmp: Path, draws: "Draws"):
+        self.public, self.hidden, self.ref, self.tmp, self.draws = public, hidden, reference, tmp, draws
         self.models: dict[str, tuple] = {}
         self.exact_models: dict[str, object] = {}
         self.rendered: dict[int, np.ndarray] = {}
         self.resampled: dict[tuple[int, int], np.ndarray] = {}
+
+    def seed(self, shipped: int) -> int:
+        return self.draws.seed(shipped)
+
+    def start(self, key: str, piece: int, rate: int, start: float, seconds: float) -> float:
+        """Where an excerpt of ``seconds`` starts in held-out piece ``piece``: ``start``, or in a
+        grading variant a draw of its own anywhere in the piece, on music rather than silence."""
+        if self.draws.none:
+            return start
+        audio = self.piece(piece, rate)
+        last = len(audio) / rate - seconds - 0.5
+        for attempt in range(50):
+            drawn = round(self.draws.uniform(f"start/{key}/{attempt}", 0.5, last), 3)
+            part = audio[round(drawn * rate):round((drawn + seconds) * rate)].astype(np.float64)
+            if abs(drawn - start) > 0.25 and float(np.sqrt(np.mean(part ** 2))) > 0.05:
+                return drawn
+        require(False, key, "no start in the piece gives music rather than silence")
 
     def writer(self, visibility: str):
         return self.public if visibility == "public" else self.hidden
@@ -176,16 +206,18 @@ class _Builder:
             targets = [float(b) for b in self.config(name).target_bandwidths]
             between = [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])]
             others = {"mono16": [0.5, 2.668, 6.67, 10.0]}.get(name, [0.5, 7.0, 100.0])
+            between, others = self.same_counts(f"nq/{name}", name, between), self.same_counts(f"nq/{name}+", name, others)
             rules = common + ["nq-any-bandwidth", "nq-above-targets"]
             rules += ["nq-frame-rate", "nq-at-least-one"] if name == "mono16" else []
             self.num_quantizers_case("public", name, name, sorted(set(targets + between + others)), rules)
         for name in HIDDEN_CONFIGS:
             targets = [float(b) for b in self.config(name).target_bandwidths]
-            between = [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])]
+            between = self.same_counts(f"nq/{name}", name, [round((a + b) / 2, 3) for a, b in zip(targets, targets[1:])])
             rules = common + ["nq-any-bandwidth", "nq-above-targets", "nq-at-least-one"]
             rules += ["nq-log2-bits"] if name == "odd-codebook" else []
             rules += ["nq-frame-rate"] if self.config(name).sampling_rate % self.config(name).hop_length else []
-            self.num_quantizers_case("hidden", name, name, sorted(set(targets + between + [0.1, 1000.0])), rules)
+            beyond = self.same_counts(f"nq/{name}+", name, [0.1, 1000.0])
+            self.num_quantizers_case("hidden", name, name, sorted(set(targets + between + beyond)), rules)
         # 747.4 bps a codebook: 2.995 and 14.97 kbps give one codebook less with 10 whole bits a code (750 bps).
         self.num_quantizers_case("public", "codebook-1000", "codebook-1000",
                                  [0.5, 1.5, 2.0, 2.995, 3.0, 6.0, 7.0, 14.97, 50.0],
@@ -198,6 +230,7 @@ class _Builder:
                                                      (-1e-9, 0.0, 1e-9))]:
             config = self.config(name)
             per_codebook = math.log2(config.codebook_size) * config.frame_rate / 1000
+            ks = self.edges(case_id, name, ks, per_codebook, hair)
             edges = [k * per_codebook * (1 + d) for k in ks for d in hair]
             case = self.num_quantizers_case(visibility, case_id, name, edges, common + ["nq-exact-edges"])
             if name == "mono16":   # the point of these cases: the other order must fail here
@@ -226,6 +259,46 @@ class _Builder:
                 "codebooks", f"{name}-{bandwidth:g}kbps", models="public" if name in MODELS else "hidden",
                 model=name, bandwidth=bandwidth, expected_count=len(tables), num_quantizers=count, layers=layers,
                 meta=name not in FITTED, rules=rules)
+
+    def same_counts(self, key: str, name: str, bandwidths: list[float]) -> list[float]:
+        """Bandwidths that are not targets: ``bandwidths``, or in a grading variant others giving
+        the same number of whole codebooks (the same rules exercised: at least one, above the
+        targets, between two), each drawn inside its codebook count's range of bandwidths, on the
+        same side of its middle (rounding to the nearest count instead of down fails alike)."""
+        if self.draws.none:
+            return bandwidths
+        config = self.config(name)
+        per_codebook = math.log2(config.codebook_size) * config.frame_rate / 1000
+        targets = [float(b) for b in config.target_bandwidths]
+        out = []
+        for index, bandwidth in enumerate(bandwidths):
+            count = math.floor(bandwidth / per_codebook)
+            low, high = (0.55, 0.995) if bandwidth / per_codebook - count >= 0.5 else (0.02, 0.45)
+            for attempt in range(100):
+                drawn = round((count + self.draws.uniform(f"{key}/{index}/{attempt}", low, high)) * per_codebook, 3)
+                if drawn != bandwidth and math.floor(drawn / per_codebook) == count and drawn > 0 \
+                        and drawn not in targets:
+                    out.append(drawn)
+                    break
+            else:
+                require(False, key, f"no bandwidth other than {bandwidth} gives {count} codebooks")
+        return out
+
+    def edges(self, case_id: str, name: str, ks: tuple, per_codebook: float, hair: tuple) -> tuple:
+        """The codebook counts whose exact bandwidths a case probes: ``ks``, or in a grading variant
+        as many others (up to twice the largest shipped one), some rounding otherwise when computed
+        in another order (mono16: the point of its cases)."""
+        if self.draws.none:
+            return ks
+        for attempt in range(200):
+            drawn = tuple(sorted(int(k) for k in self.draws.choice(f"edges/{case_id}/{attempt}",
+                                                                   range(1, 2 * max(ks) + 1), len(ks))))
+            edges = [k * per_codebook * (1 + d) for k in drawn for d in hair]
+            other = [max(1, math.floor(b / per_codebook)) for b in edges]
+            expected = [self.ref.num_quantizers(self.config(name), b) for b in edges]
+            if drawn != tuple(sorted(ks)) and (name != "mono16" or other != expected):
+                return drawn
+        require(False, case_id, "no codebook counts round otherwise in another order")
 
     def num_quantizers_case(self, visibility: str, case_id: str, name: str, bandwidths: list[float],
                             rules: list[str]) -> dict:
@@ -256,6 +329,7 @@ class _Builder:
 
     def clip(self, name: str) -> np.ndarray:
         index, rate, start, samples = CLIPS[name]
+        start = self.start(f"clip/{name}", index, rate, start, samples / rate)
         audio = self.piece(index, rate)[round(start * rate):round(start * rate) + samples].copy()
         require(len(audio) == samples, f"clip {name}", f"the piece is too short for {samples} samples")
         require(float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) > 0.02, f"clip {name}",
@@ -364,7 +438,9 @@ class _Builder:
                 ("hidden", "mono16-8kbps", 24_013, (5, 401), 32, 16),
                 ("hidden", "8-bit-2048", 44_100, (4, 100), 2048, 8),
                 ("hidden", "100-rows-20-bit", 32_000, (6, 100), 100, 20)]:
-            seed = 100 + len(case_id)
+            seed = self.seed(100 + len(case_id))
+            if case_id != "docstring-example":   # the docstring's numbers stay
+                samples += self.draws.integers(f"samples/{case_id}", 1, 1000)
             codes = torch.from_numpy(grading.random_codes(seed, shape, size))
             rules = ["ratio-first-over-second", "ratio-float", "ratio-code-bits", "ratio-pcm-bits"]
             self.writer(visibility).add_case(
@@ -408,13 +484,15 @@ class _Builder:
         model, feature_extractor = self.models[name]
         rate = model.config.sampling_rate
         audio = self.piece(piece, rate)
-        clips = [audio[round(1.0 * rate):round(1.25 * rate)], audio[round(4.0 * rate):round(4.18 * rate) + 3],
-                 audio[round(9.0 * rate):round(9.21 * rate)]]
+        starts = [self.start(f"pre_quantize/{case_id}/{k}", piece, rate, s, 0.25) for k, s in enumerate((1.0, 4.0, 9.0))]
+        clips = [audio[round(starts[0] * rate):round((starts[0] + 0.25) * rate)],
+                 audio[round(starts[1] * rate):round((starts[1] + 0.18) * rate) + 3],
+                 audio[round(starts[2] * rate):round((starts[2] + 0.21) * rate)]]
         inputs = feature_extractor(raw_audio=clips, sampling_rate=rate, return_tensors="pt")
         values, mask = inputs["input_values"], inputs["padding_mask"]
         padding = ~mask.bool()[:, None, :]
         require(padding.any(), f"pre_quantize {case_id}", "the batch has no padding")
-        noise = np.random.default_rng(7).standard_normal(tuple(values.shape)) * 0.5
+        noise = np.random.default_rng(self.seed(7)).standard_normal(tuple(values.shape)) * 0.5
         filler = {"noise": lambda: torch.from_numpy(noise.astype(np.float32)),
                   "huge": lambda: torch.full(values.shape, 1e4),
                   "nan": lambda: torch.full(values.shape, float("nan"))}[fill]()
@@ -441,6 +519,7 @@ class _Builder:
     def stretch(self, name: str) -> np.ndarray:
         model_name, piece, start, seconds = STRETCHES[name]
         rate = self.models[model_name][0].config.sampling_rate
+        start = self.start(f"stretch/{name}", piece, rate, start, seconds)
         audio = self.piece(piece, rate)[round(start * rate):round((start + seconds) * rate)]
         return self.embeddings(model_name, audio)
 
@@ -452,16 +531,16 @@ class _Builder:
         mono24, mono16 = self.tables("mono24"), self.tables("mono16")
 
         # quantize: checked by distance; the inputs only.
-        rows = np.random.default_rng(11).integers(-4, 5, (40, 6)).astype(np.float32)
-        generator = np.random.default_rng(12)
+        rows = np.random.default_rng(self.seed(11)).integers(-4, 5, (40, 6)).astype(np.float32)
+        generator = np.random.default_rng(self.seed(12))
         duplicated = np.concatenate([rows, rows[:10], rows[5:15]])[generator.permutation(60)]
         points = np.concatenate([generator.integers(-5, 6, (1500, 6)).astype(np.float32),
                                  (rows[:20] + rows[20:40]) / 2, duplicated[::3]])
-        directions = np.random.default_rng(13).standard_normal((200, 16)).astype(np.float32)
+        directions = np.random.default_rng(self.seed(13)).standard_normal((200, 16)).astype(np.float32)
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-        scales = np.exp(np.random.default_rng(14).uniform(-2.0, 2.5, (200, 1))).astype(np.float32)
+        scales = np.exp(np.random.default_rng(self.seed(14)).uniform(-2.0, 2.5, (200, 1))).astype(np.float32)
         spread = (directions * scales).astype(np.float32)
-        spread_vectors = 3.0 * np.random.default_rng(15).standard_normal((1000, 16)).astype(np.float32)
+        spread_vectors = 3.0 * np.random.default_rng(self.seed(15)).standard_normal((1000, 16)).astype(np.float32)
         residuals24 = (vectors["public-mono24"] - mono24[0][nearest_rows(vectors["public-mono24"], mono24[0])])
         residuals16 = (vectors["hidden-mono16"] - mono16[0][nearest_rows(vectors["hidden-mono16"], mono16[0])])
         example = np.array([[0.0, 0.0], [10.0, 0.0]], dtype=np.float32)
@@ -489,7 +568,7 @@ class _Builder:
                             rules=quantize_rules + (["quantize-empty"] if then_empty else []),
                             embed=writer.add_array(f"rvq/quantize-{case_id}.embed.npy", table),
                             vectors=writer.add_array(f"rvq/quantize-{case_id}.vectors.npy", points_))
-        hidden.add_case("quantize", "random-1024x128", generated=dict(seed=21, count=1, rows=1024, dim=128,
+        hidden.add_case("quantize", "random-1024x128", generated=dict(seed=self.seed(21), count=1, rows=1024, dim=128,
                                                                       decay=1.0, vectors=2000, copies=True),
                         rules=quantize_rules)
         # The docstring's sizes, once, in public (the hidden checks time them against the reference).
@@ -497,9 +576,9 @@ class _Builder:
         # 20000 vectors for rvq_encode too: a loop that builds a tensor per vector runs out of memory there
         # every time, not only by chance (as it might on fewer).
         public.add_case("quantize_at_scale", "20000x1024x128", function="quantize", timeout=30.0,
-                        generated=dict(seed=71, count=1, rows=1024, dim=128, decay=1.0, vectors=20_000))
+                        generated=dict(seed=self.seed(71), count=1, rows=1024, dim=128, decay=1.0, vectors=20_000))
         public.add_case("rvq_encode_at_scale", "20000x2x1024x128", function="rvq_encode", timeout=30.0,
-                        generated=dict(seed=73, count=2, rows=1024, dim=128, decay=0.8, vectors=20_000))
+                        generated=dict(seed=self.seed(73), count=2, rows=1024, dim=128, decay=0.8, vectors=20_000))
 
         # rvq_encode: the student's own path is replayed; the inputs only.
         rvq_rules = ["rvq-greedy", "rvq-every-codebook", "rvq-long"]
@@ -519,10 +598,10 @@ class _Builder:
                         tables=[square, square[::-1], [[v / 2 for v in row] for row in square]],
                         vectors=[[1.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 3.0], [1.0, 3.0], [0.0, 0.0]],
                         then=no_codebooks, rules=rvq_rules + ["rvq-no-codebooks"])
-        hidden.add_case("rvq_encode", "random-12x256x32", generated=dict(seed=31, count=12, rows=256, dim=32,
+        hidden.add_case("rvq_encode", "random-12x256x32", generated=dict(seed=self.seed(31), count=12, rows=256, dim=32,
                                                                           decay=0.8, vectors=3000, copies=False),
                         rules=rvq_rules)
-        generator = np.random.default_rng(32)
+        generator = np.random.default_rng(self.seed(32))
         sized = [(generator.standard_normal((k, 16)) * 0.7 ** q).astype(np.float32)
                  for q, k in enumerate([64, 256, 8, 128, 32])]
         sized_vectors = generator.standard_normal((800, 16)).astype(np.float32)
@@ -540,7 +619,7 @@ class _Builder:
         # rvq_decode: expected sums (the codebooks' dtype).
         decode_rules = ["rvq-decode-sum", "rvq-decode-dtype"]
         example_tables = [[[0.0, 0.0], [4.0, 0.0]], [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]]]
-        random_codes = grading.random_codes(41, (len(mono16), 500), mono16[0].shape[0])
+        random_codes = grading.random_codes(self.seed(41), (len(mono16), 500), mono16[0].shape[0])
         path24 = greedy_path(mono24[:13], vectors["public-mono24"])
         for visibility, case_id, source, codes, dtype, rules, then_no_rows in [
                 ("public", "docstring-example", {"tables": example_tables}, np.array([[1, 0], [2, 1]]), "float32",
@@ -554,7 +633,7 @@ class _Builder:
                 ("hidden", "fewer-rows-than-codebooks", {"model": "mono24", "count": len(mono24)},
                  greedy_path(mono24[:13], vectors["hidden-mono24"]), "float32", ["rvq-decode-fewer-rows"], False),
                 ("hidden", "mono16-float64", {"model": "mono16", "count": 4},
-                 grading.random_codes(42, (3, 300), mono16[0].shape[0]), "float64", ["rvq-decode-fewer-rows"],
+                 grading.random_codes(self.seed(42), (3, 300), mono16[0].shape[0]), "float64", ["rvq-decode-fewer-rows"],
                  False)]:
             writer = self.writer(visibility)
             tables = ([np.array(x, dtype=np.float32) for x in source["tables"]] if "tables" in source
@@ -579,12 +658,12 @@ class _Builder:
 
         # distance_curve: vectors whose greedy path has no near-tie (any correct code gives this curve).
         curve_rules = ["curve-greedy", "curve-distances", "curve-length", "curve-not-squared"]
-        random_tables = grading.random_tables(51, 8, 1024, 128, 0.7)
+        random_tables = grading.random_tables(self.seed(51), 8, 1024, 128, 0.7)
         for visibility, case_id, tables, candidates, spec in [
                 ("public", "music-mono24-6kbps", mono24[:13], vectors["public-mono24"][::7], dict(model="mono24")),
                 ("hidden", "music-mono16-all", mono16, vectors["hidden-mono16"][::11], dict(model="mono16")),
-                ("hidden", "random-8x1024x128", random_tables, grading.random_vectors(52, 20, 128),
-                 dict(generated=dict(seed=51, count=8, rows=1024, dim=128, decay=0.7)))]:
+                ("hidden", "random-8x1024x128", random_tables, grading.random_vectors(self.seed(52), 20, 128),
+                 dict(generated=dict(seed=self.seed(51), count=8, rows=1024, dim=128, decay=0.7)))]:
             writer = self.writer(visibility)
             # The candidates with the widest margins, in their order: a ranking, not a threshold that
             # another machine's rounding could cross (the margins are computed exactly).
@@ -639,6 +718,33 @@ class _Builder:
                     for step in case["steps"]:   # every step names one case of this fixture set
                         found = [c for c in writer.cases if (c["group"], c["id"]) == (step["group"], step["id"])]
                         require(len(found) == 1, f"sequence {case['id']}", f"no single case for step {step}")
+
+
+class Draws:
+    """A grading variant's draws (numpy Generators keyed by what they vary: the same on every
+    machine, and one thing's draw does not move when another is added); variant 0 draws nothing."""
+
+    def __init__(self, variant):
+        self.variant = None if variant is None or variant.shipped else variant
+
+    @property
+    def none(self) -> bool:
+        return self.variant is None
+
+    def _rng(self, key: str) -> np.random.Generator:
+        return self.variant.rng(f"encodec_rvq/{key}")
+
+    def seed(self, shipped: int) -> int:
+        return shipped if self.none else int(self._rng(f"seed/{shipped}").integers(1_000, 2**31))
+
+    def integers(self, key: str, low: int, high: int) -> int:
+        return 0 if self.none else int(self._rng(key).integers(low, high))
+
+    def uniform(self, key: str, low: float, high: float) -> float:
+        return float(self._rng(key).uniform(low, high))
+
+    def choice(self, key: str, values, count: int) -> list:
+        return list(self._rng(key).choice(list(values), count, replace=False))
 
 
 def nearest_rows(vectors: np.ndarray, table: np.ndarray) -> np.ndarray:

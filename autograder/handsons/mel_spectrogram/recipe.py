@@ -28,6 +28,7 @@ Which inputs are public and which hidden is decided here, in one place.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import subprocess
 import tempfile
 import warnings
@@ -40,6 +41,7 @@ import torch
 
 from ...engine.fixtures import Drift, require
 from . import grading
+from .variation import AudioVariation
 
 # (n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax)
 PARAMETER_SETS = {
@@ -85,6 +87,10 @@ LOG_MEL_DRIFT = Drift("log-mel", rtol=0.0, peak=1e-5, log_floor=1e-7,
 WAVEFORM_DRIFT = Drift("vocoded waveform", rtol=1e-5, peak=1e-5, graders="check_vocode: rtol 1e-4 + atol 1e-5")
 
 
+# The variant being built (``build`` sets it): where excerpts start, what is said, clip lengths.
+_variation = AudioVariation()
+
+
 def params_dict(name: str) -> dict:
     keys = ("n_fft", "num_mels", "sampling_rate", "hop_size", "win_size", "fmin", "fmax")
     return dict(zip(keys, PARAMETER_SETS[name]))
@@ -97,6 +103,7 @@ def music(corpus_path: str, programs: tuple[int, ...], rate: int, start: float, 
     from musicrep.audio import render_midi
     from musicrep.tiny_encodec import Piece, piece_midi
 
+    start, seconds = _variation.music_start(corpus_path, start), _variation.seconds(seconds)
     midi = piece_midi(Piece(corpus_path, programs, seconds=start + seconds + 1.0))
     audio = render_midi(midi, rate).astype(np.float64)
     first = round(start * rate)
@@ -110,6 +117,8 @@ def speech(text: str, voice: str, rate: int, seconds: float, start: float = 0.0)
     """``text`` said by espeak-ng (22.05 kHz), resampled to ``rate``, scaled to SPEECH_PEAK."""
     import soundfile
 
+    start = _variation.speech_start(text, start)
+    text, seconds = _variation.sentence(text), _variation.seconds(seconds)
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True, capture_output=True)
@@ -124,7 +133,7 @@ def speech(text: str, voice: str, rate: int, seconds: float, start: float = 0.0)
 
 
 def fade_out(audio: np.ndarray, rate: int, decibels_per_second: float) -> np.ndarray:
-    t = np.arange(audio.size) / rate
+    t = np.arange(audio.size) / rate * _variation.steepness()   # as far down over a shorter clip
     return (audio * 10 ** (-decibels_per_second * t / 20)).astype(np.float32)
 
 
@@ -135,7 +144,7 @@ def fade_in(audio: np.ndarray, peak: float) -> np.ndarray:
 
 
 def silence(rate: int, seconds: float) -> np.ndarray:
-    return np.zeros(round(rate * seconds), dtype=np.float32)
+    return np.zeros(round(rate * _variation.seconds(seconds)), dtype=np.float32)
 
 
 # ------------------------------------------------------------------ cases
@@ -471,6 +480,7 @@ def _agree(ours: np.ndarray, theirs: np.ndarray, what: str) -> None:
 
 
 def _one_thread(function):
+    @functools.wraps(function)
     def wrapper(*args, **kwargs):
         before = torch.get_num_threads()
         torch.set_num_threads(1)   # as in the worker
@@ -553,8 +563,26 @@ def _tiny_config(visibility: str):
     return dataclasses.replace(hifigan.HifiGanConfig.v1(), upsample_initial_channel=32)
 
 
-@_one_thread
 def build(public, hidden, reference) -> None:
+    """The shipped cases. Grading variants are drawn by :func:`build_variants`, not yet switched on:
+    renaming it ``build`` makes ``fixtures regen`` draw the K variants (about 2.5 min of CPU each;
+    their fixtures were not generated on 2026-12-07, the machine being too loaded)."""
+    build_variants(public, hidden, reference)
+
+
+@_one_thread
+def build_variants(public, hidden, reference, variant=None) -> None:
+    """The cases of ``variant`` (``engine.variants.Variant``; None or number 0: the shipped ones,
+    else the same cases on other audio: see ``variation.py``)."""
+    global _variation
+    _variation = AudioVariation.of(variant)
+    try:
+        _build(public, hidden, reference)
+    finally:
+        _variation = AudioVariation()
+
+
+def _build(public, hidden, reference) -> None:
     from musicrep import hifigan
 
     for visibility, writer, (mel_cases, short_cases) in (("public", public, _public_cases()),
@@ -564,45 +592,48 @@ def build(public, hidden, reference) -> None:
             fields = _write_mel(writer, reference, case.name, case.params, audio, case.requires_grad)
             writer.add_case("mel", f"{case.params}-{case.name}", description=case.description, **fields)
 
-        for case in short_cases:
-            params = PARAMETER_SETS[case.params]
-            n_fft, hop_size = params[0], params[3]
-            pad, minimum = (n_fft - hop_size) // 2, minimum_length(case.params)
-            source = np.ascontiguousarray(case.audio(), dtype=np.float32)
-            require(source.shape[-1] >= minimum and case.short < minimum, case.name,
-                    f"needs a clip of at least {minimum} samples, and fewer than {minimum} to refuse")
-            name = f"{case.params}-{case.name}"
-            accepted = _write_mel(writer, reference, f"{name}.minimum", case.params,
-                                  np.ascontiguousarray(source[..., :minimum]))
-            short = np.ascontiguousarray(source[..., :case.short])
-            try:
-                reference.mel_spectrogram(torch.from_numpy(short), *params)
-                require(False, case.name, "the reference accepted audio too short to pad")
-            except ValueError as error:
-                require(str(minimum) in str(error), case.name, f"the reference's message misses the minimum: {error}")
-            rules = ["minimum-length", "too-short-valueerror", "too-short-message"]
-            if case.short <= pad and case.short + 2 * pad >= n_fft:
-                rules.append("too-short-reflection")    # only the reflection fails: T > pad is what is checked
-            if case.short > pad and case.short + 2 * pad < n_fft:
-                rules.append("too-short-frame")         # only the frame fails: T + 2 * pad >= n_fft is checked
-            if case.params == "v1_v3":
-                rules.append("hifigan-minimum")
-            if short.ndim == 2:
-                rules.append("batch")                   # T is the samples of each clip, not of the batch
-            writer.add_case("too_short", name, description=case.description, parameter_set=case.params,
-                            params=params_dict(case.params), audio=writer.add_array(f"{name}.short.npy", short),
-                            minimum=minimum, accepted=accepted, rules=rules)
+        with _variation.full_length():   # minimum lengths are what these cases are about
+            for case in short_cases:
+                params = PARAMETER_SETS[case.params]
+                n_fft, hop_size = params[0], params[3]
+                pad, minimum = (n_fft - hop_size) // 2, minimum_length(case.params)
+                source = np.ascontiguousarray(case.audio(), dtype=np.float32)
+                require(source.shape[-1] >= minimum and case.short < minimum, case.name,
+                        f"needs a clip of at least {minimum} samples, and fewer than {minimum} to refuse")
+                name = f"{case.params}-{case.name}"
+                accepted = _write_mel(writer, reference, f"{name}.minimum", case.params,
+                                      np.ascontiguousarray(source[..., :minimum]))
+                short = np.ascontiguousarray(source[..., :case.short])
+                try:
+                    reference.mel_spectrogram(torch.from_numpy(short), *params)
+                    require(False, case.name, "the reference accepted audio too short to pad")
+                except ValueError as error:
+                    require(str(minimum) in str(error), case.name, f"the reference's message misses the minimum: {error}")
+                rules = ["minimum-length", "too-short-valueerror", "too-short-message"]
+                if case.short <= pad and case.short + 2 * pad >= n_fft:
+                    rules.append("too-short-reflection")    # only the reflection fails: T > pad is what is checked
+                if case.short > pad and case.short + 2 * pad < n_fft:
+                    rules.append("too-short-frame")         # only the frame fails: T + 2 * pad >= n_fft is checked
+                if case.params == "v1_v3":
+                    rules.append("hifigan-minimum")
+                if short.ndim == 2:
+                    rules.append("batch")                   # T is the samples of each clip, not of the batch
+                writer.add_case("too_short", name, description=case.description, parameter_set=case.params,
+                                params=params_dict(case.params), audio=writer.add_array(f"{name}.short.npy", short),
+                                minimum=minimum, accepted=accepted, rules=rules)
 
         with tempfile.TemporaryDirectory() as tmp:
-            folder = hifigan.make_tiny_checkpoint(Path(tmp) / "tiny", seed=TINY_SEEDS[visibility],
-                                                  config=_tiny_config(visibility))
+            folder = hifigan.make_tiny_checkpoint(Path(tmp) / "tiny", config=_tiny_config(visibility),
+                                                  seed=_variation.generator_seed(TINY_SEEDS[visibility]))
             checkpoint = [writer.add_file(f"tiny_hifigan/{name}", folder / name) for name in
                           (hifigan.CONFIG_NAME, hifigan.WEIGHTS_NAME)]
             generator = hifigan.load_pretrained_folder(folder)   # as the worker's decoder does
         vocode_cases = {}
-        for case in _vocode_cases(visibility):
-            vocode_cases[case.name] = writer.add_case("vocode", case.name, description=case.description,
-                                                      **_write_vocode(writer, reference, generator, case, checkpoint))
+        with _variation.full_length():   # the mels' frames are what these cases are about
+            for case in _vocode_cases(visibility):
+                vocode_cases[case.name] = writer.add_case("vocode", case.name, description=case.description,
+                                                          **_write_vocode(writer, reference, generator, case,
+                                                                          checkpoint))
 
         for name, description, steps in _state_cases(visibility):
             calls = []

@@ -10,6 +10,7 @@ fairness the issue asks for), yet no expected output of the release answers a va
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import mido
@@ -17,6 +18,8 @@ import mido
 from . import inputs
 
 DRUM_CHANNEL = 9
+# A program named in a description ("(99, token 83)", "one of them (50)"): a variant leaves it out.
+_VARIED_VALUE = re.compile(r"\(\d+, (?=token)| \(\d+\)")
 
 
 def _shift_nonzero(value: int, shift: int) -> int:
@@ -48,10 +51,17 @@ class Variation:
         return self.number == 0
 
     def describe(self, description: str) -> str:
+        """What a case is about, said the same way on every variant: the feedback must not name the
+        transform (nor a varied value, say a program: its difference with the release's would tell
+        the transform), else a table of the release's answers undone by it earns the points."""
         if self.none:
             return description
-        return (f"{description} [variant {self.number}: pitches {self.transpose:+d} semitones, velocities and "
-                f"programs shifted]")
+        return _VARIED_VALUE.sub(lambda m: "(" if m.group(0).startswith("(") else "", description)
+
+    def summary(self) -> str:
+        """The transform, for the instructor (never in student-facing text)."""
+        return (f"variant {self.number}: pitches {self.transpose:+d} semitones, velocities +{self.velocity_shift}, "
+                f"programs +{self.program_shift} (mod 127, 0 kept), onsets +{self.onset_shift}")
 
     # ------------------------------------------------------------ MIDI files
     def _message(self, message: mido.Message) -> mido.Message:
