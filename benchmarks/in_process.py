@@ -13,11 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from autograder.engine import handsons
 from autograder.engine.client import StudentCodeError
 from autograder.engine.plugin import GradingPlugin
 from autograder.engine.session import SILENT, grader_files, run_graders
 from autograder.worker import wire
+from autograder.worker.serve import vector_jacobian_products
 
 
 def _codecs() -> tuple[dict, list]:
@@ -60,12 +63,18 @@ class InProcessCode:
             self.modules[name] = module
         return self.modules[name]
 
-    def call(self, module: str, function: str, *args, timeout=None, ext_encoders=(), **kwargs):
+    def call(self, module: str, function: str, *args, timeout=None, ext_encoders=(), off_limits=(),
+             projection=None, **kwargs):
+        # off_limits: not watched here (the references call no library function they forbid)
         import torch
+
+        leaves = []
 
         def make_tensor(value: wire.Tensor):
             tensor = torch.from_numpy(value.array.copy())
-            return tensor.requires_grad_(True) if value.requires_grad else tensor
+            if value.requires_grad:
+                leaves.append(tensor.requires_grad_(True))
+            return tensor
 
         tree, blobs = wire.encode_args(args, kwargs, list(ext_encoders))
         real_args = [wire.decode(a, blobs, self.decoders, make_tensor) for a in tree["args"]]
@@ -76,7 +85,10 @@ class InProcessCode:
             name = type(error).__name__
             raise StudentCodeError("exception", f"{function}() raised {name}: {error}", "", name, str(error)) from None
         out: list[bytes] = []
-        return wire.decode(wire.encode(result, out, self.encoders), out)
+        value = wire.decode(wire.encode(result, out, self.encoders, leaves), out)
+        if projection is None:
+            return value
+        return value, vector_jacobian_products(result, leaves, torch.from_numpy(np.asarray(projection, dtype=np.float64)))
 
     def timed_call(self, module: str, function: str, *args, **kwargs):
         started = time.monotonic()

@@ -99,7 +99,7 @@ def _argument_names(function, count: int) -> list[str]:
     return names
 
 
-def _vjp(result: object, leaves: list, projection) -> list | None:
+def vector_jacobian_products(result: object, leaves: list, projection) -> list | None:
     """``projection``'s vector-Jacobian product with respect to each tensor argument sent with
     requires_grad (zeros where autograd does not reach it), by torch's autograd from the result read
     through the C base class: the grader compares it with the function's own finite differences, so
@@ -208,7 +208,7 @@ class Server:
             return self.respond({"status": "error", "kind": "off_limits", "called": watch.called})
         out: list[bytes] = []
         try:
-            products = _vjp(result, leaves, projection) if projection is not None else None
+            products = vector_jacobian_products(result, leaves, projection) if projection is not None else None
             tree = wire.encode(result, out, self.encoders, leaves)
             changed = self._changed(function, given, args, kwargs)
         except BaseException as error:
