@@ -158,6 +158,7 @@ UNDOING = {
     "code from a string": "exec('x = 1')\n",
     "a profiler": "import cProfile\n",
     "the generator's hooks cleared": "def vocode(generator, mel):\n    generator._forward_pre_hooks.clear()\n",
+    "a library function traced": "import torch\nf = torch.jit.trace(print, ())\n",
 }
 
 
@@ -169,7 +170,8 @@ def test_each_way_of_undoing_the_observation_is_flagged(way):
 
 
 @pytest.mark.parametrize("cheat, found", [("undo_the_observation", (".setprofile", "imports _thread", ".__code__")),
-                                          ("replace_the_watch", ("uses sys",))])
+                                          ("replace_the_watch", ("uses sys",)),
+                                          ("traced_library_quantize", (".jit",))])
 def test_the_cheats_undoing_the_observation_are_flagged(cheat, found):
     source = (handsons.REPO_ROOT / "tests" / "cheats" / "encodec_rvq" / f"{cheat}.py").read_bytes()
     (findings,) = tamper.scan({"encodec_rvq.py": source}).values()

@@ -23,6 +23,7 @@ _GROUPED = re.compile(r"(?<![\w.])(\d{1,3}(?:[,_ ]\d{3})+(?:\.\d+)?)(\s*khz)?", 
 # time). Written as the docstring's "token <index>", at most one other (a tuple "starting at token 85").
 OTHERS, OTHER_TOKENS = 6, 1
 _TOKEN = re.compile(r"\btokens? (\d+)\b", re.IGNORECASE)
+_ONE_TOKEN = re.compile(r"\btoken (\d+)\b", re.IGNORECASE)
 
 
 def numbers_in(text: str) -> list[float]:
@@ -50,7 +51,11 @@ def missing_numbers(text: str, wanted: Iterable[float]) -> list[float]:
 def named_others(text: str, right: int, candidates: int) -> str | None:
     """Why the text does not point at candidate ``right`` of ``0 .. candidates - 1`` (None: it
     does): it names too many other candidates, as numbers (``OTHERS``, at most a third of the rest)
-    or as ``token <index>`` (``OTHER_TOKENS``)."""
+    or as ``token <index>`` (``OTHER_TOKENS``). A text whose only ``token <index>`` is the right one
+    points at it whatever else it writes ("token 3 is invalid (the instrument of note 1, tokens 0-4):
+    129 is outside 0-128"): a guess written that way names one index, as an honest message does."""
+    if {int(n) for n in _ONE_TOKEN.findall(text or "")} == {right}:
+        return None
     written = {int(value) for value in numbers_in(text) if value == int(value) and 0 <= value < candidates}
     tokens = {int(n) for n in _TOKEN.findall(text or "") if int(n) < candidates} - {right}
     if len(tokens) > OTHER_TOKENS:

@@ -41,6 +41,7 @@ ATTRIBUTES = {
     "_forward_pre_hooks": "reaches a model's hooks (the grader's checks of the generator)",
     "_backward_hooks": "reaches a model's hooks", "_global_forward_hooks": "reaches every model's hooks",
     "_global_forward_pre_hooks": "reaches every model's hooks",
+    "jit": "compiles code to run out of the watch's sight (torch.jit: a traced library function)",
 }
 # Built-in functions, as names only (``model.eval()`` and ``torch.compile`` are ordinary).
 BUILTINS = {

@@ -704,41 +704,52 @@ def run_mel(student, fixture_set, case: dict, artifacts=None) -> None:
 # The random weights and directions of the gradient check: drawn at grading time from the system's
 # entropy (nothing in shipped code says which), so that no fixed answer fits them.
 GRADIENT_DRAWS = np.random.default_rng()
-GRADIENT_RTOL = 0.01   # of the directional derivative: honest ones agree within 1e-3 (float32 autograd)
+# Of the gradient's size along a random direction (its norm: a standard normal direction's projection
+# has that spread), not of the one projection drawn, which can land near zero. Measured on 2026-12-07
+# (150 draws each on the public speech case): every alternative and the reference within 5.5e-4 of it
+# (float32 autograd), on other kernels too; a reflect padding with detached edges 3e-3 (median).
+GRADIENT_RTOL = 0.003
+GRADIENT_DIRECTIONS = 3   # each misses a wrong gradient only where it happens to be near orthogonal
 
 
 def check_gradient(student, case: dict, audio: np.ndarray, projection: np.ndarray, products: list | None) -> None:
     """The result's gradient with respect to the audio must be the mel's own: for the random weights
     ``projection`` of the result, autograd's vector-Jacobian product (computed in the worker from the
-    result's graph, ``products``) along a random direction of the audio equals the function's finite
-    difference along it (two more calls). A graph that reaches the audio through a path of weight 0
+    result's graph, ``products``) along random directions of the audio equals the function's finite
+    difference along them (two more calls each, in a fresh worker: nothing the differentiable call
+    left in memory can answer them). A graph that reaches the audio through a path of weight 0
     (``+ 0 * audio.sum()``) or a stand-in path has requires_grad, but not this gradient."""
     what = mel_call_text(case, audio.shape, audio.dtype.name, True)
     gradient = products[0] if products and products[0].shape == audio.shape else None
     if gradient is None or not np.isfinite(gradient).all():
         fail(f"{what} returned the right values with requires_grad=True, but autograd gives no gradient of "
              f"it with respect to the audio.\nLikely cause: {MISTAKES['not_differentiable']}")
+    gradient = gradient.astype(np.float64)
     # The function's own change along a random direction, in float64 (the docstring: the result has
     # the audio's dtype), with a step small enough for the log's curvature (1e-8 of the loudest sample).
-    direction = GRADIENT_DRAWS.standard_normal(audio.shape)
     base = audio.astype(np.float64)
     step = 1e-8 * float(np.abs(base).max() or 1.0)
-    sides = []
-    for sign in (1, -1):
-        value = student.call("mel_spectrogram", Tensor(base + sign * step * direction), *parameters(case))
-        side = expect_tensor(value, mel_call_text(case, audio.shape, "float64"), kind="f")
-        if value.dtype != "torch.float64":
-            fail(f"{what}: to check its gradient, the same audio is sent as float64, and the result came back as "
-                 f"{value.dtype}; the result has the dtype of the audio.\nLikely cause: {MISTAKES['float32_result']}")
-        sides.append(side.astype(np.float64))
-    finite = float(np.sum(projection * (sides[0] - sides[1]))) / (2 * step)
-    autograd = float(np.sum(gradient.astype(np.float64) * direction))
-    if not abs(autograd - finite) <= GRADIENT_RTOL * abs(finite) + 1e-6:
-        fail(f"{what} returned the right values with requires_grad=True, but its gradient with respect to the "
-             f"audio is not the mel's: along a random direction of the audio, autograd's gradient (of a random "
-             f"weighting of the result) gives {autograd:.6g}, the function's own change {finite:.6g}. The result "
-             f"must be computed from the audio by differentiable torch operations, not joined to it by a path "
-             f"that carries no gradient.\nLikely cause: {MISTAKES['not_differentiable']}")
+    student.fresh()
+    for _ in range(GRADIENT_DIRECTIONS):
+        direction = GRADIENT_DRAWS.standard_normal(audio.shape)
+        sides = []
+        for sign in (1, -1):
+            value = student.call("mel_spectrogram", Tensor(base + sign * step * direction), *parameters(case))
+            side = expect_tensor(value, mel_call_text(case, audio.shape, "float64"), kind="f")
+            if value.dtype != "torch.float64":
+                fail(f"{what}: to check its gradient, the same audio is sent as float64, and the result came back "
+                     f"as {value.dtype}; the result has the dtype of the audio.\nLikely cause: "
+                     f"{MISTAKES['float32_result']}")
+            sides.append(side.astype(np.float64))
+        finite = float(np.sum(projection * (sides[0] - sides[1]))) / (2 * step)
+        autograd = float(np.sum(gradient * direction))
+        scale = max(float(np.linalg.norm(gradient)), abs(finite))
+        if not abs(autograd - finite) <= GRADIENT_RTOL * scale + 1e-6:
+            fail(f"{what} returned the right values with requires_grad=True, but its gradient with respect to "
+                 f"the audio is not the mel's: along a random direction of the audio, autograd's gradient (of a "
+                 f"random weighting of the result) gives {autograd:.6g}, the function's own change {finite:.6g}. "
+                 f"The result must be computed from the audio by differentiable torch operations, not joined to "
+                 f"it by a path that carries no gradient.\nLikely cause: {MISTAKES['not_differentiable']}")
 
 
 def _generator(fixture_set, case: dict, train: bool = False, watch: tuple[str, ...] = ()) -> Ext:
