@@ -387,8 +387,18 @@ ROUND_TRIP_MESSAGES = frozenset({"note_on", "note_off", "program_change", "set_t
 
 
 def check_holds_only_notes(tokens: list[int], midi: mido.MidiFile) -> None:
+    instruments = len({instrument for _, _, _, instrument, _ in notes_of(tokens)})
+    if len(midi.tracks) > max(1, instruments):   # extra tracks could carry the tokens
+        fail(f"for tokens {_shown(tokens)}, the file of tokens_to_midi has {len(midi.tracks)} tracks for "
+             f"{instruments} instrument(s): it has one track per instrument, and the round trip reads the notes "
+             f"the file plays.")
     tempi = 0
     for index, track in enumerate(midi.tracks):
+        programs = sum(message.type == "program_change" for message in track)
+        if programs > 1:   # program values could carry the tokens (after the last note they change no note)
+            fail(f"for tokens {_shown(tokens)}, track {index} of the file of tokens_to_midi holds {programs} "
+                 f"program_change messages: each track starts with one, to its instrument, and holds nothing "
+                 f"else but its notes, and the round trip reads the notes the file plays.")
         for message in track:
             tempi += message.type == "set_tempo"
             if message.type not in ROUND_TRIP_MESSAGES:
