@@ -185,7 +185,6 @@ def test_ordinary_code_is_not_flagged():
     root = handsons.REPO_ROOT
     files = [*(root / "solutions").glob("*.py"), *(root / "assignments").glob("*.py"),
              *(root / "tests" / "alternatives").rglob("*.py"), *(root / "tests" / "mistakes").rglob("*.py")]
-    files = [path for path in files if path.name != "cleared_hooks_eval.py"]   # a cheat in the catalogue
     assert len(files) > 40
     flagged = {str(path): found for path in files for found in tamper.scan({path.name: path.read_bytes()}).values()}
     assert not flagged, flagged
