@@ -434,13 +434,21 @@ def fixtures_regen(module: Optional[str] = typer.Argument(None),
 
 
 @fixtures_app.command("verify")
-def fixtures_verify(module: Optional[str] = typer.Argument(None)):
+def fixtures_verify(module: Optional[str] = typer.Argument(None),
+                    numbers: Optional[str] = typer.Option(None, "--variants", help="Only these grading "
+                                                          "variants, e.g. 1,2 (the shipped fixtures always; "
+                                                          "default: every variant).")):
     """Regenerate into a temporary folder and compare with the stored files and the manifest:
     identical, equivalent (float drift far inside the graders' tolerance) or different."""
     from .engine.fixtures import RecipeError, describe_machine, verify
     started = time.monotonic()
     try:
-        report = verify(_modules(module))
+        chosen = None if numbers is None else {int(n) for n in numbers.split(",") if n.strip()}
+    except ValueError:
+        console.print(f"[red]--variants takes numbers separated by commas[/], not {console_text(numbers)}.")
+        raise typer.Exit(2)
+    try:
+        report = verify(_modules(module), numbers=chosen)
     except RecipeError as error:
         console.print(f"[red]Cannot verify:[/] {console_text(str(error))}.", highlight=False)
         raise typer.Exit(1)

@@ -327,10 +327,12 @@ def makes_variants(recipe) -> bool:
     return "variant" in inspect.signature(recipe.build).parameters
 
 
-def build_into(module: str, root: Path, term: variants.Term | None = None) -> dict[str, dict]:
+def build_into(module: str, root: Path, term: variants.Term | None = None,
+               numbers: set[int] | None = None) -> dict[str, dict]:
     """Run ``module``'s recipe into ``root/<module>/``, for the shipped fixtures (variant 0) and
-    each of ``term``'s grading variants; manifest entries of what it wrote. Every variant must
-    hold the same cases (groups and ids) as variant 0: graders are collected from those."""
+    each of ``term``'s grading variants (``numbers``: only those, 0 always); manifest entries of
+    what it wrote. Every variant must hold the same cases (groups and ids) as variant 0: graders
+    are collected from those."""
     handson = handsons.get(module)
     recipe = handson.import_plugin("recipe")
     term = term or variants.read_term()
@@ -343,6 +345,8 @@ def build_into(module: str, root: Path, term: variants.Term | None = None) -> di
     entries, shipped_cases = {}, None
     for variant in (term.variants() if makes_variants(recipe) else [None]):
         number = 0 if variant is None else variant.number
+        if number and numbers is not None and number not in numbers:
+            continue
         writers = {v: FixtureWriter(variants.folder(module, v, number, root)) for v in handsons.VISIBILITIES}
         _run_recipe(module, recipe, writers, reference, variant)
         cases = {v: [(c["group"], c["id"]) for c in w.cases] for v, w in writers.items()}
@@ -506,8 +510,9 @@ class Verification:
         return sum(1 for f in self.files if f.status == status)
 
 
-def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> Verification:
-    """Regenerate ``modules`` in a temporary folder and compare with ``root`` and its manifest.
+def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR, numbers: set[int] | None = None) -> Verification:
+    """Regenerate ``modules`` in a temporary folder and compare with ``root`` and its manifest
+    (``numbers``: the shipped fixtures and only these grading variants; by default all).
 
     Per file: *identical*; *equivalent* (a float output with a :class:`Drift` bound in the
     manifest, moved by float rounding only, within that bound); or *different* (anything else:
@@ -519,10 +524,11 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> Verificati
     bounds: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="ag-verify-") as tmp:
         for module in modules:
-            fresh = build_into(module, Path(tmp), variants.read_term(root / variants.TERM_FILE.name))
+            fresh = build_into(module, Path(tmp), variants.read_term(root / variants.TERM_FILE.name), numbers)
             stored_names = {p.relative_to(root).as_posix() for p in (root / module).rglob("*") if p.is_file()} \
                 if (root / module).exists() else set()
-            for name in sorted(set(fresh) | stored_names | {k for k in manifest if k.startswith(f"{module}/")}):
+            names = set(fresh) | stored_names | {k for k in manifest if k.startswith(f"{module}/")}
+            for name in sorted(n for n in names if _verified(n, module, numbers)):
                 new_path, old_path = Path(tmp) / name, root / name
                 if name not in fresh:
                     checks.append(FileCheck(name, "different", "stored, but the recipe no longer makes it"))
@@ -552,6 +558,12 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR) -> Verificati
                                                            f"{describe_difference(name, old_bytes, new_bytes)}"))
     made_on = {m: stored_manifest.get("made_on", {}).get(m, {}) for m in modules}
     return Verification(checks, made_on, machine(), bounds, version_changes(modules, manifest))
+
+
+def _verified(name: str, module: str, numbers: set[int] | None) -> bool:
+    """Whether a verify of ``numbers`` (None: every variant) covers the stored file ``name``."""
+    parts = name.split("/")
+    return numbers is None or parts[1:2] != ["variants"] or int(parts[2]) in numbers
 
 
 def version_changes(modules: list[str], manifest: dict) -> dict[str, dict[str, tuple[str, str]]]:
