@@ -93,14 +93,7 @@ DRIFT = {d.kind: d for d in [
 ]}
 
 
-def build(public, hidden, reference) -> None:
-    """The shipped cases. Grading variants are drawn by :func:`build_variants`, not yet switched on:
-    renaming it ``build`` makes ``fixtures regen`` draw the K variants (about 1.5 min of CPU each;
-    their fixtures were not generated on 2026-12-07, the machine being too loaded)."""
-    build_variants(public, hidden, reference)
-
-
-def build_variants(public, hidden, reference, variant=None) -> None:
+def build(public, hidden, reference, variant=None) -> None:
     """The cases of ``variant`` (``engine.variants.Variant``; None or number 0: the shipped ones).
     A grading variant keeps the models (students' ``autograder check`` needs them), every case's
     id, model, bandwidth and kind of input, and draws the rest: where each clip, stretch and

@@ -563,15 +563,8 @@ def _tiny_config(visibility: str):
     return dataclasses.replace(hifigan.HifiGanConfig.v1(), upsample_initial_channel=32)
 
 
-def build(public, hidden, reference) -> None:
-    """The shipped cases. Grading variants are drawn by :func:`build_variants`, not yet switched on:
-    renaming it ``build`` makes ``fixtures regen`` draw the K variants (about 2.5 min of CPU each;
-    their fixtures were not generated on 2026-12-07, the machine being too loaded)."""
-    build_variants(public, hidden, reference)
-
-
 @_one_thread
-def build_variants(public, hidden, reference, variant=None) -> None:
+def build(public, hidden, reference, variant=None) -> None:
     """The cases of ``variant`` (``engine.variants.Variant``; None or number 0: the shipped ones,
     else the same cases on other audio: see ``variation.py``)."""
     global _variation
