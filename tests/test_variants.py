@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import pytest
 from autograder.engine import fixtures, handsons, variants
 from autograder.engine.session import maxima
 
-from .helpers import full_marks, lookup_table, results, run_cli
+from .helpers import full_marks, results, run_cli
 
 TERM = variants.read_term()
 SECRET = variants.read_secret(variants.secret_path())
@@ -97,6 +100,8 @@ def test_every_variant_has_the_same_cases_on_other_inputs(module):
             for key, data in mine.items():
                 if _all_zero(variants.folder(module, visibility, number) / cases_file(number, visibility, key)):
                     continue   # silence: what the case is about, the same in every variant (as a constant is)
+                if key[1] == "docstring-example":
+                    continue   # the docstring's own example: every student reads its answer there
                 assert data != shipped[key], (number, key)
                 assert data not in seen.get(key, []), (number, key)
                 seen.setdefault(key, []).append(data)
@@ -143,28 +148,37 @@ def test_gradescope_gives_the_student_id_from_its_metadata(tmp_path):
     assert gradescope_student(metadata) == "17,421"
 
 
-def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tmp_path):
+def _answer_table(module: str, number: int, which: str, folder: Path) -> None:
+    """tests/answer_table.py: a submission answering every call the graders made of the reference
+    on variant ``number`` (``which``: the public graders, or all of them)."""
+    run = subprocess.run([sys.executable, "-m", "tests.answer_table", module, str(number), which, str(folder)],
+                         cwd=handsons.REPO_ROOT, capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+
+
+@pytest.mark.parametrize("module", VARIED)
+def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(module, tmp_path):
     """Two references of two students: full marks, each on its own variant, recorded in
     results.json, grades.csv and the gradebook; a regrade gives the same variant and score. A
-    lookup table of the release's public answers earns at most 5 % of the hands-on; one of a
-    student's whole variant (public and hidden answers, as a leak would give) at most 1/K of the
-    hidden points for a student graded on another variant."""
-    module = "midi_tokens"
-    assert module in VARIED
+    table of every answer the public checks ask for on the release's inputs earns at most 5 % of
+    the hands-on; one of every answer of a student's variant (public and hidden, as a leak would
+    give) at most 1/K of the hidden points for a student graded on another variant, while it
+    earns most of them for the student whose answers it holds (the table works)."""
     names = {"reference_a": 8, "reference_b": 6, "public_table": 6, "leaked_table": 6}
     assert {n: variants.variant_of(n, SECRET, TERM) for n in names} == names   # the test's premise
     leaked = names["reference_a"]
+    own = _named_for("leaked_own", [leaked])[leaked]
+    names[own] = leaked
     subs = tmp_path / "subs"
-    for name in names:
-        (subs / name).mkdir(parents=True)
     for name in ("reference_a", "reference_b"):
-        (subs / name / "midi_tokens.py").write_bytes(handsons.get(module).reference_path.read_bytes())
-    (subs / "public_table" / "midi_tokens.py").write_text(lookup_table())
-    (subs / "leaked_table" / "midi_tokens.py").write_text(lookup_table(
-        [fixtures.FixtureSet(variants.folder(module, v, leaked)) for v in handsons.VISIBILITIES]))
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{module}.py").write_bytes(handsons.get(module).reference_path.read_bytes())
+    _answer_table(module, 0, "public", subs / "public_table")
+    _answer_table(module, leaked, "all", subs / "leaked_table")
+    shutil.copytree(subs / "leaked_table", subs / own)
     out = tmp_path / "out"
     run = run_cli(["grade", *(str(subs / n) for n in names), "--out", str(out), "--module", module, "--jobs", "2"],
-                  tmp_path, timeout=1800)
+                  tmp_path, timeout=3000)
     assert run.returncode == 0, run.output[-3000:]
     graded = {name: results(out, name) for name in names}
     for name, number in names.items():
@@ -176,9 +190,14 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(tm
     assert graded["public_table"]["score"] <= 0.05 * full, graded["public_table"]["score"]
     said = "\n".join(t["output"] for result in graded.values() for t in result["tests"])
     assert "semitones" not in said and not re.search(r"variant \d+:", said)   # the transform is never named
-    hidden_points = sum(t["max_score"] for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible")
-    hidden_earned = sum(t["score"] for t in graded["leaked_table"]["tests"] if t["visibility"] != "visible")
-    assert hidden_earned <= hidden_points / TERM.count, (hidden_earned, hidden_points)
+
+    def hidden(name):
+        lines = [t for t in graded[name]["tests"] if t["visibility"] != "visible"]
+        return sum(t["score"] for t in lines), sum(t["max_score"] for t in lines)
+
+    earned, hidden_points = hidden("leaked_table")
+    assert earned <= hidden_points / TERM.count, (earned, hidden_points)
+    assert hidden(own)[0] >= 0.5 * hidden_points, hidden(own)
     with open(out / "grades.csv", newline="") as handle:
         assert {row["submission"]: int(row["variant"]) for row in csv.DictReader(handle)} == names
     with sqlite3.connect(out / "gradebook.sqlite") as db:
