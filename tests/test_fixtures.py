@@ -149,7 +149,7 @@ def test_verify_tells_drift_from_change(tmp_path, monkeypatch):
     root = tmp_path / "stored"
     (root / "manifest.json").parent.mkdir(parents=True)
     (root / "manifest.json").write_bytes(fixtures.dumps({"files": write(root, stored)}))
-    monkeypatch.setattr(fixtures, "build_into", lambda module, target, term=None: write(target, fresh))
+    monkeypatch.setattr(fixtures, "build_into", lambda module, target, term=None, numbers=None: write(target, fresh))
     report = fixtures.verify(["fake"], root)
     status = {f.name.rsplit("/", 1)[1]: f.status for f in report.files}
     assert status == {"a.npy": "equivalent", "b.npy": "different", "c.npy": "different",

@@ -148,6 +148,18 @@ def test_gradescope_gives_the_student_id_from_its_metadata(tmp_path):
     assert gradescope_student(metadata) == "17,421"
 
 
+# What a copied table still earns at grading (issue 20, open): answers fixed by Encodec's tiny
+# models, which every variant keeps (students' `autograder check` needs them), and the docstrings'
+# own examples. Nothing else may earn a point; the figures are in the README.
+STILL_COPYABLE = {"encodec_rvq": re.compile(r"::test_(downsampling_factor|num_quantizers|codebooks)\[|"
+                                            r"\[docstring-example\]")}
+
+
+def _copyable(module: str, line: dict) -> bool:
+    pattern = STILL_COPYABLE.get(module)
+    return bool(pattern and pattern.search(line["extra_data"]["nodeid"]))
+
+
 def _answer_table(module: str, number: int, which: str, folder: Path) -> None:
     """tests/answer_table.py: a submission answering every call the graders made of the reference
     on variant ``number`` (``which``: the public graders, or all of them)."""
@@ -187,7 +199,11 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(mo
     public = [t for t in graded["reference_b"]["tests"] if t["visibility"] == "visible"]
     assert all("same check as your public check `test_" in t["output"] for t in public)
     full = maxima([module])[module]
-    assert graded["public_table"]["score"] <= 0.05 * full, graded["public_table"]["score"]
+    for name in ("public_table", "leaked_table"):
+        beyond = [t["name"] for t in graded[name]["tests"] if t["score"] > 0 and not _copyable(module, t)]
+        assert not beyond, (name, beyond)
+    copyable = sum(t["max_score"] for t in graded["public_table"]["tests"] if _copyable(module, t))
+    assert graded["public_table"]["score"] <= 0.05 * full + copyable, graded["public_table"]["score"]
     said = "\n".join(t["output"] for result in graded.values() for t in result["tests"])
     assert "semitones" not in said and not re.search(r"variant \d+:", said)   # the transform is never named
 
@@ -196,7 +212,9 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(mo
         return sum(t["score"] for t in lines), sum(t["max_score"] for t in lines)
 
     earned, hidden_points = hidden("leaked_table")
-    assert earned <= hidden_points / TERM.count, (earned, hidden_points)
+    copyable = sum(t["max_score"] for t in graded["leaked_table"]["tests"]
+                   if t["visibility"] != "visible" and _copyable(module, t))
+    assert earned <= hidden_points / TERM.count + copyable, (earned, hidden_points)
     assert hidden(own)[0] >= 0.5 * hidden_points, hidden(own)
     with open(out / "grades.csv", newline="") as handle:
         assert {row["submission"]: int(row["variant"]) for row in csv.DictReader(handle)} == names
