@@ -39,10 +39,11 @@ from typing import Callable, Sequence
 import numpy as np
 import pytest
 
-from ...engine.compare import assert_close, describe, expect_tensor, fail
+from ...engine.compare import assert_close, describe, expect_int, expect_number, expect_tensor, fail
 from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
 from ...engine.errors import expect_value_error, missing_numbers
+from ...engine.reruns import is_wrong_answer, passes_alone
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Opaque, Tensor
 from .codec import CHECKPOINT_FILES
@@ -336,18 +337,6 @@ def generated(spec: dict) -> tuple[list[np.ndarray], np.ndarray | None]:
 
 
 # ------------------------------------------------------------------ plain values
-
-def expect_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        fail(f"{what} should be a Python int; got {describe(value)}.")
-    return int(value)
-
-
-def expect_number(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        fail(f"{what} should be a Python float; got {describe(value)}.")
-    return float(value)
-
 
 def expect_long(value: Tensor, what: str) -> None:
     """After the values passed: the dtype the docstring asks for (never a point for a dtype alone)."""
@@ -1043,12 +1032,9 @@ def run_sequence(student, fixture_set, case: dict) -> None:
             with _prefixed(f"Call {number} of {len(steps)} in one worker, {label}, after {earlier}: "):
                 run_case(student, fixture_set, step)
         except (StudentCodeError, pytest.fail.Exception) as failure:
-            if isinstance(failure, StudentCodeError) and failure.kind != "exception":
+            if isinstance(failure, StudentCodeError) and not is_wrong_answer(failure):
                 raise
-            student.fresh()
-            try:
-                run_case(student, fixture_set, step)
-            except (StudentCodeError, pytest.fail.Exception):
+            if not passes_alone(student, lambda: run_case(student, fixture_set, step)):
                 raise failure from None   # wrong alone too: test_<group> says so as well
             if isinstance(failure, StudentCodeError):
                 raise StudentCodeError(failure.kind, f"{failure.message}\nLikely cause: {MISTAKES['state']}",
