@@ -38,7 +38,6 @@ import math
 import re
 
 import numpy as np
-import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
 from ...engine.diagnoses import Diagnosis
