@@ -99,7 +99,6 @@ def build_gradescope_zip(output: Path, course_secret: Path | None = None) -> lis
 # What sets up a student's .venv: exactly the base lock, checked against pyproject.toml.
 STUDENT_SCRIPTS = ("system-deps.sh", "setup-venv.sh", "install-lock.sh", "lock.py")
 STUDENT_LOCK_FILES = ("base.txt", "overrides.txt", "tooling.in")
-STUDENT_PLUGIN_PARTS = ("__init__.py", "codec.py", "grading.py", "strategies.py", "test_public.py")
 STUDENT_MAKEFILE = """# Two commands, each setting up what is missing first: system packages (when root with apt),
 # then .venv holding exactly locks/base.txt (scripts/setup-venv.sh makes it, repairs a half-made
 # one, brings it to the lock when the lock changes).
@@ -175,8 +174,14 @@ sign, not a guarantee; code that only works on the shipped inputs earns nothing.
 def _plugin_files(root: Path) -> list[Path]:
     files = [root / "autograder" / "handsons" / "__init__.py"]
     for handson in handsons.all_handsons():
-        files += [handson.folder / part for part in STUDENT_PLUGIN_PARTS if (handson.folder / part).exists()]
+        files += _student_parts(handson)
     return files
+
+
+def _student_parts(handson: handsons.HandsOn) -> list[Path]:
+    """What students get of a hands-on's plug-in: its package, grader-side modules and public graders."""
+    parts = [handson.folder / "__init__.py", *handson.grader_modules, handson.grader_path("public")]
+    return [path for path in parts if path.exists()]
 
 
 def release_files() -> dict[str, bytes]:
@@ -234,7 +239,7 @@ def release_leaks(files: dict[str, bytes]) -> list[str]:
                      for p in h.fixtures_dir("public").rglob("*") if p.is_file()}
     secret_files = [*sorted(handsons.SOLUTIONS_DIR.glob("*.py")), *sorted((root / "tests").rglob("*.py"))]
     for handson in handsons.all_handsons():
-        secret_files += [p for p in handson.folder.glob("*.py") if p.name not in STUDENT_PLUGIN_PARTS]
+        secret_files += [p for p in handson.folder.glob("*.py") if p not in _student_parts(handson)]
         secret_files += sorted(p for p in handson.fixtures_dir("hidden").rglob("*") if p.is_file())
         secret_files += sorted(p for p in (handsons.FIXTURES_DIR / handson.name / "variants").rglob("*")
                                if p.is_file())

@@ -15,7 +15,7 @@ import pytest
 FAST_MODULES = {
     "test_architecture", "test_demo", "test_new_handson", "test_docs", "test_rules", "test_tables",
     "test_watch", "test_display", "test_similarity", "test_engine", "test_check_sharing", "test_offlimits",
-    "test_class_report", "test_report", "test_encodec_speed_check", "test_errors",
+    "test_class_report", "test_report", "test_encodec_speed_check", "test_errors", "test_reruns",
 }
 
 

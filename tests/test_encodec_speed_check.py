@@ -1,4 +1,4 @@
-"""Hands-on 1's speed checks (``grading.check_speed``), with stand-ins for the sandboxed workers and
+"""Hands-on 1's speed checks (``scale.check_speed``), with stand-ins for the sandboxed workers and
 simulated times, so that what is tested does not depend on the machine's load: every timed run
 gets vectors the worker has not seen, every run that counts is checked, so neither answers cached
 from earlier runs nor fast wrong ones earn the points; a resource limit is named with its cause."""
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder.engine.client import StudentCodeError
-from autograder.handsons.encodec_rvq import grading
+from autograder.handsons.encodec_rvq import scale
 from autograder.worker.wire import Tensor
 
 REFERENCE_SECONDS = 1.0
@@ -57,7 +57,7 @@ def reference() -> Worker:
 
 @pytest.mark.parametrize("function", ["quantize", "rvq_encode"])
 def test_a_fast_right_implementation_passes(function):
-    grading.check_speed(Worker(lambda seen, call: 2 * REFERENCE_SECONDS), reference(), function)
+    scale.check_speed(Worker(lambda seen, call: 2 * REFERENCE_SECONDS), reference(), function)
 
 
 @pytest.mark.parametrize("function", ["quantize", "rvq_encode"])
@@ -66,7 +66,7 @@ def test_answers_cached_from_earlier_runs_earn_nothing(function):
     runs repeated an input (the median of 15, 0.01 and 0.01 s is 0.01 s)."""
     student = Worker(lambda seen, call: 0.01 if seen else 15 * REFERENCE_SECONDS)
     with pytest.raises(pytest.fail.Exception, match="times as long"):
-        grading.check_speed(student, reference(), function)
+        scale.check_speed(student, reference(), function)
     assert len(student.timed_inputs) >= 3
     assert len(set(student.timed_inputs)) == len(student.timed_inputs), "a timed run saw an input again"
 
@@ -80,7 +80,7 @@ def test_every_run_that_counts_is_checked():
 
     student = Worker(lambda seen, call: 5 * REFERENCE_SECONDS, answer)
     with pytest.raises(pytest.fail.Exception, match="do not get a nearest row"):
-        grading.check_speed(student, reference(), "quantize")
+        scale.check_speed(student, reference(), "quantize")
 
 
 @pytest.mark.parametrize("kind, message, says", [
@@ -99,9 +99,9 @@ def test_a_limit_reached_while_timing_is_named_with_its_likely_cause(kind, messa
             raise StudentCodeError(kind, message, exception="RuntimeError")
 
     with pytest.raises(pytest.fail.Exception) as failure:
-        grading.check_speed(OutOfMemory(lambda seen, call: 0.0), reference(), "quantize")
+        scale.check_speed(OutOfMemory(lambda seen, call: 0.0), reference(), "quantize")
     assert says in str(failure.value.msg)
-    assert "allocate" not in str(failure.value.msg) and grading.VECTORISE in str(failure.value.msg)
+    assert "allocate" not in str(failure.value.msg) and scale.VECTORISE in str(failure.value.msg)
 
 
 def _answers_only_the_seeded_sample(function, args):
@@ -109,13 +109,13 @@ def _answers_only_the_seeded_sample(function, args):
     shipped code, ``default_rng((seed, draw))``, answered on the rows ``default_rng((seed, draw, 1))`` picks."""
     vectors = args[-1].array
     right = right_answer(function, args)
-    if len(vectors) <= grading.SAMPLE_CHECKED:   # the warm-up call
+    if len(vectors) <= scale.SAMPLE_CHECKED:   # the warm-up call
         return right
     for seed in (61, 63, 71, 73):
         for draw in (0, 1, 2, 3, 1000, 1001):
             first = np.random.default_rng((seed, draw)).standard_normal((1, vectors.shape[1]), dtype=np.float32)
             if np.array_equal(first[0], vectors[0]):
-                rows = np.random.default_rng((seed, draw, 1)).choice(len(vectors), grading.SAMPLE_CHECKED,
+                rows = np.random.default_rng((seed, draw, 1)).choice(len(vectors), scale.SAMPLE_CHECKED,
                                                                      replace=False)
                 codes = np.zeros_like(right.array)
                 codes[..., rows] = right.array[..., rows]
@@ -130,16 +130,16 @@ def test_timed_inputs_and_checked_rows_come_from_the_grading_secret(function, mo
     alone (no secret), the same submission would have passed."""
     student = Worker(lambda seen, call: 2 * REFERENCE_SECONDS, _answers_only_the_seeded_sample)
     with pytest.raises(pytest.fail.Exception, match="drawn at random"):
-        grading.check_speed(student, reference(), function)
-    monkeypatch.setattr(grading, "secret_rng", lambda *key: np.random.default_rng(key))   # seeds only
-    grading.check_speed(Worker(lambda seen, call: 2 * REFERENCE_SECONDS, _answers_only_the_seeded_sample),
+        scale.check_speed(student, reference(), function)
+    monkeypatch.setattr(scale, "secret_rng", lambda *key: np.random.default_rng(key))   # seeds only
+    scale.check_speed(Worker(lambda seen, call: 2 * REFERENCE_SECONDS, _answers_only_the_seeded_sample),
                         reference(), function)
 
 
 def test_the_grading_secret_changes_the_draws(monkeypatch):
-    workload = grading.speed_workloads("quantize")[0]
+    workload = scale.speed_workloads("quantize")[0]
     first = workload.vectors(1, 8)
-    monkeypatch.setattr(grading, "GRADING_SECRET", grading.GRADING_SECRET + 1)
+    monkeypatch.setattr(scale, "GRADING_SECRET", scale.GRADING_SECRET + 1)
     assert not np.array_equal(first, workload.vectors(1, 8))
     assert not np.array_equal(first, np.random.default_rng((workload.seed, 1)).standard_normal(first.shape,
                                                                                                 dtype=np.float32))

@@ -74,13 +74,31 @@ def _expect_kind_shape(array: np.ndarray, what: str, dtype: str, shape, kind) ->
             fail(f"{what} should have shape {wanted}; got {tuple(array.shape)}.")
 
 
+def _is_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def expect_int(value: object, what: str) -> int:
+    """A returned Python int (a numpy integer scalar accepted; a bool is not a number here)."""
+    if not _is_int(value):
+        fail(f"{what} should be a Python int; got {describe(value)}.")
+    return int(value)
+
+
+def expect_number(value: object, what: str) -> float:
+    """A returned Python float (an int or a numpy scalar accepted; a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        fail(f"{what} should be a Python float; got {describe(value)}.")
+    return float(value)
+
+
 def expect_int_list(value: object, what: str) -> list[int]:
     """A returned list of Python ints (numpy integer scalars accepted)."""
     if not isinstance(value, list):
         fail(f"{what} should be a list of int; got {describe(value)}.")
     out = []
     for index, item in enumerate(value):
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+        if not _is_int(item):
             fail(f"{what} should be a list of int; item {index} is {describe(item)}.")
         out.append(int(item))
     return out

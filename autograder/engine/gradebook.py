@@ -51,7 +51,6 @@ CREATE TABLE IF NOT EXISTS test_results (
     PRIMARY KEY (grading_id, position)
 );
 """
-GRADER_PARTS = ("codec.py", "grading.py", "strategies.py", "test_public.py", "test_hidden.py")
 
 
 def _hash_files(paths: list[Path]) -> str:
@@ -68,7 +67,8 @@ def grader_version() -> str:
     root = handsons.REPO_ROOT / "autograder"
     files = [*root.joinpath("engine").glob("*.py"), *root.joinpath("worker").glob("*.py")]
     for handson in handsons.all_handsons():
-        files += [handson.folder / part for part in GRADER_PARTS if (handson.folder / part).exists()]
+        graders = [handson.grader_path(visibility) for visibility in handsons.VISIBILITIES]
+        files += [*handson.grader_modules, *(path for path in graders if path.exists())]
     return _hash_files(files)
 
 

@@ -69,6 +69,15 @@ class HandsOn:
         package = importlib.import_module(f"autograder.handsons.{self.name}")
         return {name: tuple(functions) for name, functions in getattr(package, "OFF_LIMITS", {}).items()}
 
+    @property
+    def grader_modules(self) -> list[Path]:
+        """Its grader-side modules besides the graders: ``codec.py``, ``grading.py`` and those the
+        package's ``GRADER_MODULES`` names (a grader split by job). They ship to students with the
+        public graders and count in the grader version; the recipe's modules never ship."""
+        package = importlib.import_module(f"autograder.handsons.{self.name}")
+        names = ["codec", "grading", *getattr(package, "GRADER_MODULES", ())]
+        return [self.folder / f"{name}.py" for name in names if (self.folder / f"{name}.py").is_file()]
+
     def import_plugin(self, part: str):
         """``autograder.handsons.<name>.<part>`` (``codec``, ``recipe``...)."""
         return importlib.import_module(f"autograder.handsons.{self.name}.{part}")

@@ -11,7 +11,7 @@ rows tie, any of them is right.
 import pytest
 
 from ...engine import fixtures
-from . import grading
+from . import runs, scale
 
 FIXTURES = fixtures.load("encodec_rvq", "hidden")
 
@@ -20,109 +20,109 @@ FIXTURES = fixtures.load("encodec_rvq", "hidden")
 @pytest.mark.parametrize("case", FIXTURES.cases("downsampling_factor"), ids=fixtures.case_id)
 def test_downsampling_factor(student, case):
     """downsampling_factor"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("num_quantizers"), ids=fixtures.case_id)
 def test_num_quantizers(student, case):
     """num_quantizers (other configs, exact edges, no limit)"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("encode"), ids=fixtures.case_id)
 def test_encode(student, case):
     """encode real music"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("wrong_rate"), ids=fixtures.case_id)
 def test_encode_wrong_rate(student, case):
     """encode rejects audio at another rate (ValueError giving both rates)"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("wrong_bandwidth"), ids=fixtures.case_id)
 def test_encode_wrong_bandwidth(student, case):
     """encode rejects a bandwidth that is not a target (ValueError listing them)"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("decode"), ids=fixtures.case_id)
 def test_decode(student, case):
     """decode codes of real music"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("compression_ratio"), ids=fixtures.case_id)
 def test_compression_ratio(student, case):
     """compression_ratio"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("pre_quantize"), ids=fixtures.case_id)
 def test_pre_quantize(student, case):
     """pre_quantize on a padded batch whose padding is not zero"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("codebooks"), ids=fixtures.case_id)
 def test_codebooks(student, case):
     """codebooks at a bandwidth"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("quantize"), ids=fixtures.case_id)
 def test_quantize(student, case):
     """quantize gives a nearest row (Euclidean) to every vector"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("rvq_encode"), ids=fixtures.case_id)
 def test_rvq_encode(student, case):
     """rvq_encode takes a nearest row to the residual at every step"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("rvq_decode"), ids=fixtures.case_id)
 def test_rvq_decode(student, case):
     """rvq_decode sums the chosen rows"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("distance_curve"), ids=fixtures.case_id)
 def test_distance_curve(student, case):
     """distance_curve"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
 def test_calls_in_sequence(student, case):
     """several calls in one worker, as the notebook makes them (no state kept between calls)"""
-    grading.run_sequence(student, FIXTURES, case)
+    runs.run_sequence(student, FIXTURES, case)
 
 
 @pytest.mark.points(1.5)
 @pytest.mark.rules("quantize-vectorised")
 def test_quantize_is_vectorised(student, reference):
     """quantize is vectorised (timed against the reference: 20000 vectors, 1024 rows of 128 dimensions)"""
-    grading.check_speed(student, reference, "quantize")
+    scale.check_speed(student, reference, "quantize")
 
 
 @pytest.mark.points(1.5)
 @pytest.mark.rules("rvq-speed")
 def test_rvq_encode_is_vectorised(student, reference):
     """rvq_encode is vectorised (timed against the reference: 20000 vectors, 1024-row codebooks)"""
-    grading.check_speed(student, reference, "rvq_encode")
+    scale.check_speed(student, reference, "rvq_encode")

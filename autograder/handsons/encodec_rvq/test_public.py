@@ -8,7 +8,7 @@ rows tie, any of them is right.
 import pytest
 
 from ...engine import fixtures
-from . import grading
+from . import runs, scale
 
 FIXTURES = fixtures.load("encodec_rvq", "public")
 
@@ -17,98 +17,98 @@ FIXTURES = fixtures.load("encodec_rvq", "public")
 @pytest.mark.parametrize("case", FIXTURES.cases("downsampling_factor"), ids=fixtures.case_id)
 def test_downsampling_factor(student, case):
     """downsampling_factor"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("num_quantizers"), ids=fixtures.case_id)
 def test_num_quantizers(student, case):
     """num_quantizers at the target bandwidths and between them"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("encode"), ids=fixtures.case_id)
 def test_encode(student, case):
     """encode real music"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("wrong_rate"), ids=fixtures.case_id)
 def test_encode_wrong_rate(student, case):
     """encode rejects audio at another rate (ValueError giving both rates)"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("wrong_bandwidth"), ids=fixtures.case_id)
 def test_encode_wrong_bandwidth(student, case):
     """encode rejects a bandwidth that is not a target (ValueError listing them)"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("decode"), ids=fixtures.case_id)
 def test_decode(student, case, artifacts):
     """decode codes of real music"""
-    grading.run_case(student, FIXTURES, case, artifacts)
+    runs.run_case(student, FIXTURES, case, artifacts)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("compression_ratio"), ids=fixtures.case_id)
 def test_compression_ratio(student, case):
     """compression_ratio"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("pre_quantize"), ids=fixtures.case_id)
 def test_pre_quantize(student, case):
     """pre_quantize on a padded batch whose padding is not zero"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("codebooks"), ids=fixtures.case_id)
 def test_codebooks(student, case):
     """codebooks at a bandwidth"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("quantize"), ids=fixtures.case_id)
 def test_quantize(student, case):
     """quantize gives a nearest row (Euclidean) to every vector"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("rvq_encode"), ids=fixtures.case_id)
 def test_rvq_encode(student, case):
     """rvq_encode takes a nearest row to the residual at every step"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("rvq_decode"), ids=fixtures.case_id)
 def test_rvq_decode(student, case):
     """rvq_decode sums the chosen rows"""
-    grading.run_case(student, FIXTURES, case)
+    runs.run_case(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("distance_curve"), ids=fixtures.case_id)
 def test_distance_curve(student, case, artifacts):
     """distance_curve"""
-    grading.run_case(student, FIXTURES, case, artifacts)
+    runs.run_case(student, FIXTURES, case, artifacts)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
 def test_calls_in_sequence(student, case):
     """several calls in one worker, as the notebook makes them (no state kept between calls)"""
-    grading.run_sequence(student, FIXTURES, case)
+    runs.run_sequence(student, FIXTURES, case)
 
 
 # Last: each runs in a fresh worker (its memory and time its own), which then holds no loaded model.
@@ -117,7 +117,7 @@ def test_calls_in_sequence(student, case):
 @pytest.mark.parametrize("case", FIXTURES.cases("quantize_at_scale"), ids=fixtures.case_id)
 def test_quantize_at_scale(student, case):
     """quantize on the docstring's size (20000 vectors, 1024 rows of 128 dimensions) within the time and memory limits"""
-    grading.run_at_scale(student, case)
+    scale.run_at_scale(student, case)
 
 
 @pytest.mark.points(1)
@@ -125,4 +125,4 @@ def test_quantize_at_scale(student, case):
 @pytest.mark.parametrize("case", FIXTURES.cases("rvq_encode_at_scale"), ids=fixtures.case_id)
 def test_rvq_encode_at_scale(student, case):
     """rvq_encode on 20000 vectors and 1024-row codebooks within the time and memory limits"""
-    grading.run_at_scale(student, case)
+    scale.run_at_scale(student, case)

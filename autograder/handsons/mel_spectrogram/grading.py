@@ -36,15 +36,14 @@ from __future__ import annotations
 import json
 import math
 import re
-import weakref
 
 import numpy as np
-import pytest
 
 from ...engine.compare import assert_close, describe, expect_tensor, fail
 from ...engine.diagnoses import Diagnosis
 from ...engine.display import student_words
 from ...engine.errors import expect_value_error, mentions, missing_numbers
+from ...engine.reruns import failure_of, message_of, passes_alone
 from ...engine.rules import Rule
 from ...worker.wire import Ext, Tensor
 
@@ -610,52 +609,21 @@ STATE_CAUSE = Diagnosis("mel_spectrogram/state",
     "(cache keyed without every parameter)")
 
 
-def _fails(check) -> str | None:
-    """What ``check()`` (calls and their verdicts) fails with, or None when it passes. Only wrong
-    answers and exceptions raised by student code are returned: anything else (not implemented,
-    a timeout, a crash...) propagates as it is, never run again."""
-    from ...engine.client import StudentCodeError
-    try:
-        check()
-    except StudentCodeError as error:
-        if error.kind != "exception":
-            raise
-        return str(error)
-    except pytest.fail.Exception as error:
-        return str(error.msg)
-    return None
-
-
-def _right_in_a_fresh_worker(student, check) -> bool:
-    """Whether ``check()`` passes in a worker of its own (its calls the first ones there)."""
-    student.fresh()
-    try:
-        return _fails(check) is None
-    finally:
-        student.fresh()
-
-
-# Per submission, how many failing checks were run again in a fresh worker and failed there too: after
-# a few, a submission's failures are taken as its own (running every failing check twice costs time).
-_GENUINE_FAILURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-RERUNS_AFTER_GENUINE_FAILURES = 3
+RERUNS_AFTER_FAILURES_ALONE = 3   # a submission whose failures failed alone this often: they are its own
 
 
 def checked(student, check) -> None:
     """Run ``check()``. Workers serve several checks one after the other, so an answer may depend on
-    earlier calls; when ``check()`` fails, it runs again in a fresh worker, and if it passes there the
-    verdict stands (that answer was wrong) but the feedback says the cause is state kept between calls.
-    Once a few failures of a submission failed in a fresh worker too, its failures are not run again."""
-    failure = _fails(check)
+    earlier calls; when ``check()`` fails, it runs again in a fresh worker (``engine/reruns.py``), and if it
+    passes there the verdict stands (that answer was wrong) but the feedback says the cause is state kept
+    between calls."""
+    failure = failure_of(check)
     if failure is None:
         return
-    genuine = _GENUINE_FAILURES.setdefault(student.code, [0])
-    if genuine[0] >= RERUNS_AFTER_GENUINE_FAILURES:
-        fail(failure)
-    if not _right_in_a_fresh_worker(student, check):
-        genuine[0] += 1
-        fail(failure)
-    fail(f"{failure.split(chr(10) + 'Likely cause:')[0]}\nThe same call in a fresh worker gives the right "
+    message = message_of(failure)
+    if not passes_alone(student, check, give_up_after=RERUNS_AFTER_FAILURES_ALONE):
+        fail(message)
+    fail(f"{message.split(chr(10) + 'Likely cause:')[0]}\nThe same call in a fresh worker gives the right "
          f"answer: here it came after calls with other parameters, and your code keeps state from one call to "
          f"the next that changes the answer (test_state_across_calls shows it step by step).\nLikely cause: "
          f"{STATE_CAUSE}.")
@@ -848,13 +816,14 @@ def run_state(student, fixture_set, case: dict) -> None:
     student.fresh()   # a worker of its own: only these calls come before each one
     for index, step in enumerate(steps):
         check = (lambda step=step: _run_step(student, fixture_set, step))
-        failure = _fails(check)
-        if failure is None:
+        failed = failure_of(check)
+        if failed is None:
             continue
+        failure = message_of(failed)
         listing = "; ".join(f"{i + 1}. {_step_text(s, shapes[i], dtypes[i])}" for i, s in enumerate(steps[:index + 1]))
         header = (f"Call {index + 1} of {len(steps)} in one worker, after the calls before it (the way a notebook "
                   f"calls your functions one after the other: {listing}):")
-        if not _right_in_a_fresh_worker(student, check):
+        if not passes_alone(student, check):
             fail(f"{header}\n{failure}\n(The same call fails in a fresh worker too: the other checks of this "
                  f"function say more.)")
         grad_off = (bool(step.get("requires_grad")) and "requires_grad=False" in failure

@@ -29,6 +29,7 @@ import pytest
 from ...engine.client import StudentCodeError
 from ...engine.compare import describe, expect_int_list, fail
 from ...engine.errors import expect_value_error, missing_numbers, named_others
+from ...engine.reruns import failure_of, message_of, passes_alone
 from ...engine.diagnoses import Diagnosis, slug
 from ...engine.display import student_words
 from ...engine.rules import Rule
@@ -312,15 +313,6 @@ def show_piano_rolls(artifacts, expected: list[int], got: object) -> None:
                              yours=np.array(got).reshape(-1, 5))
 
 
-def _verdict(check) -> str | None:
-    """What ``check()`` failed with (its message), or None when it passed."""
-    try:
-        check()
-    except pytest.fail.Exception as error:
-        return str(error.msg)
-    return None
-
-
 def check_refused(call, case: dict) -> None:
     """``call()`` (``midi_to_tokens`` on a type 2 file) must raise ``case["raises"]``."""
     wanted = case["raises"]
@@ -338,7 +330,7 @@ def check_refused(call, case: dict) -> None:
          f"{MISTAKES['type2_merged'].format(wanted=wanted)}")
 
 
-def grade_midi_to_tokens(student, fixture_set, case: dict, artifacts=None) -> None:
+def run_midi_to_tokens(student, fixture_set, case: dict, artifacts=None) -> None:
     """One ``midi_to_tokens`` case: tokens (or the error) of its file, and of its companion file
     when it has one (then an answer that fits every file, ``[]`` or an exception, earns nothing)."""
     if case.get("raises"):
@@ -360,7 +352,7 @@ def grade_midi_to_tokens(student, fixture_set, case: dict, artifacts=None) -> No
                             f"earns nothing), and there: ")
 
 
-def round_trip(student, tokens: list[int], bpm: int = 120, reference=None) -> None:
+def run_round_trip(student, tokens: list[int], bpm: int = 120, reference=None) -> None:
     """``midi_to_tokens(tokens_to_midi(tokens, bpm))`` must give back the notes of ``tokens``, from a file
     that holds only what the docstring allows (so the tokens cannot ride along in a text event, say),
     read back as a file: the student's reader gets it with every note-off's velocity 0 (a free value a
@@ -766,7 +758,7 @@ def check_round_trip(tokens: list[int], back: object, reader: str = "midi_to_tok
     fail(" ".join(parts))
 
 
-def grade_tokens_to_midi(student, fixture_set, case: dict) -> None:
+def run_tokens_to_midi(student, fixture_set, case: dict) -> None:
     """One ``tokens_to_midi`` case, and its companion tokens at the same bpm when it has them
     (no tokens: then one file for every input earns nothing)."""
     got = student.call(T2M, fixture_set.read_json(case["tokens"]), bpm=case["bpm"])
@@ -779,7 +771,7 @@ def grade_tokens_to_midi(student, fixture_set, case: dict) -> None:
                           f"and there: ")
 
 
-def grade_bad_bpm(student, fixture_set, case: dict) -> None:
+def run_bad_bpm(student, fixture_set, case: dict) -> None:
     """``tokens_to_midi`` must refuse ``case["bpm"]`` with ``ValueError`` and accept the valid
     ``companion_bpm`` near it (so that refusing every bpm earns nothing)."""
     bpm, tokens = case["bpm"], case["tokens"]
@@ -842,22 +834,17 @@ def check_rejected(call, case: dict) -> None:
 
 # ------------------------------------------------------------ several calls in one worker
 
-def _step_verdict(student, fixture_set, step: dict) -> str | None:
-    """What is wrong with the answer to one call of a sequence (None: right). Errors of student
-    code other than exceptions it raised (time, memory, crashes) propagate."""
-    try:
-        if step["function"] == M2T:
-            got = student.call(M2T, midi_arg(fixture_set.read_bytes(step["midi"])))
-            return _verdict(lambda: check_tokens(got, fixture_set.read_json(step["expected"]), {}))
+def _run_step(student, fixture_set, step: dict) -> None:
+    """One call of a sequence, its answer checked."""
+    if step["function"] == M2T:
+        got = student.call(M2T, midi_arg(fixture_set.read_bytes(step["midi"])))
+        check_tokens(got, fixture_set.read_json(step["expected"]), {})
+    else:
         got = student.call(T2M, fixture_set.read_json(step["tokens"]), bpm=step["bpm"])
-        return _verdict(lambda: check_midi(got, fixture_set.read_bytes(step["expected_midi"]), step["bpm"]))
-    except StudentCodeError as error:
-        if error.kind not in ("exception", "bad_return"):
-            raise
-        return str(error)
+        check_midi(got, fixture_set.read_bytes(step["expected_midi"]), step["bpm"])
 
 
-def grade_sequence(student, fixture_set, case: dict) -> None:
+def run_sequence(student, fixture_set, case: dict) -> None:
     """The calls of ``case["steps"]`` one after the other in one fresh worker, each checked;
     a wrong answer is tried again alone in a fresh worker, to tell state kept between calls
     from a plain mistake."""
@@ -867,15 +854,13 @@ def grade_sequence(student, fixture_set, case: dict) -> None:
         label = f"call {number} of {len(steps)} in one worker: {step['function']} on {step['what']}"
         if step["function"] == T2M:
             label += f" (bpm={step['bpm']})"
-        problem = _step_verdict(student, fixture_set, step)
-        if problem is None:
+        failure = failure_of(lambda: _run_step(student, fixture_set, step))
+        if failure is None:
             continue
+        problem = message_of(failure)
         earlier = next((n for n, s in enumerate(steps[:number - 1], 1) if s == step), None)
-        alone = None
-        if number > 1:
-            student.fresh()
-            alone = _step_verdict(student, fixture_set, step)
-        if number > 1 and alone is None:
+        # the first call already came first in its worker
+        if number > 1 and passes_alone(student, lambda: _run_step(student, fixture_set, step)):
             repeat = f" (call {earlier} was the same call, and was right)" if earlier else ""
             fail(f"{label}: {problem}\nThe same call made alone, in a fresh worker, gives the right answer"
                  f"{repeat}: what the earlier calls left behind changed this one.\n"

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import strategies as st
 
 from ...engine import fixtures
-from .grading import (check_midi, check_rejected, for_generated, grade_bad_bpm, grade_midi_to_tokens,
-                      grade_sequence, grade_tokens_to_midi, round_trip)
+from .grading import (check_midi, check_rejected, for_generated, run_bad_bpm, run_midi_to_tokens, run_round_trip,
+                      run_sequence, run_tokens_to_midi)
 from .strategies import crowded_token_lists, valid_bpms, valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "hidden")
@@ -18,14 +18,14 @@ FIXTURES = fixtures.load("midi_tokens", "hidden")
 @pytest.mark.parametrize("case", FIXTURES.cases("midi_to_tokens"), ids=fixtures.case_id)
 def test_midi_to_tokens(student, case):
     """midi_to_tokens"""
-    grade_midi_to_tokens(student, FIXTURES, case)
+    run_midi_to_tokens(student, FIXTURES, case)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("tokens_to_midi"), ids=fixtures.case_id)
 def test_tokens_to_midi(student, case):
     """tokens_to_midi"""
-    grade_tokens_to_midi(student, FIXTURES, case)
+    run_tokens_to_midi(student, FIXTURES, case)
 
 
 @pytest.mark.points(0.5)
@@ -39,14 +39,14 @@ def test_invalid_tokens(student, case):
 @pytest.mark.parametrize("case", FIXTURES.cases("bad_bpm"), ids=fixtures.case_id)
 def test_bad_bpm(student, case):
     """tokens_to_midi rejects a bpm whose ticks per beat are outside 1-1677, and accepts one near it"""
-    grade_bad_bpm(student, FIXTURES, case)
+    run_bad_bpm(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
 def test_calls_in_one_worker(student, case):
     """several calls one after the other in one worker, as in the notebook: each answer as if alone"""
-    grade_sequence(student, FIXTURES, case)
+    run_sequence(student, FIXTURES, case)
 
 
 @pytest.mark.points(4)
@@ -72,7 +72,7 @@ def test_round_trip(student):
     reference = fixtures.load_reference("midi_tokens")
 
     def generated(drawn):
-        round_trip(student, *drawn, reference=reference)
+        run_round_trip(student, *drawn, reference=reference)
 
     for_generated(st.tuples(valid_token_lists(max_notes=40), valid_bpms()), generated)
     for_generated(st.tuples(crowded_token_lists(max_notes=16), valid_bpms()), generated, examples=30)
@@ -82,4 +82,4 @@ def test_round_trip(student):
 @pytest.mark.parametrize("case", FIXTURES.cases("round_trip"), ids=fixtures.case_id)
 def test_round_trip_of_music(student, case):
     """midi_to_tokens(tokens_to_midi(t)) gives back the notes of t, for the tokens of real music"""
-    round_trip(student, FIXTURES.read_json(case["tokens"]), reference=fixtures.load_reference("midi_tokens"))
+    run_round_trip(student, FIXTURES.read_json(case["tokens"]), reference=fixtures.load_reference("midi_tokens"))

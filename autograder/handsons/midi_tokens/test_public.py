@@ -2,8 +2,8 @@
 import pytest
 
 from ...engine import fixtures
-from .grading import (check_rejected, for_generated, grade_bad_bpm, grade_midi_to_tokens, grade_sequence,
-                      grade_tokens_to_midi, round_trip)
+from .grading import (check_rejected, for_generated, run_bad_bpm, run_midi_to_tokens, run_round_trip, run_sequence,
+                      run_tokens_to_midi)
 from .strategies import crowded_token_lists, valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "public")
@@ -13,14 +13,14 @@ FIXTURES = fixtures.load("midi_tokens", "public")
 @pytest.mark.parametrize("case", FIXTURES.cases("midi_to_tokens"), ids=fixtures.case_id)
 def test_midi_to_tokens(student, case, artifacts):
     """midi_to_tokens"""
-    grade_midi_to_tokens(student, FIXTURES, case, artifacts)
+    run_midi_to_tokens(student, FIXTURES, case, artifacts)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", FIXTURES.cases("tokens_to_midi"), ids=fixtures.case_id)
 def test_tokens_to_midi(student, case):
     """tokens_to_midi"""
-    grade_tokens_to_midi(student, FIXTURES, case)
+    run_tokens_to_midi(student, FIXTURES, case)
 
 
 @pytest.mark.points(0.5)
@@ -34,14 +34,14 @@ def test_invalid_tokens(student, case):
 @pytest.mark.parametrize("case", FIXTURES.cases("bad_bpm"), ids=fixtures.case_id)
 def test_bad_bpm(student, case):
     """tokens_to_midi rejects a bpm whose ticks per beat are outside 1-1677, and accepts one near it"""
-    grade_bad_bpm(student, FIXTURES, case)
+    run_bad_bpm(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("sequence"), ids=fixtures.case_id)
 def test_calls_in_one_worker(student, case):
     """several calls one after the other in one worker, as in the notebook: each answer as if alone"""
-    grade_sequence(student, FIXTURES, case)
+    run_sequence(student, FIXTURES, case)
 
 
 @pytest.mark.points(4)
@@ -50,5 +50,5 @@ def test_round_trip(student):
     """midi_to_tokens(tokens_to_midi(t)) gives back the notes of t, for generated t"""
     # Then token lists where notes of one pitch overlap and start together: newest-first pairing
     # and longest-first note-ons show there.
-    for_generated(valid_token_lists(), lambda tokens: round_trip(student, tokens))
-    for_generated(crowded_token_lists(), lambda tokens: round_trip(student, tokens), examples=30)
+    for_generated(valid_token_lists(), lambda tokens: run_round_trip(student, tokens))
+    for_generated(crowded_token_lists(), lambda tokens: run_round_trip(student, tokens), examples=30)
