@@ -201,9 +201,10 @@ def test_students_are_graded_on_their_variant_and_copied_answers_earn_nothing(mo
     public = [t for t in graded["reference_b"]["tests"] if t["visibility"] == "visible"]
     assert all("same check as your public check `test_" in t["output"] for t in public)
     full = maxima([module])[module]
-    for name in ("public_table", "leaked_table"):
-        beyond = [t["name"] for t in graded[name]["tests"] if t["score"] > 0 and not _copyable(module, t)]
-        assert not beyond, (name, beyond)
+    if module in STILL_COPYABLE:      # the open gap is exactly what it says, no more
+        for name in ("public_table", "leaked_table"):
+            beyond = [t["name"] for t in graded[name]["tests"] if t["score"] > 0 and not _copyable(module, t)]
+            assert not beyond, (name, beyond)
     copyable = sum(t["max_score"] for t in graded["public_table"]["tests"] if _copyable(module, t))
     assert graded["public_table"]["score"] <= 0.05 * full + copyable, graded["public_table"]["score"]
     said = "\n".join(t["output"] for result in graded.values() for t in result["tests"])
