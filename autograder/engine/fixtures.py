@@ -528,7 +528,7 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR, numbers: set[
             stored_names = {p.relative_to(root).as_posix() for p in (root / module).rglob("*") if p.is_file()} \
                 if (root / module).exists() else set()
             names = set(fresh) | stored_names | {k for k in manifest if k.startswith(f"{module}/")}
-            for name in sorted(n for n in names if _verified(n, module, numbers)):
+            for name in sorted(n for n in names if _verified(n, numbers)):
                 new_path, old_path = Path(tmp) / name, root / name
                 if name not in fresh:
                     checks.append(FileCheck(name, "different", "stored, but the recipe no longer makes it"))
@@ -560,7 +560,7 @@ def verify(modules: list[str], root: Path = handsons.FIXTURES_DIR, numbers: set[
     return Verification(checks, made_on, machine(), bounds, version_changes(modules, manifest))
 
 
-def _verified(name: str, module: str, numbers: set[int] | None) -> bool:
+def _verified(name: str, numbers: set[int] | None) -> bool:
     """Whether a verify of ``numbers`` (None: every variant) covers the stored file ``name``."""
     parts = name.split("/")
     return numbers is None or parts[1:2] != ["variants"] or int(parts[2]) in numbers
