@@ -29,10 +29,13 @@ from . import jail, wire
 from .serve import serve
 
 
-def load_codecs(paths: dict[str, str], provided_dir: str | None = None) -> tuple[dict, list]:
+def load_codecs(paths: dict[str, str], provided_dir: str | None = None,
+                preload: dict[str, str] | None = None) -> tuple[dict, list]:
     """Import each plug-in's codec and run its ``preload``: its decoders and encoders.
     ``provided_dir`` (the folder holding the provided helper package) goes on ``sys.path``
-    first, so codecs import that package from where workers will find it."""
+    first, so codecs import that package from where workers will find it. ``preload``: the
+    folder of public fixtures each codec's ``preload`` is given (models it builds once, here,
+    which every worker then shares copy-on-write)."""
     if provided_dir and provided_dir not in sys.path:
         sys.path.insert(0, provided_dir)
     decoders, encoders = {}, []
@@ -41,7 +44,8 @@ def load_codecs(paths: dict[str, str], provided_dir: str | None = None) -> tuple
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         if hasattr(module, "preload"):
-            module.preload()
+            folder = (preload or {}).get(name)
+            module.preload(folder) if folder else module.preload()
         decoders.update(getattr(module, "DECODERS", {}))
         encoders.extend(getattr(module, "ENCODERS", []))
     return decoders, encoders
@@ -60,7 +64,7 @@ def main(config: dict, control_fd: int) -> None:
             shutil.copytree(config["jit_cache"], os.environ["NUMBA_CACHE_DIR"], dirs_exist_ok=True)
         except OSError:
             pass
-    decoders, encoders = load_codecs(config["codecs"], config["provided_dir"])
+    decoders, encoders = load_codecs(config["codecs"], config["provided_dir"], config.get("preload"))
     # Only what the codecs pre-loaded: a hands-on without torch (MIDI) must not wait for it.
     # A worker that imports torch itself gets one thread from OMP_NUM_THREADS.
     torch = sys.modules.get("torch")
