@@ -48,6 +48,7 @@ _PRISTINE: dict[str, tuple] = {}   # content hash -> (model, feature extractor),
 # handed out yet], and a twin, another deep copy, never given: what the spare is compared with.
 _SPARE: dict[str, list] = {}
 _TWIN: dict[str, object] = {}
+_CONFIGS: dict[str, object] = {}   # content hash -> EncodecConfig, never given to student code
 
 
 @contextlib.contextmanager
@@ -250,10 +251,13 @@ def _same_tensor(a, b, torch) -> bool:
 
 
 def _config(meta: dict, blobs: list[bytes]):
-    from transformers import EncodecConfig
-    _, folder = _checkpoint_folder(meta, blobs)
-    with _quiet():
-        return EncodecConfig.from_pretrained(folder)
+    """A deep copy of the config, read once per worker (``from_pretrained`` costs ten times a copy)."""
+    key = _checkpoint_key(meta, blobs)
+    if key not in _CONFIGS:
+        from transformers import EncodecConfig
+        with _quiet():
+            _CONFIGS[key] = EncodecConfig.from_pretrained(_checkpoint_folder(meta, blobs)[1])
+    return copy.deepcopy(_CONFIGS[key])
 
 
 def preload(folder: str | None = None) -> None:
