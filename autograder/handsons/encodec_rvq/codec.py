@@ -161,16 +161,23 @@ def _survey(spare, twin) -> list[int] | None:
     the same keys in the same order, tensors with the same metadata, flags, gradient, attributes
     and bits (in storage of their own). What it does not know (``__slots__``, C objects other
     than tensors, a mutable object the two share) counts as a difference: the caller copies afresh."""
-    import sys
     import types
-    import weakref
 
     import torch
     shared_ok = (types.FunctionType, types.BuiltinFunctionType, type, torch.dtype, torch.device,
                  torch.layout, torch.memory_format)
+    counts: list[int] = []
+    with torch._C.DisableTorchFunction():
+        return _walk(spare, twin, counts, torch, shared_ok)
+
+
+def _walk(spare, twin, counts: list[int], torch, shared_ok: tuple) -> list[int] | None:
+    """:func:`_survey`'s walk."""
+    import sys
+    import types
+    import weakref
     pairs: dict[int, int] = {}
     paired: set[int] = set()
-    counts: list[int] = []
     stack = [(spare, twin)]
     while stack:
         a, b = stack.pop()
@@ -234,20 +241,18 @@ def _survey(spare, twin) -> list[int] | None:
 
 
 def _same_tensor(a, b, torch) -> bool:
-    """Same metadata and flags, storage of its own, the same bits (no values on the meta device)."""
-    base = torch._C.TensorBase
-    with torch._C.DisableTorchFunction():
-        if (a.dtype, a.shape, a.stride(), a.storage_offset(), a.device, a.layout, a.requires_grad,
-                a.is_leaf) != (b.dtype, b.shape, b.stride(), b.storage_offset(), b.device, b.layout,
-                               b.requires_grad, b.is_leaf):
-            return False
-        if a.device.type == "meta" or a.numel() == 0:
-            return True
-        if a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr():
-            return False
-        plain_a = base.detach(base.as_subclass(a, torch.Tensor)).reshape(-1).view(torch.uint8)
-        plain_b = base.detach(base.as_subclass(b, torch.Tensor)).reshape(-1).view(torch.uint8)
-        return bool(torch.equal(plain_a, plain_b))
+    """Same metadata and flags, storage of its own, the same bits (no values on the meta device).
+    ``a`` and ``b`` are of one type, the original's (torch's own classes): called with torch
+    functions disabled (a mode student code left active must not answer for them)."""
+    if a.dtype != b.dtype or a.shape != b.shape or a.stride() != b.stride() or a.requires_grad != b.requires_grad \
+            or a.storage_offset() != b.storage_offset() or a.device != b.device or a.layout != b.layout \
+            or a.is_leaf != b.is_leaf:
+        return False
+    if a.device.type == "meta" or a.numel() == 0:
+        return True
+    if a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr():
+        return False
+    return bool(torch.equal(a.detach().reshape(-1).view(torch.uint8), b.detach().reshape(-1).view(torch.uint8)))
 
 
 def _config(meta: dict, blobs: list[bytes]):
