@@ -1,6 +1,6 @@
 """Where one full grading's time goes: a profile of grading the reference (all hands-ons).
 
-    .venv/bin/python benchmarks/bench_profile.py [--repeat 3] [--cprofile 25] [--whole 3]
+    .venv/bin/python benchmarks/bench_profile.py [--repeat 3] [--cprofile 25] [--whole 3] [--without-preload]
 
 As ``autograder grade`` does it: one sandbox, the graders imported in this process, and
 each grading in a forked grader (cold fixture caches, warm imports). Each grading's time
@@ -20,11 +20,14 @@ grader side's N costliest functions (cumulative) in one more grading; ``--whole 
 median of N whole ``autograder grade`` processes (start-up included) with their
 ``execution_time`` and peak memory (the sum of the process tree's PSS), taking turns with
 the checkout ``--against`` names (main's, for before/after figures) when given.
+``--without-preload`` also grades in a second sandbox whose zygote preloads no checkpoint
+(each worker loads its own, as before issue 23), taking turns with the first.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import os
 import statistics
@@ -38,8 +41,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from autograder.engine import client, handsons  # noqa: E402
-from autograder.engine.runner import Options, grade_one, grader_files, import_graders  # noqa: E402
+from autograder.engine import sandbox as sandbox_module  # noqa: E402
+from autograder.engine.options import Options  # noqa: E402
 from autograder.engine.sandbox import Sandbox  # noqa: E402
+from autograder.engine.session import grade_one, grader_files, import_graders  # noqa: E402
 from autograder.engine.submission import load_submission  # noqa: E402
 from autograder.worker import wire  # noqa: E402
 
@@ -183,18 +188,46 @@ def whole_process(roots: list[Path], repeat: int) -> dict[Path, list[tuple[float
     return found
 
 
+def sandbox_without_preload(modules: list[str]) -> Sandbox:
+    """A sandbox whose zygote preloads no checkpoint: each worker builds its models itself."""
+    preload_dirs = sandbox_module._preload_dirs
+    sandbox_module._preload_dirs = lambda modules: {}
+    try:
+        return Sandbox(modules, wait=False)
+    finally:
+        sandbox_module._preload_dirs = preload_dirs
+
+
+def model_seconds(run: dict) -> float:
+    """Seconds the workers spent building Encodec model arguments in one grading."""
+    return sum(s for _, what, s in run["totals"] if what == "worker: ext:encodec_model")
+
+
 def profile(arguments) -> None:
     solutions = ROOT / "solutions"
     options = Options()
     started = time.perf_counter()
-    with Sandbox(options.modules, wait=False) as sandbox:
+    bare = sandbox_without_preload(options.modules) if arguments.without_preload else None
+    with Sandbox(options.modules, wait=False) as sandbox, bare or contextlib.nullcontext():
         import_graders(grader_files(options.modules, options.visibilities))
         imported = time.perf_counter() - started
         sandbox.wait_ready()
         ready = time.perf_counter() - started
-        runs = [profile_once(sandbox, solutions) for _ in range(arguments.repeat)]
+        runs, bare_runs = [], []
+        for _ in range(arguments.repeat):   # in turn, so the machine's load drifts on both alike
+            runs.append(profile_once(sandbox, solutions))
+            if bare is not None:
+                bare.wait_ready()
+                bare_runs.append(profile_once(bare, solutions))
         extra = profile_once(sandbox, solutions, arguments.cprofile) if arguments.cprofile else None
     print(f"start-up: graders imported in {imported:.2f} s, sandbox ready after {ready:.2f} s")
+    if bare_runs:
+        for label, group in (("with the preload", runs), ("without it", bare_runs)):
+            print(f"{label}: grading the reference {statistics.median(r['wall'] for r in group):.2f} s (runs "
+                  + ", ".join(f"{r['wall']:.2f}" for r in group) + f"), Encodec model arguments "
+                  f"{statistics.median(model_seconds(r) for r in group):.2f} s, score {group[0]['score']:g}")
+        print(f"ratio of the medians: {statistics.median(r['wall'] for r in runs) / statistics.median(r['wall'] for r in bare_runs):.2f}x; "
+              f"load average at the end {os.getloadavg()[0]:.1f}")
     walls = ", ".join(f"{r['wall']:.2f}" for r in runs)
     print(f"grading the reference: {statistics.median(r['wall'] for r in runs):.2f} s "
           f"(runs {walls}), score {runs[0]['score']:g} / {runs[0]['max']:g}")
@@ -224,6 +257,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="profiled gradings (0: none, --whole only)")
     parser.add_argument("--cprofile", type=int, default=0, help="print the grader's N costliest functions")
     parser.add_argument("--whole", type=int, default=0, help="also time N whole autograder grade processes")
+    parser.add_argument("--without-preload", action="store_true",
+                        help="also grade, in turn, in a sandbox that preloads no checkpoint")
     parser.add_argument("--against", help="another checkout (main's) whose whole processes run in turn with these")
     arguments = parser.parse_args()
     if arguments.repeat > 0:
