@@ -398,7 +398,7 @@ class StudentCode:
         except wire.TooLarge as error:
             output = worker.output.text()
             self._kill()
-            raise StudentCodeError("too_large", f"{what} returned more than {_size(error.limit)} of data "
+            raise StudentCodeError("too_large", f"{what} returned more than {size_text(error.limit)} of data "
                                                 f"(the most the grader reads); it was not checked.", output) from None
         except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
             worker.drain()
@@ -522,7 +522,8 @@ def _in_place_advice(values: list) -> str:
                     if given) or tensor
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """Bytes as the limits' messages say them: ``3.0 GiB``, ``768 MiB``."""
     return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
 
 
@@ -543,7 +544,7 @@ def _off_limits_error(function: str, called: object, off_limits: tuple[str, ...]
 def _crash_message(what: str, ended: str, limits: Limits) -> str:
     if ended == "memory limit":
         return (f"the worker process was stopped during {what}: its processes together used more than "
-                f"the worker's {_size(limits.memory_bytes)} memory limit.")
+                f"the worker's {size_text(limits.memory_bytes)} memory limit.")
     if ended.startswith("exit code"):
         return (f"the worker process ended ({ended}) during {what}: student code must not exit the "
                 f"process (os._exit, os.kill...).")
@@ -570,7 +571,7 @@ _OUT_OF_PROCESSES = re.compile(r"can't start new thread|Resource temporarily una
 def _limit_reached(exception: str, message: str, limits: Limits) -> tuple[str, str] | None:
     """``(kind, words)`` when an exception says student code ran into one of the worker's limits."""
     if exception.endswith("MemoryError") or _OUT_OF_MEMORY.search(message):
-        return "memory", f"ran out of the worker's {_size(limits.memory_bytes)} memory limit"
+        return "memory", f"ran out of the worker's {size_text(limits.memory_bytes)} memory limit"
     if exception in ("BlockingIOError", "RuntimeError", "OSError") and _OUT_OF_PROCESSES.search(message):
         return "processes", f"ran into the worker's limit of {limits.processes} processes and threads"
     return None

@@ -116,7 +116,7 @@ def run_at_scale(student, case: dict) -> None:
     """One call on the docstring's size (tables seeded, vectors drawn from the grading secret), checked on
     a sample of its vectors;
     running out of memory, processes or time is named as such."""
-    from ...engine.client import StudentCodeError
+    from ...engine.client import StudentCodeError, size_text
 
     spec = case["generated"]
     tables, _ = generated({key: value for key, value in spec.items() if key != "vectors"})
@@ -136,7 +136,7 @@ def run_at_scale(student, case: dict) -> None:
     measured = student.address_space_peak()
     if measured is not None and measured[0] >= measured[1] - LIMIT_MARGIN:
         student.fresh()
-        fail_out_of_memory(workload.function, f"the worker's {measured[1] / 2**30:g} GiB memory limit",
+        fail_out_of_memory(workload.function, f"the worker's {size_text(measured[1])} memory limit",
                            f"running on {workload.label} (its address space reached {measured[0] / 2**30:.2f} GiB)")
     workload.check(value, vectors, 1)
 
