@@ -14,7 +14,7 @@ import pytest
 from autograder.engine import fixtures
 from autograder.engine.client import StudentCode, StudentCodeError, TimePolicy
 from autograder.engine.sandbox import Limits, Sandbox
-from autograder.handsons.encodec_rvq.grading import model_arg
+from autograder.handsons.encodec_rvq.runs import model_arg
 
 MODULE = "encodec_rvq"
 
