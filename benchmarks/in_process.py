@@ -29,8 +29,8 @@ def _codecs() -> tuple[dict, list]:
     decoders, encoders = {}, []
     for handson in handsons.all_handsons():
         codec = handson.import_plugin("codec")
-        if hasattr(codec, "preload"):
-            codec.preload()
+        if hasattr(codec, "preload"):   # as the zygote does
+            codec.preload(str(handson.preload_dir)) if handson.preload_dir else codec.preload()
         decoders.update(getattr(codec, "DECODERS", {}))
         encoders.extend(getattr(codec, "ENCODERS", []))
     return decoders, encoders

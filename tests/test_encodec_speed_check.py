@@ -143,3 +143,25 @@ def test_the_grading_secret_changes_the_draws(monkeypatch):
     assert not np.array_equal(first, workload.vectors(1, 8))
     assert not np.array_equal(first, np.random.default_rng((workload.seed, 1)).standard_normal(first.shape,
                                                                                                 dtype=np.float32))
+
+
+@pytest.mark.parametrize("peak, says", [
+    ((3 << 30) - (1 << 20), "quantize ran out of the worker's 3.0 GiB memory limit while running on 20 000 vectors"),
+    (1 << 30, None),
+])
+def test_a_call_at_scale_that_filled_the_address_space_fails_even_if_it_got_by(peak, says):
+    """The per-vector loop can fill the worker's address space and still finish, as the allocator makes do
+    with the heap's holes (how often depends on the heap the worker started with): the warden's reading
+    of its peak decides (scale.run_at_scale), a right answer does not save it."""
+    class Measured(Worker):
+        def address_space_peak(self):
+            return peak, 3 << 30
+
+    case = {"function": "quantize", "timeout": 30.0,
+            "generated": dict(seed=71, count=1, rows=1024, dim=128, decay=1.0, vectors=20_000)}
+    if says is None:
+        scale.run_at_scale(Measured(None), case)
+        return
+    with pytest.raises(pytest.fail.Exception) as failure:
+        scale.run_at_scale(Measured(None), case)
+    assert says in str(failure.value.msg) and scale.VECTORISE in str(failure.value.msg)

@@ -106,6 +106,38 @@ def test_failures_are_reported_and_grading_goes_on(sandbox, source, function, ki
     code.close()
 
 
+def test_the_warden_reports_the_address_space_peak_the_worker_cannot_lower(sandbox):
+    # The at-scale checks fail a call that filled the address space even if the allocator got by
+    # (grading.run_at_scale): the peak comes from the kernel through the warden, never the worker.
+    code = student(sandbox, """
+        def fine(x):
+            return x + 1
+        def hold(n):
+            block = bytearray(n)
+            del block
+            return 0
+        def forget():   # what a process may reset of its memory counters (RSS high-water marks)
+            try:
+                with open("/proc/self/clear_refs", "w") as handle:
+                    handle.write("5")
+            except OSError:
+                pass
+            return 0
+    """)
+    code.call(MODULE, "fine", 1)
+    before = code.address_space_peak()
+    assert 0 < before < code.limits.memory_bytes - (1 << 30)
+    code.call(MODULE, "hold", 1 << 30)
+    after = code.address_space_peak()
+    assert after >= before + (1 << 30)
+    code.call(MODULE, "forget")
+    assert code.address_space_peak() >= after
+    code.close()
+    code.call(MODULE, "fine", 1)   # a fresh worker: its own peak
+    assert code.address_space_peak() < after
+    code.close()
+
+
 def test_killing_everything_it_can_reach_harms_nobody_else(sandbox):
     code = student(sandbox, """
         import os, signal

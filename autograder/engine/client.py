@@ -182,6 +182,7 @@ class Worker:
         self.waited = 0.0            # seconds the worker waited for a CPU, as its warden last said
         self.cpu = 0.0               # CPU seconds the worker's processes used, as its warden last said
         self.lifeline = b""          # what the warden sent besides waiting reports (how the worker ended)
+        self.peak_reports: list = []  # the warden's answers to address_space_peak(), in order
         self.lifeline_open = True
         self.open_outputs = [pipes.stdout, pipes.stderr]
         for fd in self.open_outputs:
@@ -224,6 +225,9 @@ class Worker:
                     isinstance(value, (int, float)) for value in report.values()):
                 self.waited = max(self.waited, float(report["waited"]))
                 self.cpu = max(self.cpu, float(report.get("cpu", 0.0)))
+            elif isinstance(report, dict) and set(report) == {"peak_vm"} and (
+                    report["peak_vm"] is None or isinstance(report["peak_vm"], int)):
+                self.peak_reports.append(report["peak_vm"])
             else:
                 kept.append(line)
         if kept:   # the end report: keep it for end_report()
@@ -278,6 +282,23 @@ class Worker:
             raise wire.ProtocolError("more than one answer to one request")
         self.drain()
         return answer, out_blobs
+
+    def address_space_peak(self, wait: float = 10.0) -> int | None:
+        """The most address space the worker's process has held since it started, in bytes, as its
+        warden reads it from the kernel (VmPeak: the worker can neither forge nor lower it); None
+        if the warden could not tell."""
+        asked = len(self.peak_reports)
+        try:
+            self.pipes.lifeline.send(b"peak\n")
+        except OSError:
+            return None
+        give_up = time.monotonic() + wait
+        while len(self.peak_reports) == asked and self.lifeline_open:
+            left = give_up - time.monotonic()
+            if left <= 0 or not select.select([self.pipes.lifeline], [], [], left)[0]:
+                break
+            self._read_lifeline()
+        return self.peak_reports[asked] if len(self.peak_reports) > asked else None
 
     def end_report(self, wait: float = 2.0) -> str:
         """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
@@ -344,6 +365,14 @@ class StudentCode:
             self.worker.close()
             self.worker = None
 
+    def address_space_peak(self) -> int:
+        """The most address space the live worker's process has held since it started (its
+        warden's reading of the kernel's count, see :meth:`Worker.address_space_peak`)."""
+        peak = self.worker.address_space_peak() if self.worker is not None else None
+        if peak is None:   # the sandbox's fault, never the submission's: no verdict without it
+            raise RuntimeError("the worker's warden did not say how much address space it held")
+        return peak
+
     def _exchange(self, what: str, header: dict, blobs: list[bytes], limit: float) -> tuple[dict, list[bytes], float]:
         remaining = self.time.budget_seconds - self.spent
         if remaining <= 0:
@@ -369,7 +398,7 @@ class StudentCode:
         except wire.TooLarge as error:
             output = worker.output.text()
             self._kill()
-            raise StudentCodeError("too_large", f"{what} returned more than {_size(error.limit)} of data "
+            raise StudentCodeError("too_large", f"{what} returned more than {size_text(error.limit)} of data "
                                                 f"(the most the grader reads); it was not checked.", output) from None
         except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
             worker.drain()
@@ -493,7 +522,8 @@ def _in_place_advice(values: list) -> str:
                     if given) or tensor
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """Bytes as the limits' messages say them: ``3.0 GiB``, ``768 MiB``."""
     return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
 
 
@@ -514,7 +544,7 @@ def _off_limits_error(function: str, called: object, off_limits: tuple[str, ...]
 def _crash_message(what: str, ended: str, limits: Limits) -> str:
     if ended == "memory limit":
         return (f"the worker process was stopped during {what}: its processes together used more than "
-                f"the worker's {_size(limits.memory_bytes)} memory limit.")
+                f"the worker's {size_text(limits.memory_bytes)} memory limit.")
     if ended.startswith("exit code"):
         return (f"the worker process ended ({ended}) during {what}: student code must not exit the "
                 f"process (os._exit, os.kill...).")
@@ -541,7 +571,7 @@ _OUT_OF_PROCESSES = re.compile(r"can't start new thread|Resource temporarily una
 def _limit_reached(exception: str, message: str, limits: Limits) -> tuple[str, str] | None:
     """``(kind, words)`` when an exception says student code ran into one of the worker's limits."""
     if exception.endswith("MemoryError") or _OUT_OF_MEMORY.search(message):
-        return "memory", f"ran out of the worker's {_size(limits.memory_bytes)} memory limit"
+        return "memory", f"ran out of the worker's {size_text(limits.memory_bytes)} memory limit"
     if exception in ("BlockingIOError", "RuntimeError", "OSError") and _OUT_OF_PROCESSES.search(message):
         return "processes", f"ran into the worker's limit of {limits.processes} processes and threads"
     return None

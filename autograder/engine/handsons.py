@@ -78,6 +78,16 @@ class HandsOn:
         names = ["codec", "grading", *getattr(package, "GRADER_MODULES", ())]
         return [self.folder / f"{name}.py" for name in names if (self.folder / f"{name}.py").is_file()]
 
+    @property
+    def preload_dir(self) -> Path | None:
+        """The folder of public fixtures (the package's ``WORKER_PRELOAD``: its checkpoints...) the
+        sandbox hands the codec's ``preload``, to build what it holds once, before any worker starts;
+        None without one."""
+        package = importlib.import_module(f"autograder.handsons.{self.name}")
+        name = getattr(package, "WORKER_PRELOAD", None)
+        folder = self.fixtures_dir("public") / name if name else None
+        return folder if folder is not None and folder.is_dir() else None
+
     def import_plugin(self, part: str):
         """``autograder.handsons.<name>.<part>`` (``codec``, ``recipe``...)."""
         return importlib.import_module(f"autograder.handsons.{self.name}.{part}")

@@ -51,6 +51,7 @@ UID_BLOCK, UID_BLOCKS = 256, 250   # a batch's uids: base + UID_BLOCK * k + slot
 # Where the autograder processes of one machine claim their blocks of uids (a lock file each).
 UID_LOCK_FOLDERS = (Path("/run/lock"), Path("/var/lock"), Path("/tmp"))
 SANDBOX_JIT_CACHE = "/opt/ag/jit-cache"
+SANDBOX_PRELOAD = "/opt/ag/preload"   # public fixtures the codecs load once (handsons.HandsOn.preload_dir)
 
 
 @dataclass
@@ -166,6 +167,10 @@ def _codec_paths(modules: list[str]) -> dict[str, Path]:
     return {m: handsons.get(m).codec_path for m in modules if handsons.get(m).codec_path.exists()}
 
 
+def _preload_dirs(modules: list[str]) -> dict[str, Path]:
+    return {m: handsons.get(m).preload_dir for m in _codec_paths(modules) if handsons.get(m).preload_dir}
+
+
 @functools.lru_cache(maxsize=1)
 def _jit_cache_key() -> str:
     """What the compiled code depends on: Python, the installed libraries, the codecs. The
@@ -258,6 +263,10 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
     for name, codec in _codec_paths(modules).items():
         args.bind(str(codec), f"{SANDBOX_CODECS}/{name}.py")
         codecs[name] = f"{SANDBOX_CODECS}/{name}.py"
+    preload = {}
+    for name, folder in _preload_dirs(modules).items():
+        args.bind(str(folder), f"{SANDBOX_PRELOAD}/{name}")
+        preload[name] = f"{SANDBOX_PRELOAD}/{name}"
     compiled = jit_cache()
     if compiled is not None:
         args.bind(str(compiled), SANDBOX_JIT_CACHE)
@@ -266,7 +275,7 @@ def bwrap_command(mode: str, modules: list[str], hidden_paths: list[Path]) -> tu
              "--chdir", SCRATCH_DIR]
     for key, value in _environment(SCRATCH_DIR).items():
         args += ["--setenv", key, value]
-    config = {"mode": mode, "codecs": codecs, "lib_dir": SANDBOX_LIB, "provided_dir": SANDBOX_PROVIDED,
+    config = {"mode": mode, "codecs": codecs, "preload": preload, "lib_dir": SANDBOX_LIB, "provided_dir": SANDBOX_PROVIDED,
               "submission_dir": SUBMISSION_DIR, "scratch_dir": SCRATCH_DIR,
               "jit_cache": SANDBOX_JIT_CACHE if compiled is not None else None}
     return list(args), config
@@ -362,6 +371,7 @@ class Sandbox:
             compiled = jit_cache()
             config = {"mode": "weak", "lib_dir": str(lib), "provided_dir": str(provided),
                       "codecs": {name: str(path) for name, path in _codec_paths(modules).items()},
+                      "preload": {name: str(path) for name, path in _preload_dirs(modules).items()},
                       "submission_dir": "", "scratch_dir": "", "jit_cache": compiled and str(compiled),
                       # the workers' folders go in here, which close() removes whatever state they are in
                       "work_dir": self._tmp.name}

@@ -29,10 +29,13 @@ from . import jail, wire
 from .serve import serve
 
 
-def load_codecs(paths: dict[str, str], provided_dir: str | None = None) -> tuple[dict, list]:
+def load_codecs(paths: dict[str, str], provided_dir: str | None = None,
+                preload: dict[str, str] | None = None) -> tuple[dict, list]:
     """Import each plug-in's codec and run its ``preload``: its decoders and encoders.
     ``provided_dir`` (the folder holding the provided helper package) goes on ``sys.path``
-    first, so codecs import that package from where workers will find it."""
+    first, so codecs import that package from where workers will find it. ``preload``: the
+    folder of public fixtures each codec's ``preload`` is given (models it builds once, here,
+    which every worker then shares copy-on-write)."""
     if provided_dir and provided_dir not in sys.path:
         sys.path.insert(0, provided_dir)
     decoders, encoders = {}, []
@@ -41,7 +44,8 @@ def load_codecs(paths: dict[str, str], provided_dir: str | None = None) -> tuple
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         if hasattr(module, "preload"):
-            module.preload()
+            folder = (preload or {}).get(name)
+            module.preload(folder) if folder else module.preload()
         decoders.update(getattr(module, "DECODERS", {}))
         encoders.extend(getattr(module, "ENCODERS", []))
     return decoders, encoders
@@ -60,7 +64,7 @@ def main(config: dict, control_fd: int) -> None:
             shutil.copytree(config["jit_cache"], os.environ["NUMBA_CACHE_DIR"], dirs_exist_ok=True)
         except OSError:
             pass
-    decoders, encoders = load_codecs(config["codecs"], config["provided_dir"])
+    decoders, encoders = load_codecs(config["codecs"], config["provided_dir"], config.get("preload"))
     # Only what the codecs pre-loaded: a hands-on without torch (MIDI) must not wait for it.
     # A worker that imports torch itself gets one thread from OMP_NUM_THREADS.
     torch = sys.modules.get("torch")
@@ -114,13 +118,27 @@ def main(config: dict, control_fd: int) -> None:
             os.close(fd)
 
 
-def _lifeline_open(fd: int) -> bool:
+def _lifeline_read(fd: int) -> bytes | None:
+    """What the grader wrote on the lifeline since the last read (b"" for nothing), None once it let go."""
     try:
-        return bool(os.read(fd, 4096))
+        return os.read(fd, 4096) or None
     except BlockingIOError:
-        return True
+        return b""
     except OSError:
-        return False
+        return None
+
+
+def _address_space_peak(pid: int) -> int | None:
+    """The most address space process ``pid`` has held since it was forked, in bytes (the kernel's
+    VmPeak: no process can lower it), or None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _close_other_fds(keep: list[int]) -> None:
@@ -209,9 +227,16 @@ def _warden(request: dict, fds: list[int], config: dict, decoders: dict, encoder
         events = dict(poller.poll(int(interval * 1000)))
         if child_fd in events:
             break
-        if life in events and not _lifeline_open(life):
+        asked = _lifeline_read(life) if life in events else b""
+        if asked is None:
             os.kill(child, signal.SIGKILL)  # the grader let go: end the worker's namespace
             break
+        if b"peak" in asked:   # the grader asks how much address space the worker's process has held
+            # In strong mode the worker is pid 1 of the /proc it mounts; before (or if it is gone) the
+            # warden's own /proc shows it as ``child``.
+            own_proc = not strong or os.path.exists("/proc/self")
+            with contextlib.suppress(OSError):
+                os.write(life, (json.dumps({"peak_vm": _address_space_peak(child if own_proc else 1)}) + "\n").encode())
         waited = _runqueue_wait(1 if strong else child)
         # How long the worker was ready to run but waited for a CPU, and the CPU time its
         # processes used: the grader excuses the waiting only as far as the worker's own

@@ -3,6 +3,8 @@ NUMBER = 1
 TITLE = "Encodec and residual vector quantization"
 # The grader, split by job (grading.py says which holds what): shipped with the public graders.
 GRADER_MODULES = ("nearest", "seeded", "checks", "runs", "scale")
+# The public checkpoints, loaded once per sandbox before any worker starts (see codec.py).
+WORKER_PRELOAD = "models"
 
 # The docstrings ask students to write these themselves: transformers' quantizer code must not run
 # during their call (engine/plugin.py passes this on; worker/offlimits.py observes it).

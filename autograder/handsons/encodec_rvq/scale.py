@@ -23,6 +23,7 @@ SAMPLE_CHECKED = 500    # vectors of a big run whose result is checked, drawn at
 VECTORISE = ("It must be vectorised: no Python loop over vectors (nor over rows), and no [N, K, D] tensor of "
              "differences either; one matrix product gives every |v|^2 - 2 v.e + |e|^2 (|v|^2 can even be "
              "left out), then one argmin.")
+LIMIT_MARGIN = 64 << 20  # a peak address space this close to the worker's limit: it ran into the limit
 _MEMORY_LIMIT = re.compile(r"the worker's [\d.]+ [KMGT]?i?B memory limit")
 _PROCESS_LIMIT = re.compile(r"the worker's limit of \d+ processes and threads")
 
@@ -30,6 +31,11 @@ _PROCESS_LIMIT = re.compile(r"the worker's limit of \d+ processes and threads")
 def spaced(number: int) -> str:
     """``20000`` as ``20 000`` (``1024`` stays ``1024``)."""
     return f"{number:,}".replace(",", " ") if number >= 10_000 else str(number)
+
+
+def fail_out_of_memory(function: str, limit: str, doing: str) -> None:
+    fail(f"{function} ran out of {limit} while {doing}: perhaps a loop that builds per-vector tensors, "
+         f"or an [N, K, D] difference tensor. {VECTORISE}")
 
 
 def fail_for_limit(student, function: str, doing: str, error) -> None:
@@ -41,8 +47,7 @@ def fail_for_limit(student, function: str, doing: str, error) -> None:
         student.fresh()
     if error.kind == "memory":
         found = _MEMORY_LIMIT.search(error.message)
-        fail(f"{function} ran out of {found.group(0) if found else 'the worker memory limit'} while {doing}: "
-             f"perhaps a loop that builds per-vector tensors, or an [N, K, D] difference tensor. {VECTORISE}")
+        fail_out_of_memory(function, found.group(0) if found else "the worker memory limit", doing)
     if error.kind == "processes":
         found = _PROCESS_LIMIT.search(error.message)
         fail(f"{function} ran into {found.group(0) if found else 'the worker limit of processes'} while {doing}: "
@@ -111,7 +116,7 @@ def run_at_scale(student, case: dict) -> None:
     """One call on the docstring's size (tables seeded, vectors drawn from the grading secret), checked on
     a sample of its vectors;
     running out of memory, processes or time is named as such."""
-    from ...engine.client import StudentCodeError
+    from ...engine.client import StudentCodeError, size_text
 
     spec = case["generated"]
     tables, _ = generated({key: value for key, value in spec.items() if key != "vectors"})
@@ -125,6 +130,14 @@ def run_at_scale(student, case: dict) -> None:
         if error.kind == "timeout":
             fail(f"{workload.function} on {workload.label}: {error.message} {VECTORISE}")
         raise
+    # A call that filled the worker's address space ran out of memory even when the allocator then got
+    # by on what it already held (whether it does depends on the heap the worker started with, e.g. the
+    # models preloaded in it): the kernel's peak, not the call's luck, decides.
+    measured = student.address_space_peak()
+    if measured is not None and measured[0] >= measured[1] - LIMIT_MARGIN:
+        student.fresh()
+        fail_out_of_memory(workload.function, f"the worker's {size_text(measured[1])} memory limit",
+                           f"running on {workload.label} (its address space reached {measured[0] / 2**30:.2f} GiB)")
     workload.check(value, vectors, 1)
 
 
