@@ -1,13 +1,14 @@
-"""Grader-side code of Hands-on 2, shared by the public and hidden graders: the docstrings' rules, the
-classic mistakes' texts and what every part of the grader uses; the rest is split by job into the
-modules beside it.
+"""Hands-on 2's grader: the docstrings' rules, the classic mistakes' texts and what its parts share.
+
+Shared by the public and hidden graders; the rest is split by job into the modules beside it:
 
 - ``token_checks.py``: token answers judged, note by note, with the classic mistake named
   (``check_``, ``diagnose_``): ``midi_to_tokens``' tokens, a round trip's notes, refusals and errors;
 - ``midi_checks.py``: the MIDI files of ``tokens_to_midi`` judged (``check_``): the file the spec asks
   for, and a file that plays its notes and holds nothing else;
 - ``runs.py``: the calls in the sandbox for each case (``run_``), generated inputs, and sequences of
-  calls in one worker.
+  calls in one worker;
+- ``strategies.py``: the hypothesis strategies that generate the round trip's token lists.
 
 ``RULES``: every rule the stub's docstrings state; the recipe tags each case with the
 rules it exercises (see ``engine/rules.py`` and ``RULES.md``).

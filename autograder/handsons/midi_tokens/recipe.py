@@ -1,6 +1,7 @@
-"""How Hands-on 2's fixtures are made: inputs from ``inputs.py`` (MIDI files) and
-``token_inputs.py`` (token lists), expected values from the reference. Run by
-``autograder fixtures regen``.
+"""How Hands-on 2's fixtures are made: the grading inputs, and expected values from the reference.
+
+The inputs come from ``inputs.py`` (MIDI files) and ``token_inputs.py`` (token lists).
+Run by ``autograder fixtures regen``.
 
 Which inputs are public (students see them and their expected tokens) and which
 are hidden is decided here, in one place, and so is which docstring rules
