@@ -32,8 +32,8 @@ import mido
 
 from .exact_times import without_ties
 # Short names: the cases below are tables of events.
-from .midi_files import meta as _meta, midi_file as _file, note_off as _off, note_on as _on, \
-    program_change as _program, reloaded, set_tempo as _tempo, silent_note_on as _on0
+from .midi_files import (meta as _meta, midi_file as _file, note_off as _off, note_on as _on,
+                         program_change as _program, reloaded, set_tempo as _tempo, silent_note_on as _on0)
 
 
 @dataclass(frozen=True)

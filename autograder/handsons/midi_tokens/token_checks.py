@@ -1,9 +1,11 @@
 """Token answers judged for Hands-on 2, with the classic mistake named.
 
-Tokens are compared note by note (5-tuples), in order: notes that start at one
-instant too, in the order of their note-ons in the merged file. Here too: the type 2
-file ``midi_to_tokens`` must refuse, the notes a round trip reads back (a multiset),
-and the ``ValueError`` that must name an invalid token.
+- :func:`check_tokens` (:func:`diagnose_tokens` names the mistake): ``midi_to_tokens``' tokens,
+  compared note by note (5-tuples), in order: notes that start at one instant too, in the order
+  of their note-ons in the merged file;
+- :func:`check_refused`: the ``TypeError`` that a type 2 file must raise;
+- :func:`check_round_trip`: the notes read back from the file of ``tokens_to_midi`` (a multiset);
+- :func:`check_rejected`: the ``ValueError`` that must name the first bad token.
 """
 from __future__ import annotations
 

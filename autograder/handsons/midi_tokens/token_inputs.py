@@ -19,8 +19,8 @@ from typing import Sequence
 import mido
 
 # Short names: the files below are tables of events.
-from .midi_files import meta as _meta, midi_file as _file, note_off as _off, note_on as _on, \
-    program_change as _program, set_tempo as _tempo
+from .midi_files import (meta as _meta, midi_file as _file, note_off as _off, note_on as _on,
+                         program_change as _program, set_tempo as _tempo)
 
 
 @dataclass(frozen=True)
