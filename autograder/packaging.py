@@ -238,8 +238,11 @@ def release_leaks(files: dict[str, bytes]) -> list[str]:
     public_hashes = {sha(p.read_bytes()) for h in handsons.all_handsons()
                      for p in h.fixtures_dir("public").rglob("*") if p.is_file()}
     secret_files = [*sorted(handsons.SOLUTIONS_DIR.glob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    instructor_modules = set()   # a plug-in's modules that are not the students' (recipe, inputs...): by name too
     for handson in handsons.all_handsons():
-        secret_files += [p for p in handson.folder.glob("*.py") if p not in _student_parts(handson)]
+        modules = [p for p in handson.folder.glob("*.py") if p not in _student_parts(handson)]
+        secret_files += modules
+        instructor_modules |= {p.relative_to(handson.root).as_posix() for p in modules}
         secret_files += sorted(p for p in handson.fixtures_dir("hidden").rglob("*") if p.is_file())
         secret_files += sorted(p for p in (handsons.FIXTURES_DIR / handson.name / "variants").rglob("*")
                                if p.is_file())
@@ -256,7 +259,7 @@ def release_leaks(files: dict[str, bytes]) -> list[str]:
         parts = name.split("/")
         if parts[0] in ("solutions", "tests") or any(p.startswith("test_hidden") for p in parts) \
                 or "hidden" in parts or "variants" in parts or parts[-1] in ("recipe.py", "inputs.py") \
-                or parts[-1] == variants.SECRET_FILE.name:
+                or name in instructor_modules or parts[-1] == variants.SECRET_FILE.name:
             problems.append(f"{name}: an instructor-only file")
         if sha(data) in secret_hashes:
             problems.append(f"{name}: same content as {secret_hashes[sha(data)]}")

@@ -162,11 +162,11 @@ def test_verify_tells_drift_from_change(tmp_path, monkeypatch):
 
 
 def test_a_recipe_that_cannot_build_a_case_says_which_and_why(tmp_path, monkeypatch):
-    from autograder.handsons.midi_tokens import inputs
+    from autograder.handsons.midi_tokens import exact_times
     root = tmp_path / "fixtures"
     shutil.copytree(handsons.FIXTURES_DIR, root)
     before = {p: p.read_bytes() for p in (root / "midi_tokens").rglob("*") if p.is_file()}
-    monkeypatch.setattr(inputs, "ambiguous_program_changes", lambda midi: ["a tick"])
+    monkeypatch.setattr(exact_times, "ambiguous_program_changes", lambda midi: ["a tick"])
     with pytest.raises(fixtures.RecipeError, match=r"the midi_tokens recipe could not build \w+: a program_change "
                                                    r"and a note-on of its channel share a tick"):
         fixtures.regenerate("midi_tokens", root)

@@ -17,7 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder.handsons.midi_tokens import inputs, strategies
+from autograder.handsons.midi_tokens import exact_times, inputs, midi_files, strategies, token_inputs
+from autograder.handsons.midi_tokens.midi_files import (midi_file, note_off, note_on, program_change, reloaded,
+                                                        set_tempo)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,8 +36,8 @@ ALTERNATIVE = _load("midi_tokens_alternative", ROOT / "tests" / "alternatives" /
 IMPLEMENTATIONS = [pytest.param(REFERENCE, id="reference"), pytest.param(ALTERNATIVE, id="alternative")]
 
 EDGE_CASES = {case.name: case for case in inputs.edge_case_midis()}
-TOKEN_CASES = inputs.token_edge_cases()
-INVALID_CASES = inputs.invalid_token_cases()
+TOKEN_CASES = token_inputs.token_edge_cases()
+INVALID_CASES = token_inputs.invalid_token_cases()
 
 # ------------------------------------------------------------------ expected tokens, by hand
 # Unless said otherwise the files have 480 ticks per beat at 120 bpm: a tick is 1/960 s,
@@ -137,10 +139,6 @@ COMPANIONS = {"no_notes": [(15, 10, 64, 24, 88)],              # 144-240 ticks, 
               "no_notes_several_tracks": [(30, 45, 72, 73, 77)]}  # 750000 us a beat: 192-480 ticks
 
 
-def reloaded(midi: mido.MidiFile) -> mido.MidiFile:
-    return inputs._reloaded(midi)
-
-
 # ------------------------------------------------------------------ the inputs themselves
 
 def test_every_edge_case_has_hand_written_tokens():
@@ -148,11 +146,11 @@ def test_every_edge_case_has_hand_written_tokens():
 
 
 def test_inputs_are_deterministic():
-    again = {case.name: inputs.midi_bytes(case.midi) for case in inputs.edge_case_midis()}
-    assert again == {name: inputs.midi_bytes(case.midi) for name, case in EDGE_CASES.items()}
-    assert inputs.midi_bytes(inputs.drum_groove()) == inputs.midi_bytes(inputs.drum_groove())
-    assert inputs.token_edge_cases() == TOKEN_CASES
-    assert inputs.invalid_token_cases() == INVALID_CASES
+    again = {case.name: midi_files.midi_bytes(case.midi) for case in inputs.edge_case_midis()}
+    assert again == {name: midi_files.midi_bytes(case.midi) for name, case in EDGE_CASES.items()}
+    assert midi_files.midi_bytes(inputs.drum_groove()) == midi_files.midi_bytes(inputs.drum_groove())
+    assert token_inputs.token_edge_cases() == TOKEN_CASES
+    assert token_inputs.invalid_token_cases() == INVALID_CASES
 
 
 def test_case_names_are_unique():
@@ -163,9 +161,9 @@ def test_case_names_are_unique():
 
 @pytest.mark.parametrize("case", list(EDGE_CASES.values()) + inputs.real_music_midis(), ids=lambda c: c.name)
 def test_midi_inputs_are_tie_free_and_unambiguous(case):
-    assert inputs.near_ties(case.midi) == []
-    assert inputs.ambiguous_program_changes(case.midi) == []
-    assert inputs.midi_bytes(reloaded(case.midi)) == inputs.midi_bytes(case.midi)
+    assert exact_times.near_ties(case.midi) == []
+    assert exact_times.ambiguous_program_changes(case.midi) == []
+    assert midi_files.midi_bytes(reloaded(case.midi)) == midi_files.midi_bytes(case.midi)
 
 
 def test_real_music_is_substantial():
@@ -173,30 +171,29 @@ def test_real_music_is_substantial():
     assert len(cases) >= 5
     tokens = {name: REFERENCE.midi_to_tokens(case.midi) for name, case in cases.items()}
     assert all(len(t) >= 5 * 150 for t in tokens.values())
-    assert {note[3] for note in inputs.as_tuples(tokens["mozart_k458_minuet"])} == {40, 41, 42}
-    assert 128 in {note[3] for note in inputs.as_tuples(tokens["drum_groove"])}
+    assert {note[3] for note in token_inputs.as_tuples(tokens["mozart_k458_minuet"])} == {40, 41, 42}
+    assert 128 in {note[3] for note in token_inputs.as_tuples(tokens["drum_groove"])}
     tempi = {m.tempo for m in cases["joplin_maple_leaf_rag"].midi.merged_track if m.type == "set_tempo"}
     assert len(tempi) >= 2
 
 
 def test_near_ties_are_found_and_removed():
     # 16th notes at 120 bpm: 12.5 hundredths each, exact ties.
-    track = [inputs._on(0, 60), inputs._off(120, 60), inputs._on(120, 62), inputs._off(240, 62)]
-    midi = inputs._file(track)
-    assert inputs.near_ties(midi) and not inputs.is_tie_free(midi)
-    fixed, scale = inputs.without_ties(midi)
-    assert scale > 1 and inputs.is_tie_free(fixed)
+    track = [note_on(0, 60), note_off(120, 60), note_on(120, 62), note_off(240, 62)]
+    midi = midi_file(track)
+    assert exact_times.near_ties(midi) and not exact_times.is_tie_free(midi)
+    fixed, scale = exact_times.without_ties(midi)
+    assert scale > 1 and exact_times.is_tie_free(fixed)
     assert [m.tempo for m in fixed.merged_track if m.type == "set_tempo"] == [round(500000 * scale)]
     # A near-tie, not an exact one: 0.0005 hundredths from 12.5.
-    midi = inputs._file([inputs._tempo(0, 1_000_040), inputs._on(0, 60), inputs._off(125, 60)],
-                        ticks_per_beat=1000)
+    midi = midi_file([set_tempo(0, 1_000_040), note_on(0, 60), note_off(125, 60)], ticks_per_beat=1000)
     assert Fraction(125 * 1_000_040, 1000 * 10_000) - Fraction(25, 2) == Fraction(1, 2000)
-    assert inputs.near_ties(midi) and inputs.is_tie_free(midi, margin=Fraction(1, 10_000))
+    assert exact_times.near_ties(midi) and exact_times.is_tie_free(midi, margin=Fraction(1, 10_000))
 
 
 def test_the_ambiguity_check_finds_a_late_program_change():
-    midi = inputs._file([inputs._on(0, 60), inputs._program(0, 5), inputs._off(96, 60)])
-    assert inputs.ambiguous_program_changes(midi)
+    midi = midi_file([note_on(0, 60), program_change(0, 5), note_off(96, 60)])
+    assert exact_times.ambiguous_program_changes(midi)
 
 
 def test_invalid_cases_name_a_real_index():
@@ -205,14 +202,14 @@ def test_invalid_cases_name_a_real_index():
 
 
 def test_helpers():
-    assert inputs.named_token_index("token 7 (the note of tuple 1): 130 is outside 0-127") == 7
-    assert inputs.named_token_index("bad tokens") is None
-    assert inputs.note_multiset([1, 2, 3, 4, 5, 1, 2, 3, 4, 5]) == Counter({(1, 2, 3, 4, 5): 2})
+    assert token_inputs.named_token_index("token 7 (the note of tuple 1): 130 is outside 0-127") == 7
+    assert token_inputs.named_token_index("bad tokens") is None
+    assert token_inputs.note_multiset([1, 2, 3, 4, 5, 1, 2, 3, 4, 5]) == Counter({(1, 2, 3, 4, 5): 2})
 
 
 def ends_in_order(tokens) -> bool:
     """The round-trip condition: overlapping notes of one instrument and pitch end in start order."""
-    notes = inputs.as_tuples(tokens)
+    notes = token_inputs.as_tuples(tokens)
     for a in notes:
         for b in notes:
             if a[2:4] == b[2:4] and a[0] < b[0] and a[0] + a[1] > b[0] + b[1]:
@@ -224,7 +221,7 @@ def ends_in_order(tokens) -> bool:
 @given(st.one_of(strategies.valid_token_lists(), strategies.crowded_token_lists()))
 def test_generated_token_lists_are_valid(tokens):
     assert len(tokens) % 5 == 0 and ends_in_order(tokens)
-    notes = inputs.as_tuples(tokens)
+    notes = token_inputs.as_tuples(tokens)
     assert all(n[0] >= 0 and n[1] >= 0 and 0 <= n[2] <= 127 and 0 <= n[3] <= 128 and 1 <= n[4] <= 127
                for n in notes)
     assert len({n[3] for n in notes} - {128}) <= 15
@@ -237,7 +234,7 @@ def test_generated_token_lists_are_valid(tokens):
 def test_edge_case_tokens(implementation, name):
     got = implementation.midi_to_tokens(EDGE_CASES[name].midi)
     assert all(type(value) is int for value in got)
-    assert inputs.as_tuples(got) == EXPECTED[name]   # in order: at one instant, that of the merged messages
+    assert token_inputs.as_tuples(got) == EXPECTED[name]   # in order: at one instant, that of the merged messages
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -258,9 +255,9 @@ def test_docstring_example(implementation):
 @pytest.mark.parametrize("case", inputs.no_notes_midis(), ids=lambda c: c.name)
 def test_files_without_notes_and_their_companions(implementation, case):
     assert implementation.midi_to_tokens(case.midi) == []
-    assert inputs.as_tuples(implementation.midi_to_tokens(case.companion)) == COMPANIONS[case.name]
+    assert token_inputs.as_tuples(implementation.midi_to_tokens(case.companion)) == COMPANIONS[case.name]
     for midi in (case.midi, case.companion):
-        assert inputs.is_tie_free(midi) and not inputs.ambiguous_program_changes(midi)
+        assert exact_times.is_tie_free(midi) and not exact_times.ambiguous_program_changes(midi)
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -272,7 +269,7 @@ def test_type_2_files_are_refused_and_their_type_1_companions_read(implementatio
         implementation.midi_to_tokens(case.midi)
     assert implementation.midi_to_tokens(case.companion)
     if case.name == "type_2_refused":
-        assert inputs.as_tuples(implementation.midi_to_tokens(case.companion)) == EXPECTED["docstring_example"]
+        assert token_inputs.as_tuples(implementation.midi_to_tokens(case.companion)) == EXPECTED["docstring_example"]
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -289,7 +286,7 @@ def test_implementations_agree_on_real_music(case):
     reference = REFERENCE.midi_to_tokens(case.midi)
     assert ALTERNATIVE.midi_to_tokens(case.midi) == reference
     assert -1 not in reference and len(reference) % 5 == 0
-    onsets = [note[0] for note in inputs.as_tuples(reference)]
+    onsets = [note[0] for note in token_inputs.as_tuples(reference)]
     assert onsets == sorted(onsets)
 
 
@@ -302,7 +299,7 @@ def check_structure(midi: mido.MidiFile, tokens, bpm: int) -> None:
     ticks_per_beat = round(6000 / bpm)
     assert midi.type == 1 and midi.ticks_per_beat == ticks_per_beat
     tempo = mido.MetaMessage("set_tempo", tempo=ticks_per_beat * 10_000, time=0)
-    notes = inputs.as_tuples(tokens)
+    notes = token_inputs.as_tuples(tokens)
     order = list(dict.fromkeys(note[3] for note in notes))
     tracks = list(midi.tracks)
     assert [m.type for m in tracks[0][:-1] if m.is_meta] == ["set_tempo"]
@@ -332,12 +329,12 @@ def test_token_edge_cases(implementation, case):
     midi = reloaded(midi)
     check_structure(midi, case.tokens, case.bpm)
     for reader in (REFERENCE, ALTERNATIVE):
-        assert inputs.note_multiset(reader.midi_to_tokens(midi)) == case.expected_notes
+        assert token_inputs.note_multiset(reader.midi_to_tokens(midi)) == case.expected_notes
     if not case.tokens:   # one track holding only the set_tempo; graded beside a companion with notes
         assert len(midi.tracks) == 1 and all(m.is_meta for m in midi.tracks[0])
         assert case.companion
         back = REFERENCE.midi_to_tokens(reloaded(implementation.tokens_to_midi(list(case.companion), bpm=case.bpm)))
-        assert inputs.note_multiset(back) == inputs.note_multiset(case.companion)
+        assert token_inputs.note_multiset(back) == token_inputs.note_multiset(case.companion)
 
 
 def test_the_bpm_cases_cover_rounding_of_halves():
@@ -347,7 +344,7 @@ def test_the_bpm_cases_cover_rounding_of_halves():
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
-@pytest.mark.parametrize("case", inputs.bad_bpm_cases(), ids=lambda c: c.name)
+@pytest.mark.parametrize("case", token_inputs.bad_bpm_cases(), ids=lambda c: c.name)
 def test_bad_bpm_and_its_valid_companion(implementation, case):
     assert not 1 <= (round(6000 / case.bpm) if case.bpm else 0) <= 1677
     assert 1 <= round(6000 / case.companion_bpm) <= 1677
@@ -367,13 +364,13 @@ def test_silent_instruments_keep_their_tracks():
 def test_sequences_cross_what_state_would_break():
     """Each sequence of calls in one worker needs more than 15 melodic channels in all, reads a file
     without program changes after one with them, and comes back to an earlier call."""
-    for case in inputs.sequence_cases():
+    for case in token_inputs.sequence_cases():
         names = [step.name for step in case.steps]
         assert len(set(names)) < len(names), case.name   # a call repeated
         melodic = set()
         for step in case.steps:
             if step.midi is None:
-                melodic |= {(step.name, n[3]) for n in inputs.as_tuples(step.tokens) if n[3] != 128}
+                melodic |= {(step.name, n[3]) for n in token_inputs.as_tuples(step.tokens) if n[3] != 128}
         counts = Counter(name for name, _ in melodic)
         assert sum(counts.values()) > 15, case.name
         programs = [bool([m for m in s.midi.merged_track if m.type == "program_change"])
@@ -414,7 +411,7 @@ def test_order_at_one_tick(implementation):
 def test_invalid_tokens(implementation, case):
     with pytest.raises(ValueError) as error:
         implementation.tokens_to_midi(list(case.tokens), bpm=case.bpm)
-    assert inputs.named_token_index(str(error.value)) == case.bad_index, str(error.value)
+    assert token_inputs.named_token_index(str(error.value)) == case.bad_index, str(error.value)
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -423,7 +420,7 @@ def test_non_integers_and_bad_bpm(implementation):
                           ([0, 50, 60, 0, None], 4)):
         with pytest.raises(ValueError) as error:
             implementation.tokens_to_midi(tokens)
-        assert inputs.named_token_index(str(error.value)) == index
+        assert token_inputs.named_token_index(str(error.value)) == index
     for bpm in (0, -120, 20_000, 3):
         with pytest.raises(ValueError):
             implementation.tokens_to_midi([0, 50, 60, 0, 100], bpm=bpm)
@@ -439,7 +436,7 @@ def test_round_trip(implementation, tokens, bpm):
     midi = reloaded(implementation.tokens_to_midi(tokens, bpm=bpm))
     check_structure(midi, tokens, bpm)
     for reader in (REFERENCE, ALTERNATIVE):
-        assert inputs.note_multiset(reader.midi_to_tokens(midi)) == inputs.note_multiset(tokens)
+        assert token_inputs.note_multiset(reader.midi_to_tokens(midi)) == token_inputs.note_multiset(tokens)
 
 
 @settings(max_examples=150, derandomize=True, database=None, deadline=None)
@@ -448,7 +445,7 @@ def test_midi_tokens_midi_is_stable(tokens):
     """Tokens read from any file written from tokens are written and read back unchanged."""
     once = REFERENCE.midi_to_tokens(reloaded(ALTERNATIVE.tokens_to_midi(tokens)))
     twice = ALTERNATIVE.midi_to_tokens(reloaded(REFERENCE.tokens_to_midi(once)))
-    assert inputs.note_multiset(twice) == inputs.note_multiset(once) == inputs.note_multiset(tokens)
+    assert token_inputs.note_multiset(twice) == token_inputs.note_multiset(once) == token_inputs.note_multiset(tokens)
 
 
 # ------------------------------------------------------------------ the stub

@@ -49,6 +49,9 @@ def test_release_holds_what_students_need_and_nothing_hidden(release):
         assert f"autograder/handsons/{module}/test_public.py" in names
         assert f"assignments/checks/{module}.py" in names
         assert not any(n.startswith((f"fixtures/{module}/hidden", f"fixtures/{module}/variants")) for n in names)
+        # Of its plug-in, only what the public checks run: no recipe, inputs or hidden checks.
+        shipped = {n.rpartition("/")[2] for n in names if n.startswith(f"autograder/handsons/{module}/")}
+        assert shipped == {"__init__.py", "test_public.py", *(p.name for p in handsons.get(module).grader_modules)}
     assert {"assignments/session.ipynb", "README.md", "Makefile", "pyproject.toml"} <= names
     assert not [n for n in names if n.startswith(("solutions/", "tests/", "examples/"))
                 or n.endswith(("test_hidden.py", "recipe.py", "inputs.py"))]

@@ -1,5 +1,6 @@
 """Hands-on 2: MIDI as tokens (anticipatory-music-transformer style), with mido."""
 NUMBER = 2
 TITLE = "MIDI as tokens"
-# Grader-side modules besides grading.py: shipped with the public graders.
-GRADER_MODULES = ("strategies",)
+# The grader, split by job (grading.py says which holds what), and the round trip's hypothesis
+# strategies: shipped with the public graders.
+GRADER_MODULES = ("token_checks", "midi_checks", "runs", "strategies")

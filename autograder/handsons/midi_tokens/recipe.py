@@ -1,5 +1,7 @@
-"""How Hands-on 2's fixtures are made: inputs from ``inputs.py``, expected values
-from the reference. Run by ``autograder fixtures regen``.
+"""How Hands-on 2's fixtures are made: the grading inputs, and expected values from the reference.
+
+The inputs come from ``inputs.py`` (MIDI files) and ``token_inputs.py`` (token lists).
+Run by ``autograder fixtures regen``.
 
 Which inputs are public (students see them and their expected tokens) and which
 are hidden is decided here, in one place, and so is which docstring rules
@@ -12,7 +14,7 @@ from fractions import Fraction
 from collections import Counter
 
 from ...engine.fixtures import require
-from . import inputs
+from . import exact_times, inputs, midi_files, token_inputs
 from .variation import Variation
 
 PUBLIC_MIDI = ("velocity_zero_note_off", "oldest_closed_first", "stray_note_offs", "open_at_end",
@@ -177,16 +179,16 @@ HINTS = {
 def _exact_times(midi) -> list:
     """Each note's exact onset and offset in hundredths of a second, keyed by the
     note's expected tokens; lets the grader recognise rounding mistakes."""
-    events, last_tick = inputs._merged_events(midi)
-    spans = inputs._note_spans(events, last_tick)
+    events, last_tick = exact_times.merged_events(midi)
+    spans = exact_times.note_spans(events, last_tick)
     denominator = Fraction(midi.ticks_per_beat * 10_000)
     return [[float(start / denominator), float(end / denominator)] for start, end in spans]
 
 
 def _gradable(midi, name: str) -> None:
-    require(inputs.is_tie_free(midi), name, "a note time is within 1e-3 hundredth of a second of "
+    require(exact_times.is_tie_free(midi), name, "a note time is within 1e-3 hundredth of a second of "
             "k + 0.5: its rounding would be ambiguous")   # exact arithmetic (Fractions): the same everywhere
-    require(not inputs.ambiguous_program_changes(midi), name,
+    require(not exact_times.ambiguous_program_changes(midi), name,
             "a program_change and a note-on of its channel share a tick: the instrument would be ambiguous")
 
 
@@ -196,7 +198,7 @@ CHORALE_SLOTS = ("bach_bwv66_6", "bach_bwv269")   # cases a variant fills with o
 def _round_trips(reference, midi) -> bool:
     tokens = reference.midi_to_tokens(midi)
     back = reference.midi_to_tokens(reference.tokens_to_midi(list(tokens), bpm=120))
-    return Counter(inputs.as_tuples(tokens)) == Counter(inputs.as_tuples(back))
+    return Counter(token_inputs.as_tuples(tokens)) == Counter(token_inputs.as_tuples(back))
 
 
 def _shipped_music() -> dict:
@@ -217,13 +219,13 @@ def _chorales(variant, reference) -> list[tuple[str, str, str]]:
         if path in shipped:
             continue
         try:
-            midi, _ = inputs.without_ties(inputs._reloaded(inputs._corpus_midi(path)))
+            midi, _ = exact_times.without_ties(midi_files.reloaded(inputs.corpus_midi(path)))
         except Exception:   # noqa: BLE001 - a corpus file music21 cannot export, or one never tie-free
             continue
         name = CHORALE_SLOTS[len(chosen)]
-        if inputs.end_rounding_shows(midi) != inputs.end_rounding_shows(_shipped_music()[name]):
+        if exact_times.end_rounding_shows(midi) != exact_times.end_rounding_shows(_shipped_music()[name]):
             continue
-        if inputs.ambiguous_program_changes(midi) or not reference.midi_to_tokens(midi) \
+        if exact_times.ambiguous_program_changes(midi) or not reference.midi_to_tokens(midi) \
                 or not _round_trips(reference, midi):
             continue
         chosen.append((name, path, f"J. S. Bach, chorale {path.split('/')[1].upper().replace('BWV', 'BWV ')} "
@@ -247,12 +249,12 @@ def real_music(variant, reference) -> list:
 def _groove_seed(variant) -> int:
     """The drum groove's seed for ``variant``: the first of its draws whose groove shows the
     end-rounding mistake exactly when the shipped groove does (see :func:`_chorales`)."""
-    wanted = inputs.end_rounding_shows(_shipped_music()["drum_groove"])
+    wanted = exact_times.end_rounding_shows(_shipped_music()["drum_groove"])
     rng = variant.rng("midi_tokens/drum_groove")
     for _ in range(200):
         seed = int(rng.integers(0, 2**32))
-        groove, _ = inputs.without_ties(inputs.drum_groove(seed))
-        if inputs.end_rounding_shows(groove) == wanted:
+        groove, _ = exact_times.without_ties(inputs.drum_groove(seed))
+        if exact_times.end_rounding_shows(groove) == wanted:
             return seed
     require(False, "drum_groove", "no seed gives a groove like the shipped one")
 
@@ -264,7 +266,7 @@ def _midi_cases(public, hidden, reference, variation: Variation, music: list) ->
         case = inputs.MidiCase(case.name, variation.describe(case.description), variation.midi(case.midi),
                                case.raises, variation.midi(case.companion))
         fields = {"description": case.description, "rules": MIDI_RULES[case.name],
-                  "midi": writer.add_bytes(f"{case.name}.mid", inputs.midi_bytes(case.midi))}
+                  "midi": writer.add_bytes(f"{case.name}.mid", midi_files.midi_bytes(case.midi))}
         if case.raises:
             try:
                 reference.midi_to_tokens(case.midi)
@@ -281,7 +283,7 @@ def _midi_cases(public, hidden, reference, variation: Variation, music: list) ->
             fields["expected"] = writer.add_json(f"{case.name}.tokens.json", tokens)
             if case.name in HINTS:
                 fields["mistake_hint"] = HINTS[case.name]
-                notes = inputs.as_tuples(tokens)
+                notes = token_inputs.as_tuples(tokens)
                 times = _exact_times(case.midi)
                 if len(times) == len(notes):
                     fields["exact_times"] = [[list(n), t] for n, t in zip(notes, times)]
@@ -290,7 +292,7 @@ def _midi_cases(public, hidden, reference, variation: Variation, music: list) ->
             companion_tokens = reference.midi_to_tokens(case.companion)
             require(bool(companion_tokens), case.name, "the companion file must have notes")
             fields["companion_midi"] = writer.add_bytes(f"{case.name}.companion.mid",
-                                                        inputs.midi_bytes(case.companion))
+                                                        midi_files.midi_bytes(case.companion))
             fields["companion_expected"] = writer.add_json(f"{case.name}.companion.tokens.json", companion_tokens)
         writer.add_case("midi_to_tokens", case.name, **fields)
         if case.name in ROUND_TRIP_MUSIC:
@@ -300,7 +302,7 @@ def _midi_cases(public, hidden, reference, variation: Variation, music: list) ->
 
 
 def _midi_file_of(writer, reference, name: str, tokens, bpm: int) -> str:
-    return writer.add_bytes(name, inputs.midi_bytes(reference.tokens_to_midi(list(tokens), bpm=bpm)))
+    return writer.add_bytes(name, midi_files.midi_bytes(reference.tokens_to_midi(list(tokens), bpm=bpm)))
 
 
 def build(public, hidden, reference, variant=None) -> None:
@@ -308,10 +310,11 @@ def build(public, hidden, reference, variant=None) -> None:
     variation = Variation.of(variant)
     _midi_cases(public, hidden, reference, variation, real_music(variant, reference))
 
-    for case in inputs.token_edge_cases():
-        case = inputs.TokensCase(case.name, variation.describe(case.description), variation.tokens(case.tokens),
-                                 case.bpm, None if case.expected is None else variation.tokens(case.expected),
-                                 None if case.companion is None else variation.tokens(case.companion))
+    for case in token_inputs.token_edge_cases():
+        case = token_inputs.TokensCase(case.name, variation.describe(case.description),
+                                       variation.tokens(case.tokens), case.bpm,
+                                       None if case.expected is None else variation.tokens(case.expected),
+                                       None if case.companion is None else variation.tokens(case.companion))
         writer = public if case.name in PUBLIC_TOKENS else hidden
         require(bool(case.tokens) or case.companion is not None, case.name,
                 "no tokens needs a companion with notes (else one empty file for everything passes)")
@@ -325,13 +328,13 @@ def build(public, hidden, reference, variant=None) -> None:
                                                      case.companion, case.bpm)
         writer.add_case("tokens_to_midi", case.name, **fields)
 
-    for case in inputs.invalid_token_cases():
+    for case in token_inputs.invalid_token_cases():
         writer = public if case.name in PUBLIC_INVALID else hidden
         writer.add_case("invalid", case.name, why=variation.describe(case.description), tokens=list(variation.tokens(case.tokens)),
                         bpm=case.bpm, bad_index=case.bad_index,
                         rules=["error-names-first-bad-token", *INVALID_RULES[case.name]])
 
-    for case in inputs.bad_bpm_cases():
+    for case in token_inputs.bad_bpm_cases():
         writer = public if case.name in PUBLIC_BAD_BPM else hidden
         writer.add_case("bad_bpm", case.name, description=case.description, bpm=case.bpm,
                         tokens=list(variation.tokens(case.tokens)), companion_bpm=case.companion_bpm,
@@ -339,17 +342,17 @@ def build(public, hidden, reference, variant=None) -> None:
                                                      variation.tokens(case.tokens), case.companion_bpm),
                         rules=BAD_BPM_RULES.get(case.name, ["bpm-range"]))
 
-    for case in inputs.sequence_cases():
+    for case in token_inputs.sequence_cases():
         writer = public if case.name in PUBLIC_SEQUENCES else hidden
         steps, written = [], {}
         for step in case.steps:
-            step = inputs.Step(step.name, variation.midi(step.midi), variation.tokens(step.tokens), step.bpm)
+            step = token_inputs.Step(step.name, variation.midi(step.midi), variation.tokens(step.tokens), step.bpm)
             if step.name not in written:
                 index = len(written)
                 if step.function == "midi_to_tokens":
                     _gradable(step.midi, f"{case.name}: {step.name}")
                     written[step.name] = {
-                        "midi": writer.add_bytes(f"{case.name}.{index}.mid", inputs.midi_bytes(step.midi)),
+                        "midi": writer.add_bytes(f"{case.name}.{index}.mid", midi_files.midi_bytes(step.midi)),
                         "expected": writer.add_json(f"{case.name}.{index}.tokens.json",
                                                     reference.midi_to_tokens(step.midi))}
                 else:

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import strategies as st
 
 from ...engine import fixtures
-from .grading import (check_midi, check_rejected, for_generated, run_bad_bpm, run_midi_to_tokens, run_round_trip,
-                      run_sequence, run_tokens_to_midi)
+from .midi_checks import check_midi
+from .runs import for_generated, run_bad_bpm, run_midi_to_tokens, run_round_trip, run_sequence, run_tokens_to_midi
+from .token_checks import check_rejected
 from .strategies import crowded_token_lists, valid_bpms, valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "hidden")

@@ -2,8 +2,8 @@
 import pytest
 
 from ...engine import fixtures
-from .grading import (check_rejected, for_generated, run_bad_bpm, run_midi_to_tokens, run_round_trip, run_sequence,
-                      run_tokens_to_midi)
+from .runs import for_generated, run_bad_bpm, run_midi_to_tokens, run_round_trip, run_sequence, run_tokens_to_midi
+from .token_checks import check_rejected
 from .strategies import crowded_token_lists, valid_token_lists
 
 FIXTURES = fixtures.load("midi_tokens", "public")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import mido
 
-from . import inputs
+from . import midi_files
 
 DRUM_CHANNEL = 9
 # A program named in a description ("(99, token 83)", "one of them (50)"): a variant leaves it out.
@@ -80,7 +80,7 @@ class Variation:
         copy = mido.MidiFile(type=midi.type, ticks_per_beat=midi.ticks_per_beat)
         for track in midi.tracks:
             copy.tracks.append(mido.MidiTrack(self._message(m) for m in track))
-        return inputs._reloaded(copy)
+        return midi_files.reloaded(copy)
 
     def pitch(self, note: int) -> int:
         """A melodic pitch transposed; a bijection of 0..127 (the rare pitch pushed past an end
