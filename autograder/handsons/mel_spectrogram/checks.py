@@ -42,6 +42,7 @@ FLOOR = math.log(1e-5)
 RTOL, ATOL, FRAME_RTOL = 1e-3, 1e-6, 1e-7
 MISTAKE_SHOWS = 0.02      # a mistake "shows" on a case when it moves >= 2% of the probe values out of tolerance
 MATCH = 0.98              # an answer "is" a mistake when >= 98% of its probe values are within tolerance of it
+
 # The mistakes the recipe computes (recipe.MISTAKES) -> what the student is told.
 MISTAKE_HINTS = {
     "zero_padding": "zero_padding", "padding_left_only": "shifted", "padding_right_only": "shifted",
