@@ -47,9 +47,9 @@ def test_ids_are_checked_and_stable():
 def test_every_likely_cause_in_a_grader_has_an_id(module):
     """A grader says "Likely cause:" only with a registered explanation (a Diagnosis), never
     with text of its own: else the class report could not count that mistake."""
-    source = (handsons.PLUGINS_DIR / module / "grading.py").read_text()
-    literal = re.findall(r"Likely cause: (?!\{)[^\"']{3}", source)
-    assert not literal, f"{module}: 'Likely cause:' followed by literal text: {literal}"
+    for path in handsons.get(module).grader_modules:   # grading.py and the modules it is split into
+        literal = re.findall(r"Likely cause: (?!\{)[^\"']{3}", path.read_text())
+        assert not literal, f"{path.name}: 'Likely cause:' followed by literal text: {literal}"
     importlib.import_module(f"autograder.handsons.{module}.grading")
     assert diagnoses.known(module), module
 

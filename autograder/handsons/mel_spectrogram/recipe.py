@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from ...engine.fixtures import Drift, require
-from . import grading
+from .checks import FLOOR, MISTAKE_SHOWS, fraction_close, mel_tolerance, probe_frames
 from .variation import AudioVariation
 
 # (n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax)
@@ -455,7 +455,7 @@ def mistake_outputs(audio: np.ndarray, params: tuple, expected: np.ndarray) -> t
     """The mistakes that show at the probe frames of this case, and their outputs there
     ``[mistakes, B, num_mels, probes]``. ``expected`` is the float64 computation of the contract;
     the mistakes are computed in float64 too: the choice does not depend on this CPU's rounding."""
-    probes = grading.probe_frames(expected.shape[-1])
+    probes = probe_frames(expected.shape[-1])
     names, outputs = [], []
     for mistake in MISTAKES:
         try:
@@ -465,7 +465,7 @@ def mistake_outputs(audio: np.ndarray, params: tuple, expected: np.ndarray) -> t
         if output.shape != expected.shape:
             continue
         at_probes = output[..., probes]
-        if grading.fraction_close(at_probes, expected[..., probes]) <= 1 - grading.MISTAKE_SHOWS:
+        if fraction_close(at_probes, expected[..., probes]) <= 1 - MISTAKE_SHOWS:
             names.append(mistake)
             outputs.append(at_probes)
     return names, (np.stack(outputs).astype(np.float32) if outputs else None)
@@ -474,7 +474,7 @@ def mistake_outputs(audio: np.ndarray, params: tuple, expected: np.ndarray) -> t
 def _agree(ours: np.ndarray, theirs: np.ndarray, what: str) -> None:
     """The reference and the independent computation agree far inside the graders' tolerance."""
     require(ours.shape == theirs.shape, what, f"the reference's shape {ours.shape} is not {theirs.shape}")
-    slack = np.abs(ours.astype(np.float64) - theirs) / grading.mel_tolerance(theirs)
+    slack = np.abs(ours.astype(np.float64) - theirs) / mel_tolerance(theirs)
     require(slack.max() < 0.2, what, f"the reference and the independent computation differ by "
                                      f"{slack.max():.2f} of the graders' tolerance (at most 0.2 expected)")
 
@@ -530,7 +530,7 @@ def mel_rules(audio: np.ndarray, params: tuple, independent: np.ndarray, mistake
         ("window-centred", win_size < n_fft and shows({"window_n_fft"})),
         ("magnitude", shows({"power"})), ("epsilon", shows({"no_epsilon"})),
         ("filterbank", shows({"htk", "htk_no_norm", "no_norm"})), ("fmax-none", fmax is None),
-        ("natural-log", shows({"log10"})), ("log-floor", bool((independent <= grading.FLOOR + 1e-6).any())),
+        ("natural-log", shows({"log10"})), ("log-floor", bool((independent <= FLOOR + 1e-6).any())),
         ("differentiable", requires_grad),
     ]
     return [rule for rule, exercised in checks if exercised]

@@ -2,7 +2,7 @@
 import pytest
 
 from ...engine import fixtures
-from . import grading
+from . import runs
 
 FIXTURES = fixtures.load("mel_spectrogram", "public")
 
@@ -11,21 +11,21 @@ FIXTURES = fixtures.load("mel_spectrogram", "public")
 @pytest.mark.parametrize("case", FIXTURES.cases("mel"), ids=fixtures.case_id)
 def test_mel_spectrogram(student, case, artifacts):
     """mel_spectrogram"""
-    grading.run_mel(student, FIXTURES, case, artifacts)
+    runs.run_mel(student, FIXTURES, case, artifacts)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", FIXTURES.cases("too_short"), ids=fixtures.case_id)
 def test_too_short(student, case):
     """mel_spectrogram accepts audio of exactly the minimum length and rejects shorter audio (ValueError)"""
-    grading.run_too_short(student, FIXTURES, case)
+    runs.run_too_short(student, FIXTURES, case)
 
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("case", FIXTURES.cases("vocode"), ids=fixtures.case_id)
 def test_vocode(student, case, artifacts):
     """vocode: the waveforms of the reference generator, [B, frames * hop_size]"""
-    grading.run_vocode(student, FIXTURES, case, artifacts)
+    runs.run_vocode(student, FIXTURES, case, artifacts)
 
 
 @pytest.mark.points(2)
@@ -33,7 +33,7 @@ def test_vocode(student, case, artifacts):
 @pytest.mark.parametrize("case", FIXTURES.cases("vocode")[:1], ids=fixtures.case_id)
 def test_vocode_no_grad(student, case):
     """vocode keeps no gradients (torch.no_grad): the right waveforms, without autograd history"""
-    grading.run_no_grad(student, FIXTURES, case)
+    runs.run_no_grad(student, FIXTURES, case)
 
 
 @pytest.mark.points(2)
@@ -41,11 +41,11 @@ def test_vocode_no_grad(student, case):
 @pytest.mark.parametrize("case", FIXTURES.cases("vocode")[:1], ids=fixtures.case_id)
 def test_vocode_keeps_the_mode(student, case):
     """vocode uses the generator as it is: handed in train mode, it runs in train mode (the right waveforms)"""
-    grading.run_keeps_mode(student, FIXTURES, case)
+    runs.run_keeps_mode(student, FIXTURES, case)
 
 
 @pytest.mark.points(4)
 @pytest.mark.parametrize("case", FIXTURES.cases("state"), ids=fixtures.case_id)
 def test_state_across_calls(student, case):
     """mel_spectrogram and vocode called one after the other in one worker, parameters changing"""
-    grading.run_state(student, FIXTURES, case)
+    runs.run_state(student, FIXTURES, case)

@@ -1,11 +1,11 @@
 """MISTAKE (a cheat as a student would write it, red-team round 2026-12-07, from the student release):
 the mel computed without gradients, joined to the audio by a custom torch.autograd.Function whose
-backward returns zeros (cheap); and, since the release's grading.py shows that the gradient is compared
-with finite differences of two more float64 calls right after, a call with float64 audio within 1e-6 of
-the last differentiable call's audio returns that call's result again: the finite difference is then 0,
-like the forged gradient. Correct values everywhere; vocode honest. It earned 116/116 until the
-finite-difference calls were made in a fresh worker (nothing the differentiable call left in memory
-answers them): now it loses the differentiable cases."""
+backward returns zeros (cheap); and, since the release's grader (then grading.py, now runs.py) shows
+that the gradient is compared with finite differences of two more float64 calls right after, a call
+with float64 audio within 1e-6 of the last differentiable call's audio returns that call's result
+again: the finite difference is then 0, like the forged gradient. Correct values everywhere; vocode
+honest. It earned 116/116 until the finite-difference calls were made in a fresh worker (nothing the
+differentiable call left in memory answers them): now it loses the differentiable cases."""
 # loses: test_mel_spectrogram
 
 from __future__ import annotations
