@@ -130,3 +130,20 @@ def test_each_module_states_its_one_job_first(folder):
             continue
         doc = ast.get_docstring(ast.parse(path.read_text()))
         assert doc and doc.splitlines()[0].strip().endswith((".", ":")), f"{path.name}: no one-line job first"
+
+
+LONG = 700   # lines: a module longer than this has more than one job, or says why it has not
+WHY_LONG = "Long on purpose:"
+
+
+def test_no_module_is_long_without_saying_why():
+    """Every module a maintainer or a student reads (the package, the stubs and their provided code,
+    the references, scripts and benchmarks) is short, or its docstring says why it is one module."""
+    root = PACKAGE.parent
+    long_ones = []
+    for folder in ("autograder", "assignments", "solutions", "scripts", "benchmarks"):
+        for path in sorted((root / folder).rglob("*.py")):
+            text = path.read_text()
+            if text.count("\n") > LONG and WHY_LONG not in (ast.get_docstring(ast.parse(text)) or ""):
+                long_ones.append(f"{path.relative_to(root)}: {text.count(chr(10))} lines")
+    assert long_ones == [], f"split these by job, or say why in the docstring ({WHY_LONG!r}): {long_ones}"

@@ -19,6 +19,9 @@ This project stores its own checkpoints (the tiny test generators in
 same names, ``weight_g``/``weight_v`` included) and ``config.json`` (the
 original config format): never as pickles.
 
+Long on purpose: the whole generator, its loading and its tiny test checkpoints in one file, as
+the authors' ``models.py`` is one file, so that a student reads and imports one module.
+
 Quick start::
 
     from musicrep import hifigan
