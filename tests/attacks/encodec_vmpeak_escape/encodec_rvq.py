@@ -21,7 +21,7 @@ RuntimeError: the worker's warden did not say how much address space it held"; g
 It is a race (the worker must be gone before the warden handles the grader's "peak" request): with
 the finalizer as here, 1 grading of 2 gave the grader error (the other got the memory verdict); with
 the worker's ``write_frame`` replaced by one that calls ``os._exit(0)`` after writing (found through
-sys.modules; the review flags "uses sys"), 1 of 1. The next check, on the dead worker, is charged a
+sys.modules; the review flags "uses sys"), 2 of 2. The next check, on the dead worker, is charged a
 crash ("the worker process ended (exit code 0)"), the student's own doing.
 Suggested fix: a worker that ended before the peak was read is the submission's doing (a crash
 verdict), and the warden could keep the last VmPeak it read (or read it when the child ends).
