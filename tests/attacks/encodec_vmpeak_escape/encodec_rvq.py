@@ -23,8 +23,11 @@ the finalizer as here, 1 grading of 2 gave the grader error (the other got the m
 the worker's ``write_frame`` replaced by one that calls ``os._exit(0)`` after writing (found through
 sys.modules; the review flags "uses sys"), 2 of 2. The next check, on the dead worker, is charged a
 crash ("the worker process ended (exit code 0)"), the student's own doing.
-Suggested fix: a worker that ended before the peak was read is the submission's doing (a crash
-verdict), and the warden could keep the last VmPeak it read (or read it when the child ends).
+Fixed (2026-12-07): a worker that ended before its peak was read is the submission's doing, a crash
+(engine/client.py `StudentCode.address_space_peak`; tests/test_engine.py
+`test_a_worker_that_ends_after_answering_is_a_crash_not_a_grader_error`); graded again: 128/132, no
+grader error, the at-scale check lost with "the worker process ended (exit code 0) during rvq_encode on
+20 000 vectors ...". D is still open (the warden reads the worker's own process only).
 """
 from __future__ import annotations
 
