@@ -154,7 +154,7 @@ def test_a_call_at_scale_that_filled_the_address_space_fails_even_if_it_got_by(p
     with the heap's holes (how often depends on the heap the worker started with): the warden's reading
     of its peak decides (scale.run_at_scale), a right answer does not save it."""
     class Measured(Worker):
-        def address_space_peak(self):
+        def address_space_peak(self, what="the call"):
             return peak, 3 << 30
 
     case = {"function": "quantize", "timeout": 30.0,

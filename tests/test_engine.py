@@ -138,6 +138,24 @@ def test_the_warden_reports_the_address_space_peak_the_worker_cannot_lower(sandb
     code.close()
 
 
+def test_a_worker_that_ends_after_answering_is_a_crash_not_a_grader_error(sandbox):
+    # Found by a red team: student code that ends its worker right after its answer left the warden
+    # nothing to read, and the missing peak was taken for the sandbox's fault (a grader error at will).
+    code = student(sandbox, """
+        import os, threading
+        def answer_then_exit():
+            threading.Timer(0.3, os._exit, (0,)).start()
+            return 1
+    """)
+    assert code.call(MODULE, "answer_then_exit") == 1
+    assert code.worker.has_ended(wait=10)
+    with pytest.raises(StudentCodeError) as raised:
+        code.address_space_peak("answer_then_exit")
+    assert raised.value.kind == "crash" and "before its memory could be measured" in raised.value.message
+    assert code.call(MODULE, "answer_then_exit") == 1   # the next call gets a fresh worker
+    code.close()
+
+
 def test_killing_everything_it_can_reach_harms_nobody_else(sandbox):
     code = student(sandbox, """
         import os, signal

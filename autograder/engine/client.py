@@ -300,6 +300,16 @@ class Worker:
             self._read_lifeline()
         return self.peak_reports[asked] if len(self.peak_reports) > asked else None
 
+    def has_ended(self, wait: float = 0.0) -> bool:
+        """Whether the warden has said how the worker ended (or is gone itself), waiting for it
+        at most ``wait`` seconds."""
+        give_up = time.monotonic() + wait
+        while self.lifeline_open and not self.lifeline.endswith(b"\n"):
+            if not select.select([self.pipes.lifeline], [], [], max(0.0, give_up - time.monotonic()))[0]:
+                break
+            self._read_lifeline()
+        return not self.lifeline_open or self.lifeline.endswith(b"\n")
+
     def end_report(self, wait: float = 2.0) -> str:
         """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
         give_up = time.monotonic() + wait
@@ -365,10 +375,20 @@ class StudentCode:
             self.worker.close()
             self.worker = None
 
-    def address_space_peak(self) -> int:
+    def address_space_peak(self, what: str = "the call") -> int:
         """The most address space the live worker's process has held since it started (its
-        warden's reading of the kernel's count, see :meth:`Worker.address_space_peak`)."""
-        peak = self.worker.address_space_peak() if self.worker is not None else None
+        warden's reading of the kernel's count, see :meth:`Worker.address_space_peak`), asked
+        right after ``what`` answered."""
+        worker = self.worker
+        peak = worker.address_space_peak() if worker is not None else None
+        if peak is None and worker is not None and worker.has_ended(wait=1.0):
+            # Student code can end its worker right after answering: the peak is then unreadable,
+            # and that is the submission's doing (a crash), never a grader error it could cause at will.
+            output, ended = worker.output.text(), worker.end_report()
+            self._kill()
+            kind = "memory" if ended == "memory limit" else "crash"
+            raise StudentCodeError(kind, _crash_message(what, ended, self.limits)
+                                   + " It ended after answering, before its memory could be measured.", output)
         if peak is None:   # the sandbox's fault, never the submission's: no verdict without it
             raise RuntimeError("the worker's warden did not say how much address space it held")
         return peak

@@ -60,12 +60,12 @@ class ModuleCaller:
         return self.code.timed_call(self.module, function, *args, off_limits=self.off_limits.get(function, ()),
                                     **kwargs)
 
-    def address_space_peak(self) -> tuple[int, int] | None:
+    def address_space_peak(self, what: str = "the call") -> tuple[int, int] | None:
         """(the most address space the current worker has held since it started, the worker's limit
-        of it), in bytes: the kernel's count, read by the worker's warden. None where no sandbox
-        measures it (in-process benchmarks)."""
+        of it), in bytes: the kernel's count, read by the worker's warden, right after ``what``
+        answered. None where no sandbox measures it (in-process benchmarks)."""
         measure = getattr(self.code, "address_space_peak", None)
-        return (measure(), self.code.limits.memory_bytes) if measure is not None else None
+        return (measure(what), self.code.limits.memory_bytes) if measure is not None else None
 
     def fresh(self) -> None:
         """The next call runs in a fresh worker: for timing on equal terms with the

@@ -133,7 +133,11 @@ def run_at_scale(student, case: dict) -> None:
     # A call that filled the worker's address space ran out of memory even when the allocator then got
     # by on what it already held (whether it does depends on the heap the worker started with, e.g. the
     # models preloaded in it): the kernel's peak, not the call's luck, decides.
-    measured = student.address_space_peak()
+    try:
+        measured = student.address_space_peak(f"{workload.function} on {workload.label}")
+    except StudentCodeError as error:   # its worker ended (or was stopped) right after answering
+        fail_for_limit(student, workload.function, f"running on {workload.label}", error)
+        raise
     if measured is not None and measured[0] >= measured[1] - LIMIT_MARGIN:
         student.fresh()
         fail_out_of_memory(workload.function, f"the worker's {size_text(measured[1])} memory limit",
