@@ -312,12 +312,7 @@ class Worker:
 
     def end_report(self, wait: float = 2.0) -> str:
         """How the worker ended, from its warden: ``"exit code N"`` / ``"signal NAME"``."""
-        give_up = time.monotonic() + wait
-        while not self.lifeline.endswith(b"\n") and self.lifeline_open:
-            left = give_up - time.monotonic()
-            if left <= 0 or not select.select([self.pipes.lifeline], [], [], left)[0]:
-                break
-            self._read_lifeline()
+        self.has_ended(wait)
         data = self.lifeline
         try:
             report = json.loads(data.decode().splitlines()[-1]) if data.strip() else {}
@@ -375,6 +370,14 @@ class StudentCode:
             self.worker.close()
             self.worker = None
 
+    def _ended(self, worker: Worker, what: str, note: str = "") -> StudentCodeError:
+        """The error for a worker that ended during (or right after) ``what``: a crash, or the memory
+        limit its warden stopped it at; the worker is let go."""
+        output, ended = worker.output.text(), worker.end_report()
+        self._kill()
+        kind = "memory" if ended == "memory limit" else "crash"
+        return StudentCodeError(kind, _crash_message(what, ended, self.limits) + note, output)
+
     def address_space_peak(self, what: str = "the call") -> int:
         """The most address space the live worker's process has held since it started (its
         warden's reading of the kernel's count, see :meth:`Worker.address_space_peak`), asked
@@ -384,11 +387,7 @@ class StudentCode:
         if peak is None and worker is not None and worker.has_ended(wait=1.0):
             # Student code can end its worker right after answering: the peak is then unreadable,
             # and that is the submission's doing (a crash), never a grader error it could cause at will.
-            output, ended = worker.output.text(), worker.end_report()
-            self._kill()
-            kind = "memory" if ended == "memory limit" else "crash"
-            raise StudentCodeError(kind, _crash_message(what, ended, self.limits)
-                                   + " It ended after answering, before its memory could be measured.", output)
+            raise self._ended(worker, what, " It ended after answering, before its memory could be measured.")
         if peak is None:   # the sandbox's fault, never the submission's: no verdict without it
             raise RuntimeError("the worker's warden did not say how much address space it held")
         return peak
@@ -422,11 +421,7 @@ class StudentCode:
                                                 f"(the most the grader reads); it was not checked.", output) from None
         except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
             worker.drain()
-            output = worker.output.text()
-            ended = worker.end_report()
-            self._kill()
-            kind = "memory" if ended == "memory limit" else "crash"
-            raise StudentCodeError(kind, _crash_message(what, ended, self.limits), output) from None
+            raise self._ended(worker, what) from None
         except wire.ProtocolError as error:
             output = worker.output.text()
             self._kill()
