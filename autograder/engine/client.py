@@ -305,9 +305,11 @@ class Worker:
         at most ``wait`` seconds."""
         give_up = time.monotonic() + wait
         while self.lifeline_open and not self.lifeline.endswith(b"\n"):
-            if not select.select([self.pipes.lifeline], [], [], max(0.0, give_up - time.monotonic()))[0]:
+            ready = select.select([self.pipes.lifeline], [], [], max(0.0, give_up - time.monotonic()))[0]
+            if ready:
+                self._read_lifeline()
+            if not ready or time.monotonic() >= give_up:   # bounded: waiting reports keep coming while it lives
                 break
-            self._read_lifeline()
         return not self.lifeline_open or self.lifeline.endswith(b"\n")
 
     def end_report(self, wait: float = 2.0) -> str:
