@@ -1,6 +1,6 @@
 """Attack (issue 23, red team): changes to a shared spare model that reach later calls.
 
-Not run by tests/test_attacks.py (it grades tests/attacks/*/midi_tokens.py); grade it by hand:
+Graded by tests/test_encodec_attacks.py; by hand:
 ``autograder grade tests/attacks/encodec_spare_twin --module encodec_rvq``.
 
 A: the model functions are correct, but the first model call reaches the codec's bookkeeping through

@@ -1,6 +1,6 @@
 """Attack (issue 23, red team): the at-scale checks' memory rule (VmPeak within 64 MiB of the limit).
 
-Not run by tests/test_attacks.py (it grades tests/attacks/*/midi_tokens.py); grade it by hand:
+Graded by tests/test_encodec_attacks.py; by hand:
 ``autograder grade tests/attacks/encodec_vmpeak_escape --module encodec_rvq``.
 Nothing here is flagged by the source review (grades.csv's review column stays empty).
 
