@@ -425,7 +425,6 @@ SAID = {
     "pickle_payload": ["Object arrays cannot be loaded"],
     "hostile_values": ["got a generator", "could not be read", "nested too deep", "cannot be saved"],
     "patch_serializer": ["not readable", "cannot read", "points at a missing blob"],
-    "flaky_answers": ["did not fail the same way"],
     "shotgun_errors": ["names 20 of the 20 token indices"],
     "shotgun_half": ["names 10 of the 20 token indices"],
 }

@@ -636,3 +636,20 @@ def test_grading_log_has_a_line_per_failed_check_and_a_grader_errors_whole_trace
     assert "grader error in" in log and "Traceback (most recent call last)" in log
     assert 'return case["missing"]' in log and "in broken_helper" in log   # the grader's own frames
     assert "expected 3, got 4" in log and "pytest.fail(" not in log          # a verdict: one line, no source
+
+
+def test_a_property_check_failing_once_then_passing_is_a_verdict_not_a_grader_error():
+    """No grader here draws inputs with hypothesis at grading time (MIDI's are stored fixtures), but a
+    hands-on's may: when hypothesis runs a failing example again and student code then behaves
+    otherwise, it says "flaky"; that is the student's varying code (a wrong answer), while a flaky
+    grader's own error stays a grader error."""
+    from hypothesis.errors import FlakyFailure
+
+    from autograder.engine.plugin import flaky_verdict
+
+    varying = FlakyFailure("flaky", [AssertionError("the notes differ"),
+                                     StudentCodeError("exception", "ValueError: not twice")])
+    text, kind = flaky_verdict(varying)
+    assert kind == "wrong" and text.startswith("the notes differ") and "did not fail the same way" in text
+    assert flaky_verdict(FlakyFailure("flaky", [RuntimeError("the grader broke")])) is None
+    assert flaky_verdict(AssertionError("not flaky")) is None

@@ -222,7 +222,7 @@ def _failure_message(call: pytest.CallInfo) -> tuple[str, str]:
     if isinstance(error, AssertionError):
         text = str(error).strip() or "a check failed"
         return text.split("\nassert ")[0] if text.startswith("\n") is False else text, "wrong"
-    flaky = _flaky_verdict(error)
+    flaky = flaky_verdict(error)
     if flaky is not None:
         return flaky
     where = "setting up the check" if call.when == "setup" else "checking the result"
@@ -231,7 +231,7 @@ def _failure_message(call: pytest.CallInfo) -> tuple[str, str]:
             f"{detail[:1500]}", "grader_error")
 
 
-def _flaky_verdict(error: BaseException | None) -> tuple[str, str] | None:
+def flaky_verdict(error: BaseException | None) -> tuple[str, str] | None:
     """A property-based check (hypothesis) runs a failing example again before it reports
     it; when student code then behaves differently (its answers vary, it ran out of time),
     hypothesis says the test is flaky. That is a verdict on the student's code, not a

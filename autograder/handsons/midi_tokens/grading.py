@@ -6,9 +6,9 @@ Shared by the public and hidden graders; the rest is split by job into the modul
   (``check_``, ``diagnose_``): ``midi_to_tokens``' tokens, a round trip's notes, refusals and errors;
 - ``midi_checks.py``: the MIDI files of ``tokens_to_midi`` judged (``check_``): the file the spec asks
   for, and a file that plays its notes and holds nothing else;
-- ``runs.py``: the calls in the sandbox for each case (``run_``), generated inputs, and sequences of
-  calls in one worker;
-- ``strategies.py``: the hypothesis strategies that generate the round trip's token lists.
+- ``runs.py``: the calls in the sandbox for each case (``run_``) and sequences of calls in one worker;
+- ``strategies.py`` (the recipe's, not shipped): the hypothesis strategies that drew the round trip's
+  stored token lists.
 
 ``RULES``: every rule the stub's docstrings state; the recipe tags each case with the
 rules it exercises (see ``engine/rules.py`` and ``RULES.md``).

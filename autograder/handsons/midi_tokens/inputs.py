@@ -7,10 +7,10 @@
 - :func:`real_music_midis`: public-domain scores of music21's corpus exported
   to MIDI, and a purpose-built drum groove.
 
-The inputs of ``tokens_to_midi`` are in ``token_inputs.py``; the hypothesis
-strategies for the round trip in ``strategies.py`` (that module ships to students
-with the public checks; these do not: they pair notes exactly, which is half of
-the assignment).
+The inputs of ``tokens_to_midi`` are in ``token_inputs.py``; the round trip's
+generated token lists in ``strategies.py`` (stored as fixtures, the public ones
+shipped to students; these modules are not: they pair notes exactly, which is
+half of the assignment).
 
 Every file is returned as mido reads it back from its bytes (what student code
 receives through the sandbox) and is free of rounding near-ties

@@ -1,9 +1,9 @@
 """The calls Hands-on 2's graders make in the sandbox (``run_``): one per case, generated inputs, sequences.
 
 Each ``run_`` function calls the student's code for one case and hands what came back to a
-``check_`` of ``token_checks.py`` or ``midi_checks.py``; :func:`for_generated` drives a check
-through hypothesis-generated inputs; :func:`run_sequence` makes calls one after the other in
-one worker and tells state kept between calls from a plain mistake.
+``check_`` of ``token_checks.py`` or ``midi_checks.py`` (generated inputs are stored fixtures:
+``strategies.py`` draws them); :func:`run_sequence` makes calls one after the other in one worker
+and tells state kept between calls from a plain mistake.
 """
 from __future__ import annotations
 
@@ -80,31 +80,6 @@ def _silent_note_offs(midi: mido.MidiFile) -> bytes:
     out = io.BytesIO()
     midi.save(file=out)
     return out.getvalue()
-
-
-def for_generated(strategy, check, examples: int = 40) -> None:
-    """``check(value)`` for ``examples`` values of the hypothesis ``strategy``, derandomized (the
-    same values on every run and machine), without shrinking: it can cost minutes of calls into a
-    wrong submission (examples start small, so the first failing one is usually short already).
-    Student code that fails (a crash, a time-out) stops the run and is raised as it is."""
-    from hypothesis import HealthCheck, Phase, given, settings
-
-    stopped: list[StudentCodeError] = []
-
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-              phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def generated(value):
-        if stopped:   # report the student code's failure, without more calls into it
-            return
-        try:
-            check(value)
-        except StudentCodeError as error:
-            stopped.append(error)
-
-    generated()
-    if stopped:
-        raise stopped[0]
 
 
 def run_tokens_to_midi(student, fixture_set, case: dict) -> None:

@@ -1,8 +1,11 @@
 """Attack: a different outcome the second time the same input comes (a wrong answer
-the first time, an exception the next), so that the property-based checks, which
-run a failing example again before reporting it, find the failure "flaky": that
-must cost the check its points, never pass for a grader error (which the
-instructors look into, and which is never counted against a student)."""
+the first time, an exception the next). When the round-trip checks drew their inputs
+with hypothesis at grading time, it ran a failing example again before reporting it
+and found the failure "flaky"; they now read stored inputs and run each once, and
+checks that run a step again do it in a fresh worker. Either way it must cost the
+check its points, never pass for a grader error (which the instructors look into, and
+which is never counted against a student): tests/test_engine.py holds the engine's
+answer to a flaky property check."""
 import mido
 
 SEEN = set()
